@@ -1,0 +1,893 @@
+//! The application registry and the operation layer: data sources, models attached to them, and
+//! every PersistedModel operation with LoopBack 3's hook order, validation, ids and defaults.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use futures::future::BoxFuture;
+use indexmap::IndexMap;
+
+use crate::connector::{Connector, Options};
+use crate::data::{prepare, WriteKind};
+use crate::error::{Error, Result};
+use crate::filter::{Condition, Filter, ParseOptions, Where};
+use crate::hooks::{HookContext, HookKind, Observers};
+use crate::model::ModelDefinition;
+use crate::validation::{ValidationError, ValidationKind};
+use crate::value::{Record, Value};
+
+/// A named, configured connector.
+#[derive(Clone)]
+pub struct DataSource {
+    name: Arc<str>,
+    connector: Arc<dyn Connector>,
+}
+
+impl DataSource {
+    /// A data source named `name` backed by `connector`.
+    pub fn new(name: impl Into<String>, connector: Arc<dyn Connector>) -> Self {
+        DataSource { name: name.into().into(), connector }
+    }
+
+    /// The data source name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The connector.
+    pub fn connector(&self) -> &Arc<dyn Connector> {
+        &self.connector
+    }
+}
+
+impl fmt::Debug for DataSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataSource").field("name", &self.name).field("connector", &self.connector.name()).finish()
+    }
+}
+
+/// A custom validator: gets the record and returns whether it is valid.
+pub type Validator = Arc<dyn Fn(&Record) -> bool + Send + Sync>;
+/// An async custom validator.
+pub type AsyncValidator = Arc<dyn Fn(Record) -> BoxFuture<'static, Result<bool>> + Send + Sync>;
+
+#[derive(Clone)]
+enum CustomValidator {
+    Sync(Validator),
+    Async(AsyncValidator),
+}
+
+struct ModelInner {
+    def: Arc<ModelDefinition>,
+    ds: DataSource,
+    observers: Observers,
+    base: Option<ModelHandle>,
+    validators: RwLock<HashMap<String, CustomValidator>>,
+}
+
+/// A model attached to a data source: the dynamic (by-name, on [`Record`]s) PersistedModel API.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct ModelHandle(Arc<ModelInner>);
+
+impl fmt::Debug for ModelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelHandle").field("model", &self.0.def.name).field("data_source", &self.0.ds).finish()
+    }
+}
+
+/// The registry of data sources and models (LB3's `app`).
+#[derive(Default)]
+pub struct App {
+    data_sources: RwLock<IndexMap<String, DataSource>>,
+    models: RwLock<IndexMap<String, ModelHandle>>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("data_sources", &read(&self.data_sources).keys().collect::<Vec<_>>())
+            .field("models", &read(&self.models).keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    /// An empty application.
+    pub fn new() -> Self {
+        App::default()
+    }
+
+    /// Adds a data source named `name` backed by `connector`, returning it.
+    pub fn data_source(&self, name: &str, connector: Arc<dyn Connector>) -> DataSource {
+        let ds = DataSource::new(name, connector);
+        write(&self.data_sources).insert(name.to_owned(), ds.clone());
+        ds
+    }
+
+    /// A data source by name.
+    pub fn get_data_source(&self, name: &str) -> Option<DataSource> {
+        read(&self.data_sources).get(name).cloned()
+    }
+
+    /// Attaches a model definition to the data source `ds`. The base model, when it names a
+    /// model already registered, is merged in (properties, settings, ACLs, validations) and its
+    /// observers run before this model's. The id property is injected per `idInjection`.
+    pub async fn define(&self, def: ModelDefinition, ds: &str) -> Result<ModelHandle> {
+        let ds = self.get_data_source(ds).ok_or_else(|| {
+            Error::definition(format!("{}.dataSource", def.name), format!("unknown data source `{ds}`"))
+        })?;
+        let mut def = def;
+        let base = match def.base.as_deref() {
+            None | Some("PersistedModel" | "Model" | "KeyValueModel") => None,
+            Some(b) => Some(self.model(b).ok_or_else(|| {
+                Error::definition(format!("{}.base", def.name), format!("unknown base model `{b}`"))
+            })?),
+        };
+        if let Some(b) = &base {
+            def.inherit_from(b.definition());
+        }
+        def.inject_id();
+        let def = Arc::new(def);
+        ds.connector().define(&def).await?;
+        let handle = ModelHandle(Arc::new(ModelInner {
+            def: def.clone(),
+            ds,
+            observers: Observers::default(),
+            base,
+            validators: RwLock::new(HashMap::new()),
+        }));
+        write(&self.models).insert(def.name.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    /// A model by name.
+    pub fn model(&self, name: &str) -> Option<ModelHandle> {
+        read(&self.models).get(name).cloned()
+    }
+
+    /// A model by name, or [`Error::UnknownModel`].
+    pub fn try_model(&self, name: &str) -> Result<ModelHandle> {
+        self.model(name).ok_or_else(|| Error::UnknownModel(name.to_owned()))
+    }
+
+    /// Names of all registered models, in registration order.
+    pub fn model_names(&self) -> Vec<String> {
+        read(&self.models).keys().cloned().collect()
+    }
+}
+
+/// What `upsert`-style operations report besides the instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upserted {
+    /// The saved instance.
+    pub instance: Record,
+    /// Whether it was created.
+    pub created: bool,
+}
+
+impl ModelHandle {
+    /// The model definition.
+    pub fn definition(&self) -> &ModelDefinition {
+        &self.0.def
+    }
+
+    /// The shared model definition.
+    pub fn definition_arc(&self) -> &Arc<ModelDefinition> {
+        &self.0.def
+    }
+
+    /// The model name.
+    pub fn name(&self) -> &str {
+        &self.0.def.name
+    }
+
+    /// The data source.
+    pub fn data_source(&self) -> &DataSource {
+        &self.0.ds
+    }
+
+    /// This model's observers (LB3's `Model.observe`).
+    pub fn observers(&self) -> &Observers {
+        &self.0.observers
+    }
+
+    /// Registers an observer: `model.observe(HookKind::BeforeSave, |ctx| async move { Ok(ctx) })`.
+    pub fn observe<F, Fut>(&self, hook: HookKind, f: F)
+    where
+        F: Fn(HookContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<HookContext>> + Send + 'static,
+    {
+        self.0.observers.observe(hook, f);
+    }
+
+    /// Registers a synchronous custom validator under `name`, used by `custom` rules of that
+    /// name (LB3's `Model.validate`). It receives the whole instance.
+    pub fn add_validator(&self, name: &str, f: impl Fn(&Record) -> bool + Send + Sync + 'static) {
+        write(&self.0.validators).insert(name.to_owned(), CustomValidator::Sync(Arc::new(f)));
+    }
+
+    /// Registers an async custom validator (LB3's `Model.validateAsync`).
+    pub fn add_async_validator<F, Fut>(&self, name: &str, f: F)
+    where
+        F: Fn(Record) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<bool>> + Send + 'static,
+    {
+        let f: AsyncValidator = Arc::new(move |r| Box::pin(f(r)));
+        write(&self.0.validators).insert(name.to_owned(), CustomValidator::Async(f));
+    }
+
+    fn connector(&self) -> &dyn Connector {
+        self.0.ds.connector().as_ref()
+    }
+
+    fn id_name(&self) -> &str {
+        self.0.def.id_name()
+    }
+
+    fn id_where(&self, id: &Value) -> Where {
+        Where::eq(self.id_name(), id.clone())
+    }
+
+    /// Coerces an id given by a caller (a path segment, say) to the id property's type.
+    pub fn coerce_id(&self, id: Value) -> Result<Value> {
+        let ty = self.0.def.property(self.id_name()).map(|p| p.ty.clone());
+        match ty {
+            Some(ty) => crate::data::coerce_value(&ty, id.clone())
+                .map_err(|m| Error::bad_request(format!("`{}` {m}: {id}", self.id_name()))),
+            None => Ok(id),
+        }
+    }
+
+    // ----- hooks ---------------------------------------------------------------------------
+
+    fn has_observers(&self, hook: HookKind) -> bool {
+        self.0.observers.has(hook) || self.0.base.as_ref().is_some_and(|b| b.has_observers(hook))
+    }
+
+    fn collect_observers(&self, hook: HookKind, out: &mut Vec<crate::hooks::Observer>) {
+        if let Some(b) = &self.0.base {
+            b.collect_observers(hook, out);
+        }
+        out.extend(self.0.observers.get(hook));
+    }
+
+    /// Runs the observers of `ctx.hook` in order (base model first); the first error aborts.
+    pub async fn notify(&self, ctx: HookContext) -> Result<HookContext> {
+        let mut obs = Vec::new();
+        self.collect_observers(ctx.hook, &mut obs);
+        let mut ctx = ctx;
+        for o in obs {
+            ctx = o(ctx).await?;
+        }
+        Ok(ctx)
+    }
+
+    fn ctx(&self, hook: HookKind, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> HookContext {
+        let mut c = HookContext::new(&self.0.def.name, hook, method, options.clone());
+        c.hook_state = std::mem::take(state);
+        c
+    }
+
+    async fn fire(&self, ctx: HookContext, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<HookContext> {
+        let mut ctx = if self.has_observers(ctx.hook) { self.notify(ctx).await? } else { ctx };
+        *state = std::mem::take(&mut ctx.hook_state);
+        Ok(ctx)
+    }
+
+    /// Applies the default scope and fires `access`; returns the filter to run.
+    async fn access(&self, filter: Filter, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Filter> {
+        let filter = self.apply_default_scope(filter)?;
+        if !self.has_observers(HookKind::Access) {
+            return Ok(filter);
+        }
+        let mut ctx = self.ctx(HookKind::Access, method, options, state);
+        ctx.query = Some(filter);
+        let ctx = self.fire(ctx, state).await?;
+        Ok(ctx.query.unwrap_or_default())
+    }
+
+    fn apply_default_scope(&self, mut filter: Filter) -> Result<Filter> {
+        let Some(scope) = &self.0.def.scope else { return Ok(filter) };
+        let scope = Filter::from_json(scope, &ParseOptions { prohibit_hidden_properties: false, ..ParseOptions::for_model(&self.0.def) })?;
+        if let Some(w) = scope.where_ {
+            filter = filter.and_where(w);
+        }
+        if filter.order.is_empty() {
+            filter.order = scope.order;
+        }
+        if filter.limit.is_none() {
+            filter.limit = scope.limit;
+        }
+        if filter.skip.is_none() {
+            filter.skip = scope.skip;
+        }
+        if filter.fields.is_none() {
+            filter.fields = scope.fields;
+        }
+        if filter.include.is_empty() {
+            filter.include = scope.include;
+        }
+        Ok(filter)
+    }
+
+    /// LB3 forces a default scope's `where` equalities onto written data.
+    fn apply_scope_to_data(&self, data: &mut Record) -> Result<()> {
+        let Some(scope) = &self.0.def.scope else { return Ok(()) };
+        let Some(w) = scope.get("where") else { return Ok(()) };
+        let w = Where::from_json(w, &ParseOptions { prohibit_hidden_properties: false, ..ParseOptions::for_model(&self.0.def) })?;
+        let mut forced = Vec::new();
+        w.for_each_cond(&mut |p, c| {
+            if let Condition::Eq(v) = c {
+                forced.push((p.to_owned(), v.clone()));
+            }
+        });
+        if matches!(w, Where::Cond { .. } | Where::And(_)) {
+            for (p, v) in forced {
+                data.insert(p, v);
+            }
+        }
+        Ok(())
+    }
+
+    // ----- validation ----------------------------------------------------------------------
+
+    /// Validates a full instance: required properties, declared rules, custom validators and
+    /// uniqueness (against the data source). `existing_id` excludes the record itself from
+    /// uniqueness checks.
+    pub async fn validate(&self, record: &Record, is_new: bool, options: &Options) -> Result<()> {
+        let def = &self.0.def;
+        let mut errors = ValidationError::new(&def.name);
+        if is_new && def.force_id() {
+            if let Some(v) = record.get(self.id_name()) {
+                if !v.is_null() {
+                    errors.add(self.id_name(), "absence", "can't be set");
+                }
+            }
+        }
+        for p in def.properties.values() {
+            if p.required && !(p.id.is_some() && p.generated && is_new) && crate::validation::is_blank(record.get(&p.name)) {
+                errors.add(&p.name, "presence", "can't be blank");
+            }
+        }
+        for rule in &def.validations {
+            match &rule.kind {
+                ValidationKind::Custom(name) => {
+                    let v = read(&self.0.validators).get(name).cloned();
+                    let ok = match v {
+                        Some(CustomValidator::Sync(f)) => f(record),
+                        Some(CustomValidator::Async(f)) => f(record.clone()).await?,
+                        None => {
+                            return Err(Error::definition(
+                                format!("{}.validations", def.name),
+                                format!("no validator named `{name}` is registered"),
+                            ))
+                        }
+                    };
+                    if !ok {
+                        errors.add(&rule.property, rule.failure_code(), rule.failure_message());
+                    }
+                }
+                ValidationKind::Uniqueness { scoped_to, ignore_case } => {
+                    let Some(value) = record.get(&rule.property).filter(|v| !crate::validation::is_blank(Some(v))) else {
+                        continue;
+                    };
+                    let cond = match (value, ignore_case) {
+                        (Value::String(s), true) => Condition::Regexp(crate::filter::RegexpPattern {
+                            source: format!("^{}$", regex::escape(s)),
+                            case_insensitive: true,
+                            global: false,
+                            multiline: false,
+                        }),
+                        _ => Condition::Eq(value.clone()),
+                    };
+                    let mut w = Where::cond(rule.property.clone(), cond);
+                    for s in scoped_to {
+                        w = w.and(Where::eq(s.clone(), record.get(s).cloned().unwrap_or(Value::Null)));
+                    }
+                    let found = self.connector().find(def, &Filter::with_where(w).limit(2), options).await?;
+                    let my_id = record.get(self.id_name());
+                    let clash = found.iter().any(|r| match (r.get(self.id_name()), my_id) {
+                        (Some(a), Some(b)) if !is_new => !a.loose_eq(b),
+                        _ => true,
+                    });
+                    if clash {
+                        errors.add(&rule.property, rule.failure_code(), rule.failure_message());
+                    }
+                }
+                _ => rule.check(record, &mut errors),
+            }
+        }
+        if !errors.is_empty() {
+            errors.values = record.clone();
+        }
+        errors.into_result()
+    }
+
+    // ----- queries -------------------------------------------------------------------------
+
+    /// `find(filter)`: access → connector → loaded (per record).
+    pub async fn find(&self, filter: Filter, options: &Options) -> Result<Vec<Record>> {
+        let mut state = serde_json::Map::new();
+        let filter = self.access(filter, "find", options, &mut state).await?;
+        self.find_raw(&filter, options, &mut state).await
+    }
+
+    async fn find_raw(&self, filter: &Filter, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Vec<Record>> {
+        let rows = self.connector().find(&self.0.def, filter, options).await?;
+        if !self.has_observers(HookKind::Loaded) {
+            return Ok(rows);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut ctx = self.ctx(HookKind::Loaded, "find", options, state);
+            ctx.data = Some(row);
+            ctx.is_new_instance = None;
+            let ctx = self.fire(ctx, state).await?;
+            out.push(ctx.data.unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    /// `findOne(filter)`.
+    pub async fn find_one(&self, filter: Filter, options: &Options) -> Result<Option<Record>> {
+        let mut f = filter;
+        f.limit = Some(1);
+        Ok(self.find(f, options).await?.into_iter().next())
+    }
+
+    /// `findById(id, filter)`; `Ok(None)` when absent.
+    pub async fn find_by_id(&self, id: Value, filter: Option<Filter>, options: &Options) -> Result<Option<Record>> {
+        let id = self.coerce_id(id)?;
+        let mut f = filter.unwrap_or_default();
+        f = Filter { where_: None, ..f }.and_where(self.id_where(&id));
+        f.limit = Some(1);
+        f.skip = None;
+        Ok(self.find(f, options).await?.into_iter().next())
+    }
+
+    /// `exists(id)`: a count, so only `access` fires.
+    pub async fn exists(&self, id: Value, options: &Options) -> Result<bool> {
+        let id = self.coerce_id(id)?;
+        Ok(self.count(Some(self.id_where(&id)), options).await? > 0)
+    }
+
+    /// `count(where)`: access → connector.
+    pub async fn count(&self, where_: Option<Where>, options: &Options) -> Result<u64> {
+        let mut state = serde_json::Map::new();
+        let f = self.access(Filter { where_, ..Filter::default() }, "count", options, &mut state).await?;
+        self.connector().count(&self.0.def, f.where_.as_ref(), options).await
+    }
+
+    // ----- writes --------------------------------------------------------------------------
+
+    /// `create(data)`: before save → validation → persist → connector → loaded → after save.
+    pub async fn create(&self, data: Record, options: &Options) -> Result<Record> {
+        let mut state = serde_json::Map::new();
+        self.create_with_state(data, options, &mut state, "create").await
+    }
+
+    /// `create([data…])`: each record in order; stops at the first failure, as LB3 reports it.
+    pub async fn create_many(&self, data: Vec<Record>, options: &Options) -> Result<Vec<Record>> {
+        let mut out = Vec::with_capacity(data.len());
+        for d in data {
+            out.push(self.create(d, options).await?);
+        }
+        Ok(out)
+    }
+
+    async fn create_with_state(&self, data: Record, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>, method: &'static str) -> Result<Record> {
+        let def = &self.0.def;
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        let mut instance = prepare(def, data, WriteKind::Create)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, method, options, state);
+        ctx.instance = Some(instance);
+        ctx.is_new_instance = Some(true);
+        let ctx = self.fire(ctx, state).await?;
+        instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
+        self.validate(&instance, true, options).await?;
+
+        let mut ctx = self.ctx(HookKind::Persist, method, options, state);
+        ctx.data = Some(instance.clone());
+        ctx.current_instance = Some(instance.clone());
+        ctx.is_new_instance = Some(true);
+        let ctx = self.fire(ctx, state).await?;
+        let mut persisted = ctx.data.unwrap_or_default();
+        let id = self.connector().create(def, persisted.clone(), options).await?;
+        let id_name = self.id_name().to_owned();
+        if !id.is_null() {
+            persisted.insert(id_name.clone(), id.clone());
+            instance.insert(id_name.clone(), id);
+        }
+        // Keep the id first, where LB3 puts the injected id.
+        instance = reorder(def, instance);
+
+        let mut ctx = self.ctx(HookKind::Loaded, method, options, state);
+        ctx.data = Some(persisted);
+        ctx.is_new_instance = Some(true);
+        let ctx = self.fire(ctx, state).await?;
+        if def.options.get("updateOnLoad").and_then(serde_json::Value::as_bool) == Some(true) {
+            if let Some(d) = ctx.data {
+                instance.merge(d);
+            }
+        }
+
+        let mut ctx = self.ctx(HookKind::AfterSave, method, options, state);
+        ctx.instance = Some(instance);
+        ctx.is_new_instance = Some(true);
+        let ctx = self.fire(ctx, state).await?;
+        Ok(ctx.instance.unwrap_or_default())
+    }
+
+    /// `updateAll(where, data)`: access → before save → persist → connector → after save.
+    /// Returns the number of records updated.
+    pub async fn update_all(&self, where_: Option<Where>, data: Record, options: &Options) -> Result<u64> {
+        let def = &self.0.def;
+        let mut state = serde_json::Map::new();
+        let f = self.access(Filter { where_, ..Filter::default() }, "updateAll", options, &mut state).await?;
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        let data = prepare(def, data, WriteKind::Patch)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, "updateAll", options, &mut state);
+        ctx.where_ = f.where_;
+        ctx.data = Some(data);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let (where_, data) = (ctx.where_, prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?);
+        if data.contains_key(self.id_name()) && def.force_id() {
+            let mut e = ValidationError::new(&def.name);
+            e.add(self.id_name(), "absence", "can't be set");
+            e.values = data;
+            return Err(e.into());
+        }
+        let mut ctx = self.ctx(HookKind::Persist, "updateAll", options, &mut state);
+        ctx.where_ = where_;
+        ctx.data = Some(data);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let (where_, data) = (ctx.where_, ctx.data.unwrap_or_default());
+        let count = self.connector().update_all(def, where_.as_ref(), data.clone(), options).await?;
+        let mut ctx = self.ctx(HookKind::AfterSave, "updateAll", options, &mut state);
+        ctx.where_ = where_;
+        ctx.data = Some(data);
+        self.fire(ctx, &mut state).await?;
+        Ok(count)
+    }
+
+    /// `destroyAll(where)`: access → before delete → connector → after delete. Returns the count.
+    pub async fn destroy_all(&self, where_: Option<Where>, options: &Options) -> Result<u64> {
+        let mut state = serde_json::Map::new();
+        self.destroy_with_state(where_, None, "destroyAll", options, &mut state).await
+    }
+
+    async fn destroy_with_state(&self, where_: Option<Where>, instance: Option<Record>, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<u64> {
+        let f = self.access(Filter { where_, ..Filter::default() }, method, options, state).await?;
+        let mut ctx = self.ctx(HookKind::BeforeDelete, method, options, state);
+        ctx.where_ = f.where_;
+        ctx.instance = instance.clone();
+        let ctx = self.fire(ctx, state).await?;
+        let where_ = ctx.where_;
+        let count = self.connector().destroy_all(&self.0.def, where_.as_ref(), options).await?;
+        let mut ctx = self.ctx(HookKind::AfterDelete, method, options, state);
+        ctx.where_ = where_;
+        ctx.instance = instance;
+        ctx.count = Some(count);
+        self.fire(ctx, state).await?;
+        Ok(count)
+    }
+
+    /// `destroyById(id)`: `destroyAll({id})`. Returns the count (0 or 1).
+    pub async fn destroy_by_id(&self, id: Value, options: &Options) -> Result<u64> {
+        let id = self.coerce_id(id)?;
+        let mut state = serde_json::Map::new();
+        self.destroy_with_state(Some(self.id_where(&id)), None, "destroyById", options, &mut state).await
+    }
+
+    /// `upsert` / `patchOrCreate(data)`: creates when the id is missing or unknown, otherwise
+    /// patches the existing record. access → before save (where + data) → validation (with
+    /// `validateUpsert`) → persist → connector → loaded → after save.
+    pub async fn upsert(&self, data: Record, options: &Options) -> Result<Upserted> {
+        let def = &self.0.def;
+        let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
+        let Some(id) = id else {
+            return Ok(Upserted { instance: self.create(data, options).await?, created: true });
+        };
+        let id = self.coerce_id(id)?;
+        let mut state = serde_json::Map::new();
+        let f = self.access(Filter::with_where(self.id_where(&id)), "upsert", options, &mut state).await?;
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        let data = prepare(def, data, WriteKind::Patch)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, "upsert", options, &mut state);
+        ctx.where_ = f.where_.clone();
+        ctx.data = Some(data);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let where_ = ctx.where_.unwrap_or_else(|| self.id_where(&id));
+        let data = prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?;
+        let existing = self.connector().find(def, &Filter::with_where(where_.clone()).limit(1), options).await?.into_iter().next();
+        let created = existing.is_none();
+        let mut instance = match existing {
+            Some(mut cur) => {
+                cur.merge(data.clone());
+                cur
+            }
+            None => prepare(def, data.clone(), WriteKind::Create)?,
+        };
+        if def.validate_upsert() {
+            // forceId does not apply: the id names an existing or chosen record.
+            self.validate_without_force_id(&instance, created, options).await?;
+        }
+        let mut ctx = self.ctx(HookKind::Persist, "upsert", options, &mut state);
+        ctx.where_ = Some(where_.clone());
+        ctx.data = Some(if created { instance.clone() } else { data });
+        ctx.current_instance = Some(instance.clone());
+        let ctx = self.fire(ctx, &mut state).await?;
+        let written = ctx.data.unwrap_or_default();
+        if created {
+            let new_id = self.connector().create(def, written.clone(), options).await?;
+            if !new_id.is_null() {
+                instance.insert(self.id_name().to_owned(), new_id);
+            }
+        } else {
+            self.connector().update_all(def, Some(&where_), written.clone(), options).await?;
+            instance.merge(written);
+        }
+        let instance = reorder(def, instance);
+        self.finish_save(instance, Some(created), "upsert", options, &mut state).await
+            .map(|instance| Upserted { instance, created })
+    }
+
+    async fn validate_without_force_id(&self, record: &Record, is_new: bool, options: &Options) -> Result<()> {
+        match self.validate(record, is_new, options).await {
+            Err(Error::Validation(mut v)) => {
+                let id = self.id_name().to_owned();
+                v.errors.retain(|e| !(e.property == id && e.code == "absence"));
+                v.into_result().map_err(Into::into)
+            }
+            other => other,
+        }
+    }
+
+    async fn finish_save(&self, instance: Record, is_new: Option<bool>, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Record> {
+        let mut ctx = self.ctx(HookKind::Loaded, method, options, state);
+        ctx.data = Some(instance.clone());
+        ctx.is_new_instance = is_new;
+        let ctx = self.fire(ctx, state).await?;
+        let instance = ctx.data.unwrap_or(instance);
+        let mut ctx = self.ctx(HookKind::AfterSave, method, options, state);
+        ctx.instance = Some(instance);
+        ctx.is_new_instance = is_new;
+        let ctx = self.fire(ctx, state).await?;
+        Ok(ctx.instance.unwrap_or_default())
+    }
+
+    /// `replaceOrCreate(data)`: replaces the record with the data's id, or creates it.
+    pub async fn replace_or_create(&self, data: Record, options: &Options) -> Result<Upserted> {
+        let def = &self.0.def;
+        let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
+        let Some(id) = id else {
+            return Ok(Upserted { instance: self.create(data, options).await?, created: true });
+        };
+        let id = self.coerce_id(id)?;
+        let mut state = serde_json::Map::new();
+        let f = self.access(Filter::with_where(self.id_where(&id)), "replaceOrCreate", options, &mut state).await?;
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        let instance = prepare(def, data, WriteKind::Replace)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, "replaceOrCreate", options, &mut state);
+        ctx.instance = Some(instance);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let mut instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
+        instance.insert(self.id_name().to_owned(), id.clone());
+        let where_ = f.where_.unwrap_or_else(|| self.id_where(&id));
+        let exists = self.connector().count(def, Some(&where_), options).await? > 0;
+        if def.options.get("validateUpsert").and_then(serde_json::Value::as_bool) != Some(false) {
+            self.validate_without_force_id(&instance, !exists, options).await?;
+        }
+        let mut ctx = self.ctx(HookKind::Persist, "replaceOrCreate", options, &mut state);
+        ctx.data = Some(instance.clone());
+        ctx.current_instance = Some(instance.clone());
+        let ctx = self.fire(ctx, &mut state).await?;
+        let written = ctx.data.unwrap_or_default();
+        let created = if exists {
+            !self.connector().replace_by_id(def, &id, written, options).await?
+        } else {
+            true
+        };
+        if created {
+            let mut w = instance.clone();
+            w.insert(self.id_name().to_owned(), id);
+            self.connector().create(def, w, options).await?;
+        }
+        let instance = reorder(def, instance);
+        self.finish_save(instance, Some(created), "replaceOrCreate", options, &mut state).await
+            .map(|instance| Upserted { instance, created })
+    }
+
+    /// `upsertWithWhere(where, data)`: patches the one record matching `where`, or creates one;
+    /// more than one match is a 400 and nothing is written.
+    pub async fn upsert_with_where(&self, where_: Option<Where>, data: Record, options: &Options) -> Result<Upserted> {
+        let mut state = serde_json::Map::new();
+        let f = self.access(Filter { where_, ..Filter::default() }, "upsertWithWhere", options, &mut state).await?;
+        let found = self.connector().find(&self.0.def, &Filter { where_: f.where_, limit: Some(2), ..Filter::default() }, options).await?;
+        match found.len() {
+            0 => Ok(Upserted { instance: self.create_with_state(data, options, &mut state, "upsertWithWhere").await?, created: true }),
+            1 => {
+                let cur = found.into_iter().next().unwrap_or_default();
+                Ok(Upserted { instance: self.patch_with_state(cur, data, options, &mut state, "upsertWithWhere").await?, created: false })
+            }
+            _ => Err(Error::http(400, "There are multiple instances found.Upsert Operation will not be performed!")),
+        }
+    }
+
+    /// `findOrCreate(filter, data)`: returns the first match (firing `loaded`), or creates.
+    pub async fn find_or_create(&self, filter: Filter, data: Record, options: &Options) -> Result<Upserted> {
+        let mut state = serde_json::Map::new();
+        let mut f = self.access(filter, "findOrCreate", options, &mut state).await?;
+        f.limit = Some(1);
+        if let Some(found) = self.find_raw(&f, options, &mut state).await?.into_iter().next() {
+            return Ok(Upserted { instance: found, created: false });
+        }
+        let instance = self.create_with_state(data, options, &mut state, "findOrCreate").await?;
+        Ok(Upserted { instance, created: true })
+    }
+
+    /// `replaceById(id, data)`: before save → validation → persist → connector → loaded →
+    /// after save. Unknown id: [`Error::NotFound`].
+    pub async fn replace_by_id(&self, id: Value, data: Record, options: &Options) -> Result<Record> {
+        let def = &self.0.def;
+        let id = self.coerce_id(id)?;
+        let mut state = serde_json::Map::new();
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        data.insert(self.id_name().to_owned(), id.clone());
+        let instance = prepare(def, data, WriteKind::Replace)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, "replaceById", options, &mut state);
+        ctx.instance = Some(instance);
+        ctx.is_new_instance = Some(false);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let mut instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
+        instance.insert(self.id_name().to_owned(), id.clone());
+        self.validate(&instance, false, options).await?;
+        let mut ctx = self.ctx(HookKind::Persist, "replaceById", options, &mut state);
+        ctx.data = Some(instance.clone());
+        ctx.current_instance = Some(instance.clone());
+        ctx.is_new_instance = Some(false);
+        let ctx = self.fire(ctx, &mut state).await?;
+        if !self.connector().replace_by_id(def, &id, ctx.data.unwrap_or_default(), options).await? {
+            return Err(Error::NotFound { model: def.name.clone(), id: id.to_string() });
+        }
+        let instance = reorder(def, instance);
+        self.finish_save(instance, Some(false), "replaceById", options, &mut state).await
+    }
+
+    /// `prototype.patchAttributes(data)` on the stored record with id `id`. Unknown id:
+    /// [`Error::NotFound`].
+    pub async fn patch_by_id(&self, id: Value, data: Record, options: &Options) -> Result<Record> {
+        let id = self.coerce_id(id)?;
+        let cur = self
+            .connector()
+            .find(&self.0.def, &Filter::with_where(self.id_where(&id)).limit(1), options)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound { model: self.0.def.name.clone(), id: id.to_string() })?;
+        let mut state = serde_json::Map::new();
+        self.patch_with_state(cur, data, options, &mut state, "patchAttributes").await
+    }
+
+    /// `prototype.patchAttributes(data)` (`updateAttributes`) on an instance: before save
+    /// (where + data + currentInstance) → validation → persist → connector → loaded → after save.
+    pub async fn patch_attributes(&self, instance: &Record, data: Record, options: &Options) -> Result<Record> {
+        let mut state = serde_json::Map::new();
+        self.patch_with_state(instance.clone(), data, options, &mut state, "patchAttributes").await
+    }
+
+    async fn patch_with_state(&self, current: Record, data: Record, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>, method: &'static str) -> Result<Record> {
+        let def = &self.0.def;
+        let id = current.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        let where_ = self.id_where(&id);
+        let mut data = data;
+        self.apply_scope_to_data(&mut data)?;
+        let data = prepare(def, data, WriteKind::Patch)?;
+        if let Some(v) = data.get(self.id_name()) {
+            if !v.loose_eq(&id) {
+                let mut e = ValidationError::new(&def.name);
+                e.add(self.id_name(), "absence", "can't be changed");
+                e.values = data;
+                return Err(e.into());
+            }
+        }
+        let mut ctx = self.ctx(HookKind::BeforeSave, method, options, state);
+        ctx.where_ = Some(where_.clone());
+        ctx.data = Some(data);
+        ctx.current_instance = Some(current.clone());
+        ctx.is_new_instance = Some(false);
+        let ctx = self.fire(ctx, state).await?;
+        let data = prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?;
+        let mut merged = current.clone();
+        merged.merge(data.clone());
+        self.validate(&merged, false, options).await?;
+        let mut ctx = self.ctx(HookKind::Persist, method, options, state);
+        ctx.where_ = Some(where_.clone());
+        ctx.data = Some(data);
+        ctx.current_instance = Some(merged.clone());
+        ctx.is_new_instance = Some(false);
+        let ctx = self.fire(ctx, state).await?;
+        let written = ctx.data.unwrap_or_default();
+        let n = self.connector().update_all(def, Some(&where_), written.clone(), options).await?;
+        if n == 0 {
+            return Err(Error::NotFound { model: def.name.clone(), id: id.to_string() });
+        }
+        merged.merge(written);
+        self.finish_save(merged, Some(false), method, options, state).await
+    }
+
+    /// `prototype.save()`: creates when the instance has no id (or it is not stored),
+    /// otherwise writes every property: before save → validation → persist → connector → loaded
+    /// → after save.
+    pub async fn save(&self, instance: Record, options: &Options) -> Result<Record> {
+        let def = &self.0.def;
+        let Some(id) = instance.get(self.id_name()).filter(|v| !v.is_null()).cloned() else {
+            return self.create(instance, options).await;
+        };
+        let id = self.coerce_id(id)?;
+        let mut state = serde_json::Map::new();
+        let prepared = prepare(def, instance, WriteKind::Patch)?;
+        let mut ctx = self.ctx(HookKind::BeforeSave, "save", options, &mut state);
+        ctx.instance = Some(prepared);
+        let ctx = self.fire(ctx, &mut state).await?;
+        let instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
+        let exists = self.connector().count(def, Some(&self.id_where(&id)), options).await? > 0;
+        self.validate_without_force_id(&instance, !exists, options).await?;
+        let mut ctx = self.ctx(HookKind::Persist, "save", options, &mut state);
+        ctx.data = Some(instance.clone());
+        ctx.current_instance = Some(instance.clone());
+        let ctx = self.fire(ctx, &mut state).await?;
+        let written = ctx.data.unwrap_or_default();
+        let replaced = exists && self.connector().replace_by_id(def, &id, written.clone(), options).await?;
+        if !replaced {
+            self.connector().create(def, written, options).await?;
+        }
+        self.finish_save(reorder(def, instance), None, "save", options, &mut state).await
+    }
+
+    /// `prototype.replaceAttributes(data)`: `replaceById` with the instance's id.
+    pub async fn replace_attributes(&self, instance: &Record, data: Record, options: &Options) -> Result<Record> {
+        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        self.replace_by_id(id, data, options).await
+    }
+
+    /// `prototype.delete()`: access → before delete (where + instance) → connector → after
+    /// delete. Returns the count.
+    pub async fn delete_instance(&self, instance: &Record, options: &Options) -> Result<u64> {
+        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        let mut state = serde_json::Map::new();
+        self.destroy_with_state(Some(self.id_where(&id)), Some(instance.clone()), "delete", options, &mut state).await
+    }
+
+    /// `prototype.reload()`: the stored version of the instance.
+    pub async fn reload(&self, instance: &Record, options: &Options) -> Result<Option<Record>> {
+        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        self.find_by_id(id, None, options).await
+    }
+}
+
+fn reorder(def: &ModelDefinition, mut r: Record) -> Record {
+    let mut out = Record::with_capacity(r.len());
+    for k in def.properties.keys() {
+        if let Some(v) = r.remove(k) {
+            out.insert(k.clone(), v);
+        }
+    }
+    out.merge(r);
+    out
+}

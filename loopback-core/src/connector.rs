@@ -1,0 +1,179 @@
+//! The connector contract: one object-safe async trait per storage backend.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::filter::{Filter, Where};
+use crate::model::ModelDefinition;
+use crate::value::{Record, Value};
+
+/// What a connector can do, so the operation layer, the REST layer and the conformance suite
+/// can ask instead of guessing. Named after LoopBack's `connectorCapabilities` flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `ilike` / `nilike` are supported.
+    pub ilike: bool,
+    /// `regexp` is supported.
+    pub regexp: bool,
+    /// `regexp` honours the `i` flag.
+    pub regexp_flags: bool,
+    /// `near` on GeoPoint properties (filtering and distance ordering).
+    pub geo_point: bool,
+    /// Conditions on nested properties (`address.city`).
+    pub nested_property: bool,
+    /// Transactions.
+    pub transactions: bool,
+    /// Native SQL through [`Connector::execute`].
+    pub native_sql: bool,
+    /// Schema migration (`automigrate`, `autoupdate`).
+    pub migration: bool,
+    /// Array-typed properties are stored natively and can be queried.
+    pub arrays: bool,
+    /// Sorting by properties that are not columns (ad hoc sort).
+    pub adhoc_sort: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities {
+            ilike: true,
+            regexp: true,
+            regexp_flags: true,
+            geo_point: false,
+            nested_property: false,
+            transactions: false,
+            native_sql: false,
+            migration: false,
+            arrays: false,
+            adhoc_sort: false,
+        }
+    }
+}
+
+/// An open transaction, as a connector hands it out. Operations find it in
+/// [`Options::transaction`] and must run inside it.
+pub trait Transaction: Send + Sync + fmt::Debug {
+    /// A unique id for the transaction.
+    fn id(&self) -> &str;
+    /// Downcasting support for the connector that created it.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Per-call options, passed from the caller through hooks to the connector (LB3's `options`).
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// The transaction to run in, if any.
+    pub transaction: Option<Arc<dyn Transaction>>,
+    /// Free-form values set by callers and read by hooks (`skipPropertyFilter`, ...).
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Options {
+    /// Empty options.
+    pub fn new() -> Self {
+        Options::default()
+    }
+
+    /// Sets a free-form value.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.values.insert(key.into(), value.into());
+        self
+    }
+
+    /// Runs inside `tx`.
+    pub fn in_transaction(mut self, tx: Arc<dyn Transaction>) -> Self {
+        self.transaction = Some(tx);
+        self
+    }
+
+    /// A free-form value.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.values.get(key)
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("transaction", &self.transaction.as_ref().map(|t| t.id().to_owned()))
+            .field("values", &self.values)
+            .finish()
+    }
+}
+
+/// A storage backend. One instance serves one data source; every model attached to that data
+/// source is passed in with each call. Hooks, validation, defaults and id rules live in the
+/// operation layer above; a connector only stores and queries.
+///
+/// Records passed in carry only declared properties (plus unknown ones when the model is not
+/// strict) with values already coerced to the property types. Records returned must carry
+/// every stored property.
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    /// LB3 connector name: `memory`, `sqlite3`, `postgresql`, `mysql`.
+    fn name(&self) -> &str;
+
+    /// What this connector supports.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Tells the connector about a model before first use (builds indexes, caches SQL).
+    async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
+        let _ = model;
+        Ok(())
+    }
+
+    /// Inserts one record and returns its id (generated when the record has none). A duplicate
+    /// id is an [`Error::Validation`]-class uniqueness error or an `Error::Http` 409/422.
+    async fn create(&self, model: &ModelDefinition, data: Record, options: &Options) -> Result<Value>;
+
+    /// Returns the records matching `filter` (`where`, `order`, `limit`, `skip`, `fields`;
+    /// `include` is resolved above the connector).
+    async fn find(&self, model: &ModelDefinition, filter: &Filter, options: &Options) -> Result<Vec<Record>>;
+
+    /// Counts the records matching `where`.
+    async fn count(&self, model: &ModelDefinition, where_: Option<&Where>, options: &Options) -> Result<u64>;
+
+    /// Sets `data`'s properties on every matching record; returns how many matched.
+    async fn update_all(
+        &self,
+        model: &ModelDefinition,
+        where_: Option<&Where>,
+        data: Record,
+        options: &Options,
+    ) -> Result<u64>;
+
+    /// Deletes every matching record; returns how many were deleted.
+    async fn destroy_all(&self, model: &ModelDefinition, where_: Option<&Where>, options: &Options) -> Result<u64>;
+
+    /// Replaces the whole record with id `id` by `data` (properties absent from `data` are
+    /// removed). Returns false when no such record exists.
+    async fn replace_by_id(&self, model: &ModelDefinition, id: &Value, data: Record, options: &Options) -> Result<bool>;
+
+    /// Drops and re-creates the storage of the given models.
+    async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
+        let _ = models;
+        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "automigrate".into() })
+    }
+
+    /// Alters the storage of the given models to match their definitions, keeping data.
+    async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
+        let _ = models;
+        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "autoupdate".into() })
+    }
+
+    /// Runs a native statement with bind parameters.
+    async fn execute(&self, statement: &str, params: &[Value], options: &Options) -> Result<Vec<Record>> {
+        let _ = (statement, params, options);
+        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "native statements".into() })
+    }
+
+    /// Flushes pending writes (the memory connector's file persistence); a no-op elsewhere.
+    async fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+}

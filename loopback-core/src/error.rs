@@ -1,0 +1,196 @@
+//! The one error type of `loopback-core`, and its mapping to LoopBack's HTTP error envelope.
+
+use std::fmt;
+
+use crate::validation::ValidationError;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the model layer. Each variant maps to one HTTP status and
+/// LoopBack error `name`/`code` in [`Error::status`], [`Error::name`] and [`Error::code`]; no other
+/// place decides statuses.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A filter, where clause or query value is malformed. `path` names the offending key, e.g.
+    /// `filter.where.price.gt`.
+    #[error("{message} (at `{path}`)")]
+    InvalidFilter {
+        /// Key path of the offending part of the filter.
+        path: String,
+        /// What is wrong.
+        message: String,
+        /// LoopBack's error code when it has a specific one (`OPERATOR_NOT_ALLOWED_IN_QUERY`).
+        code: Option<&'static str>,
+    },
+    /// A value does not fit a property's type, or the input is otherwise unusable.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+    },
+    /// The instance failed validation (HTTP 422).
+    #[error(transparent)]
+    Validation(Box<ValidationError>),
+    /// No instance with the given id.
+    #[error("Unknown \"{model}\" id \"{id}\".")]
+    NotFound {
+        /// The model name.
+        model: String,
+        /// The id that was looked up.
+        id: String,
+    },
+    /// A model definition (derived or from LB3 JSON) is invalid.
+    #[error("invalid model definition at `{path}`: {message}")]
+    InvalidDefinition {
+        /// Key path inside the definition, e.g. `Book.properties.price.type`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A model name that the registry does not know.
+    #[error("model `{0}` is not defined")]
+    UnknownModel(String),
+    /// The model is not attached to a data source.
+    #[error("model `{0}` is not attached to a data source")]
+    NotAttached(String),
+    /// The connector cannot do what was asked (e.g. `regexp` on a database without it).
+    #[error("{connector} connector does not support {feature}")]
+    NotSupported {
+        /// The connector name.
+        connector: String,
+        /// What is not supported.
+        feature: String,
+    },
+    /// The data source is unreachable or the connection dropped (HTTP 503).
+    #[error("data source unavailable: {0}")]
+    Unavailable(String),
+    /// A storage-level failure the caller cannot fix.
+    #[error("connector error: {0}")]
+    Connector(String),
+    /// An application error with an explicit HTTP status, LoopBack `name` and optional `code`,
+    /// as a hook or remote method raises it (`err.statusCode = 400`).
+    #[error("{message}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// LoopBack error name (`Error` by default).
+        name: String,
+        /// LoopBack error code, e.g. `MODEL_NOT_FOUND`.
+        code: Option<String>,
+        /// Message shown to the client.
+        message: String,
+    },
+    /// Any other error; reported as a 500 with a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::InvalidFilter`] at `path`.
+    pub fn filter(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidFilter { path: path.into(), message: message.into(), code: None }
+    }
+
+    /// An [`Error::BadRequest`].
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::BadRequest { message: message.into() }
+    }
+
+    /// An [`Error::Http`] with name `Error`, the way hooks abort operations.
+    pub fn http(status: u16, message: impl Into<String>) -> Self {
+        Error::Http { status, name: "Error".into(), code: None, message: message.into() }
+    }
+
+    /// An [`Error::InvalidDefinition`].
+    pub fn definition(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidDefinition { path: path.into(), message: message.into() }
+    }
+
+    /// The HTTP status LoopBack answers with for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidFilter { .. } | Error::BadRequest { .. } => 400,
+            Error::Validation(_) => 422,
+            Error::NotFound { .. } => 404,
+            Error::NotSupported { .. } => 501,
+            Error::Unavailable(_) => 503,
+            Error::Http { status, .. } => *status,
+            Error::InvalidDefinition { .. }
+            | Error::UnknownModel(_)
+            | Error::NotAttached(_)
+            | Error::Connector(_)
+            | Error::Internal(_) => 500,
+        }
+    }
+
+    /// LoopBack's error `name`.
+    pub fn name(&self) -> &str {
+        match self {
+            Error::Validation(_) => "ValidationError",
+            Error::Http { name, .. } => name,
+            _ => "Error",
+        }
+    }
+
+    /// LoopBack's error `code`, where it has one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::NotFound { .. } => Some("MODEL_NOT_FOUND"),
+            Error::InvalidFilter { code, .. } => *code,
+            Error::Http { code, .. } => code.as_deref(),
+            Error::NotSupported { .. } => Some("NOT_SUPPORTED"),
+            _ => None,
+        }
+    }
+
+    /// The validation error inside, if this is one.
+    pub fn as_validation(&self) -> Option<&ValidationError> {
+        match self {
+            Error::Validation(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(v: ValidationError) -> Self {
+        Error::Validation(Box::new(v))
+    }
+}
+
+/// A key path such as `filter.where.price.gt`, built while descending into JSON.
+#[derive(Clone, Default)]
+pub struct KeyPath(Vec<String>);
+
+impl KeyPath {
+    /// A path starting at `root`.
+    pub fn root(root: &str) -> Self {
+        KeyPath(vec![root.to_owned()])
+    }
+
+    /// This path extended by one key.
+    pub fn join(&self, key: impl fmt::Display) -> Self {
+        let mut v = self.0.clone();
+        v.push(key.to_string());
+        KeyPath(v)
+    }
+
+    /// Number of segments.
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+impl fmt::Debug for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,83 @@
+//! # loopback-rs
+//!
+//! LoopBack 3 rebuilt in Rust: declare models once, get a persisted, validated,
+//! access-controlled data layer with LoopBack's filter language and operation hooks.
+//!
+//! ```
+//! use loopback::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! #[model(plural = "books")]
+//! struct Book {
+//!     #[model(id, generated)]
+//!     id: Option<i64>,
+//!     title: String,
+//!     price: f64,
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let app = App::new();
+//! app.data_source("db", loopback::connectors::memory());
+//! let books = app.register::<Book>("db").await?;
+//! books.create(&Book { id: None, title: "Dune".into(), price: 9.5 }).await?;
+//! let cheap = books.find(Filter::with_where(Book::price().lt(10.0))).await?;
+//! assert_eq!(cheap[0].title, "Dune");
+//! # Ok::<(), loopback::Error>(())
+//! # }).unwrap();
+//! ```
+#![doc = include_str!("../docs/overview.md")]
+
+pub use loopback_core::{
+    app, connector, data, error, field, filter, hooks, model, record, typed, validation, value,
+};
+pub use loopback_core::{
+    App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error, FieldValue,
+    Fields, Filter, GeoPoint, HookContext, HookKind, Include, Model, ModelDefinition, ModelHandle,
+    ModelHooks, Options, Order, ParseOptions, PersistedModel, PropertyDefinition, PropertyType,
+    Record, RelationDefinition, RelationKind, Result, Strict, Upserted, ValidationError,
+    ValidationKind, ValidationRule, Value, Where,
+};
+
+/// `#[derive(Model)]`: see `docs/derive.md`.
+#[cfg(feature = "derive")]
+pub use loopback_derive::Model;
+
+/// Connectors shipped with loopback-rs.
+pub mod connectors {
+    #[cfg(feature = "memory")]
+    pub use loopback_connectors::memory::MemoryConnector;
+
+    /// A fresh in-memory connector, shareable as a data source.
+    #[cfg(feature = "memory")]
+    pub fn memory() -> std::sync::Arc<dyn loopback_core::Connector> {
+        std::sync::Arc::new(MemoryConnector::new())
+    }
+}
+
+/// The names most programs need: `use loopback::prelude::*;`.
+pub mod prelude {
+    #[cfg(feature = "derive")]
+    pub use loopback_derive::Model;
+    pub use loopback_core::{
+        record, App, Direction, Filter, GeoPoint, HookContext, HookKind, Model, Options,
+        PersistedModel, Record, Value, Where,
+    };
+}
+
+/// Items used by code that `#[derive(Model)]` generates. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use loopback_core::field::FieldValue;
+    pub use loopback_core::filter::Column;
+    pub use loopback_core::hooks::{register_model_hooks, ModelHooks, Observers};
+    pub use loopback_core::model::{
+        AclEntry, DefaultValue, IndexDefinition, ModelDefinition, PropertyDefinition, PropertyIndex,
+        PropertyType, RelationDefinition, RelationKind, Strict,
+    };
+    pub use loopback_core::typed::{field_error, Model};
+    pub use loopback_core::validation::{ValidationKind, ValidationRule};
+    pub use loopback_core::value::{Record, Value};
+    pub use loopback_core::{Error, Result};
+    pub use serde_json;
+    pub use std::sync::{Arc, OnceLock};
+}
