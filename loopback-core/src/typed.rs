@@ -14,6 +14,10 @@ use crate::value::{Record, Value};
 
 /// A Rust type that is a LoopBack model. Implemented by `#[derive(Model)]`.
 pub trait Model: Sized + Send + Sync + 'static {
+    /// The model name (LB3 `name`), known at compile time so relations can name their target
+    /// without building its definition.
+    const NAME: &'static str;
+
     /// The model's definition, built once.
     fn definition() -> Arc<ModelDefinition>;
 
@@ -47,7 +51,7 @@ impl App {
 
     /// The typed API of a model registered earlier.
     pub fn persisted<M: Model>(&self) -> Result<PersistedModel<M>> {
-        let name = M::definition().name.clone();
+        let name = M::NAME.to_owned();
         self.model(&name).map(PersistedModel::from_handle).ok_or(Error::UnknownModel(name))
     }
 }

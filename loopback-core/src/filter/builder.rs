@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use super::{Condition, Direction, Near, Order, RegexpPattern, Where};
+use crate::field::FieldValue;
 use crate::value::{DistanceUnit, GeoPoint, Value};
 
 /// A typed handle on one property of model `M` whose values are `T`.
@@ -28,7 +29,7 @@ impl<M, T> std::fmt::Debug for Column<M, T> {
     }
 }
 
-impl<M, T: Into<Value>> Column<M, T> {
+impl<M, T> Column<M, T> {
     /// A handle on the property named `name` (its wire name).
     pub const fn new(name: &'static str) -> Self {
         Column { name, _marker: PhantomData }
@@ -38,54 +39,57 @@ impl<M, T: Into<Value>> Column<M, T> {
     pub const fn name(&self) -> &'static str {
         self.name
     }
+}
 
-    fn cond(&self, op: Condition) -> Where {
+impl<M, T: FieldValue> Column<M, T> {
+    /// A handle on the property named `name` (its wire name).
+        fn cond(&self, op: Condition) -> Where {
         Where::Cond { property: self.name.to_owned(), op }
     }
 
     /// `= value`.
     pub fn eq(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Eq(value.into().into()))
+        self.cond(Condition::Eq(value.into().to_value()))
     }
 
     /// `!= value`.
     pub fn neq(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Neq(value.into().into()))
+        self.cond(Condition::Neq(value.into().to_value()))
     }
 
     /// `> value`.
     pub fn gt(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Gt(value.into().into()))
+        self.cond(Condition::Gt(value.into().to_value()))
     }
 
     /// `>= value`.
     pub fn gte(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Gte(value.into().into()))
+        self.cond(Condition::Gte(value.into().to_value()))
     }
 
     /// `< value`.
     pub fn lt(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Lt(value.into().into()))
+        self.cond(Condition::Lt(value.into().to_value()))
     }
 
     /// `<= value`.
     pub fn lte(&self, value: impl Into<T>) -> Where {
-        self.cond(Condition::Lte(value.into().into()))
+        self.cond(Condition::Lte(value.into().to_value()))
     }
 
     /// Between `low` and `high`, inclusive.
     pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Where {
-        self.cond(Condition::Between(low.into().into(), high.into().into()))
+        self.cond(Condition::Between(low.into().to_value(), high.into().to_value()))
     }
 
     /// One of `values`.
     pub fn inq<I: IntoIterator<Item = V>, V: Into<T>>(&self, values: I) -> Where {
-        self.cond(Condition::Inq(values.into_iter().map(|v| v.into().into()).collect()))
+        self.cond(Condition::Inq(values.into_iter().map(|v| v.into().to_value()).collect()))
     }
 
     /// None of `values`.
     pub fn nin<I: IntoIterator<Item = V>, V: Into<T>>(&self, values: I) -> Where {
-        self.cond(Condition::Nin(values.into_iter().map(|v| v.into().into()).collect()))
+        self.cond(Condition::Nin(values.into_iter().map(|v| v.into().to_value()).collect()))
     }
 
     /// Is null or missing.
