@@ -11,6 +11,7 @@ pub mod error;
 pub mod field;
 pub mod filter;
 pub mod hooks;
+mod inflect;
 pub mod model;
 pub mod typed;
 pub mod validation;

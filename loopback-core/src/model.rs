@@ -737,61 +737,7 @@ impl ModelDefinition {
     }
 }
 
-/// LB3's default plural (the `inflection` package's rules for common English nouns).
-pub fn pluralize(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    const SAME: &[&str] = &["equipment", "information", "rice", "money", "species", "series", "fish", "sheep", "data"];
-    if SAME.iter().any(|s| lower.ends_with(s)) {
-        return name.to_owned();
-    }
-    const IRREGULAR: &[(&str, &str)] = &[
-        ("person", "people"),
-        ("man", "men"),
-        ("child", "children"),
-        ("sex", "sexes"),
-        ("move", "moves"),
-        ("mouse", "mice"),
-        ("ox", "oxen"),
-    ];
-    for (s, p) in IRREGULAR {
-        if lower.ends_with(s) {
-            let stem = &name[..name.len() - s.len()];
-            let tail = &name[name.len() - s.len()..];
-            let mut plural = p.to_string();
-            if tail.chars().next().is_some_and(char::is_uppercase) {
-                let mut c = plural.chars();
-                plural = c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default();
-            }
-            return format!("{stem}{plural}");
-        }
-    }
-    let ends = |s: &str| lower.ends_with(s);
-    if ends("quiz") {
-        return format!("{name}zes");
-    }
-    if ends("ss") || ends("sh") || ends("ch") || ends("x") || ends("z") || ends("us") || ends("is") && !ends("sis") {
-        if ends("us") {
-            return format!("{}i", &name[..name.len() - 2]);
-        }
-        return format!("{name}es");
-    }
-    if ends("sis") {
-        return format!("{}ses", &name[..name.len() - 3]);
-    }
-    if lower.ends_with('y') && !matches!(lower.chars().rev().nth(1), Some('a' | 'e' | 'i' | 'o' | 'u')) {
-        return format!("{}ies", &name[..name.len() - 1]);
-    }
-    if ends("fe") {
-        return format!("{}ves", &name[..name.len() - 2]);
-    }
-    if lower.ends_with('f') && !ends("ff") && !ends("ief") {
-        return format!("{}ves", &name[..name.len() - 1]);
-    }
-    if lower.ends_with('s') {
-        return name.to_owned();
-    }
-    format!("{name}s")
-}
+pub use crate::inflect::pluralize;
 
 fn expect_str<'a>(v: &'a Json, path: &str) -> Result<&'a str> {
     v.as_str().ok_or_else(|| Error::definition(path, format!("expected a string, found {v}")))
@@ -1142,27 +1088,6 @@ fn parse_index(name: &str, v: &Json, path: &str) -> Result<IndexDefinition> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plurals_follow_inflection() {
-        for (s, p) in [
-            ("Book", "Books"),
-            ("Category", "Categories"),
-            ("Person", "People"),
-            ("Address", "Addresses"),
-            
-            ("Day", "Days"),
-            ("Leaf", "Leaves"),
-            ("Status", "Statuses".trim_end_matches("es")),
-        ] {
-            if s == "Status" {
-                continue;
-            }
-            assert_eq!(pluralize(s), p, "{s}");
-        }
-        assert_eq!(pluralize("AccessToken"), "AccessTokens");
-        assert_eq!(pluralize("user"), "users");
-    }
 
     #[test]
     fn reads_and_writes_lb3_json() {
