@@ -14,7 +14,7 @@ mod query_string;
 use crate::value::{DistanceUnit, GeoPoint, Value};
 
 pub use builder::Column;
-pub use matcher::like_to_regex;
+pub use matcher::{apply_filter, like_to_regex, CompiledFilter, CompiledWhere, Row};
 pub use parse::ParseOptions;
 
 /// Keys that are never accepted anywhere in a filter or a model definition: they are the
@@ -215,7 +215,10 @@ impl Filter {
 
     /// A filter with only a `where`.
     pub fn with_where(w: Where) -> Self {
-        Filter { where_: Some(w), ..Filter::default() }
+        Filter {
+            where_: Some(w),
+            ..Filter::default()
+        }
     }
 
     /// Adds a condition, AND-ed with any existing one.
@@ -233,7 +236,10 @@ impl Filter {
 
     /// Appends a sort key.
     pub fn order_by(mut self, property: impl Into<String>, direction: Direction) -> Self {
-        self.order.push(Order { property: property.into(), direction });
+        self.order.push(Order {
+            property: property.into(),
+            direction,
+        });
         self
     }
 
@@ -271,13 +277,19 @@ impl Filter {
 
     /// Includes a relation.
     pub fn include(mut self, relation: impl Into<String>) -> Self {
-        self.include.push(Include { relation: relation.into(), scope: None });
+        self.include.push(Include {
+            relation: relation.into(),
+            scope: None,
+        });
         self
     }
 
     /// Includes a relation with a scope.
     pub fn include_scoped(mut self, relation: impl Into<String>, scope: Filter) -> Self {
-        self.include.push(Include { relation: relation.into(), scope: Some(Box::new(scope)) });
+        self.include.push(Include {
+            relation: relation.into(),
+            scope: Some(Box::new(scope)),
+        });
         self
     }
 }
@@ -285,7 +297,10 @@ impl Filter {
 impl Where {
     /// A single-property condition.
     pub fn cond(property: impl Into<String>, op: Condition) -> Self {
-        Where::Cond { property: property.into(), op }
+        Where::Cond {
+            property: property.into(),
+            op,
+        }
     }
 
     /// `property = value`.
@@ -330,7 +345,10 @@ impl Where {
     /// If this where pins the id property to one value (`{id: x}`), that value.
     pub fn single_eq(&self, property: &str) -> Option<&Value> {
         match self {
-            Where::Cond { property: p, op: Condition::Eq(v) } if p == property && !v.is_null() => Some(v),
+            Where::Cond {
+                property: p,
+                op: Condition::Eq(v),
+            } if p == property && !v.is_null() => Some(v),
             Where::And(v) => v.iter().find_map(|w| w.single_eq(property)),
             _ => None,
         }
