@@ -1,0 +1,9 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+#[model(crate = "my crate")]
+struct Book {
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+enum Status {
+    Draft,
+    Published,
+}
+
+fn main() {}

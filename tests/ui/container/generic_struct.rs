@@ -1,0 +1,8 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Page<T> {
+    items: Vec<T>,
+}
+
+fn main() {}

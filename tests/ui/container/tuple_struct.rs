@@ -1,0 +1,6 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Isbn(String);
+
+fn main() {}

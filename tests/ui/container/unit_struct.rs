@@ -1,0 +1,6 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Marker;
+
+fn main() {}

@@ -1,0 +1,10 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Book {
+    #[model(rename = "name")]
+    #[model(rename = "label")]
+    title: String,
+}
+
+fn main() {}

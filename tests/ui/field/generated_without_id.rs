@@ -1,0 +1,9 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Book {
+    #[model(generated)]
+    serial: i64,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use loopback::prelude::*;
+
+struct Money(i64);
+
+#[derive(Model)]
+struct Book {
+    price: Money,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use loopback::prelude::*;
+
+#[derive(Model)]
+struct Book {
+    #[model(validate(inclusion()))]
+    status: String,
+}
+
+fn main() {}
