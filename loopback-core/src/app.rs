@@ -13,7 +13,7 @@ use crate::data::{prepare, WriteKind};
 use crate::error::{Error, Result};
 use crate::filter::{Condition, Filter, ParseOptions, Where};
 use crate::hooks::{HookContext, HookKind, Observers};
-use crate::model::ModelDefinition;
+use crate::model::{ModelDefinition, PropertyType, Strict};
 use crate::validation::{ValidationError, ValidationKind};
 use crate::value::{Record, Value};
 
@@ -27,7 +27,10 @@ pub struct DataSource {
 impl DataSource {
     /// A data source named `name` backed by `connector`.
     pub fn new(name: impl Into<String>, connector: Arc<dyn Connector>) -> Self {
-        DataSource { name: name.into().into(), connector }
+        DataSource {
+            name: name.into().into(),
+            connector,
+        }
     }
 
     /// The data source name.
@@ -43,7 +46,10 @@ impl DataSource {
 
 impl fmt::Debug for DataSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataSource").field("name", &self.name).field("connector", &self.connector.name()).finish()
+        f.debug_struct("DataSource")
+            .field("name", &self.name)
+            .field("connector", &self.connector.name())
+            .finish()
     }
 }
 
@@ -73,7 +79,10 @@ pub struct ModelHandle(Arc<ModelInner>);
 
 impl fmt::Debug for ModelHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModelHandle").field("model", &self.0.def.name).field("data_source", &self.0.ds).finish()
+        f.debug_struct("ModelHandle")
+            .field("model", &self.0.def.name)
+            .field("data_source", &self.0.ds)
+            .finish()
     }
 }
 
@@ -87,7 +96,10 @@ pub struct App {
 impl fmt::Debug for App {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("App")
-            .field("data_sources", &read(&self.data_sources).keys().collect::<Vec<_>>())
+            .field(
+                "data_sources",
+                &read(&self.data_sources).keys().collect::<Vec<_>>(),
+            )
             .field("models", &read(&self.models).keys().collect::<Vec<_>>())
             .finish()
     }
@@ -124,13 +136,19 @@ impl App {
     /// observers run before this model's. The id property is injected per `idInjection`.
     pub async fn define(&self, def: ModelDefinition, ds: &str) -> Result<ModelHandle> {
         let ds = self.get_data_source(ds).ok_or_else(|| {
-            Error::definition(format!("{}.dataSource", def.name), format!("unknown data source `{ds}`"))
+            Error::definition(
+                format!("{}.dataSource", def.name),
+                format!("unknown data source `{ds}`"),
+            )
         })?;
         let mut def = def;
         let base = match def.base.as_deref() {
             None | Some("PersistedModel" | "Model" | "KeyValueModel") => None,
             Some(b) => Some(self.model(b).ok_or_else(|| {
-                Error::definition(format!("{}.base", def.name), format!("unknown base model `{b}`"))
+                Error::definition(
+                    format!("{}.base", def.name),
+                    format!("unknown base model `{b}`"),
+                )
             })?),
         };
         if let Some(b) = &base {
@@ -157,7 +175,8 @@ impl App {
 
     /// A model by name, or [`Error::UnknownModel`].
     pub fn try_model(&self, name: &str) -> Result<ModelHandle> {
-        self.model(name).ok_or_else(|| Error::UnknownModel(name.to_owned()))
+        self.model(name)
+            .ok_or_else(|| Error::UnknownModel(name.to_owned()))
     }
 
     /// Names of all registered models, in registration order.
@@ -272,33 +291,70 @@ impl ModelHandle {
         Ok(ctx)
     }
 
-    fn ctx(&self, hook: HookKind, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> HookContext {
+    fn ctx(
+        &self,
+        hook: HookKind,
+        method: &'static str,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> HookContext {
         let mut c = HookContext::new(&self.0.def.name, hook, method, options.clone());
         c.hook_state = std::mem::take(state);
         c
     }
 
-    async fn fire(&self, ctx: HookContext, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<HookContext> {
-        let mut ctx = if self.has_observers(ctx.hook) { self.notify(ctx).await? } else { ctx };
+    async fn fire(
+        &self,
+        ctx: HookContext,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<HookContext> {
+        let mut ctx = if self.has_observers(ctx.hook) {
+            self.notify(ctx).await?
+        } else {
+            ctx
+        };
         *state = std::mem::take(&mut ctx.hook_state);
         Ok(ctx)
     }
 
-    /// Applies the default scope and fires `access`; returns the filter to run.
-    async fn access(&self, filter: Filter, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Filter> {
+    /// Applies the default scope and fires `access`; returns the filter to run, its `where`
+    /// values coerced to the property types.
+    async fn access(
+        &self,
+        filter: Filter,
+        method: &'static str,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Filter> {
         let filter = self.apply_default_scope(filter)?;
-        if !self.has_observers(HookKind::Access) {
-            return Ok(filter);
+        let mut filter = if self.has_observers(HookKind::Access) {
+            let mut ctx = self.ctx(HookKind::Access, method, options, state);
+            ctx.query = Some(filter);
+            let ctx = self.fire(ctx, state).await?;
+            ctx.query.unwrap_or_default()
+        } else {
+            filter
+        };
+        // LB3's DAO coerces where values after the access hook, so a condition built in code or
+        // added by a hook (`{born: {gt: "2021-01-01"}}`, `{qty: "2"}`) compares as a parsed one
+        // does, on every connector.
+        if let Some(w) = filter.where_.take() {
+            filter.where_ = Some(coerce_where(&self.0.def, w));
         }
-        let mut ctx = self.ctx(HookKind::Access, method, options, state);
-        ctx.query = Some(filter);
-        let ctx = self.fire(ctx, state).await?;
-        Ok(ctx.query.unwrap_or_default())
+        Ok(filter)
     }
 
     fn apply_default_scope(&self, mut filter: Filter) -> Result<Filter> {
-        let Some(scope) = &self.0.def.scope else { return Ok(filter) };
-        let scope = Filter::from_json(scope, &ParseOptions { prohibit_hidden_properties: false, ..ParseOptions::for_model(&self.0.def) })?;
+        let Some(scope) = &self.0.def.scope else {
+            return Ok(filter);
+        };
+        let scope = Filter::from_json(
+            scope,
+            &ParseOptions {
+                prohibit_hidden_properties: false,
+                ..ParseOptions::for_model(&self.0.def)
+            },
+        )?;
         if let Some(w) = scope.where_ {
             filter = filter.and_where(w);
         }
@@ -322,9 +378,19 @@ impl ModelHandle {
 
     /// LB3 forces a default scope's `where` equalities onto written data.
     fn apply_scope_to_data(&self, data: &mut Record) -> Result<()> {
-        let Some(scope) = &self.0.def.scope else { return Ok(()) };
-        let Some(w) = scope.get("where") else { return Ok(()) };
-        let w = Where::from_json(w, &ParseOptions { prohibit_hidden_properties: false, ..ParseOptions::for_model(&self.0.def) })?;
+        let Some(scope) = &self.0.def.scope else {
+            return Ok(());
+        };
+        let Some(w) = scope.get("where") else {
+            return Ok(());
+        };
+        let w = Where::from_json(
+            w,
+            &ParseOptions {
+                prohibit_hidden_properties: false,
+                ..ParseOptions::for_model(&self.0.def)
+            },
+        )?;
         let mut forced = Vec::new();
         w.for_each_cond(&mut |p, c| {
             if let Condition::Eq(v) = c {
@@ -355,7 +421,10 @@ impl ModelHandle {
             }
         }
         for p in def.properties.values() {
-            if p.required && !(p.id.is_some() && p.generated && is_new) && crate::validation::is_blank(record.get(&p.name)) {
+            if p.required
+                && !(p.id.is_some() && p.generated && is_new)
+                && crate::validation::is_blank(record.get(&p.name))
+            {
                 errors.add(&p.name, "presence", "can't be blank");
             }
         }
@@ -377,24 +446,65 @@ impl ModelHandle {
                         errors.add(&rule.property, rule.failure_code(), rule.failure_message());
                     }
                 }
-                ValidationKind::Uniqueness { scoped_to, ignore_case } => {
-                    let Some(value) = record.get(&rule.property).filter(|v| !crate::validation::is_blank(Some(v))) else {
+                ValidationKind::Uniqueness {
+                    scoped_to,
+                    ignore_case,
+                } => {
+                    let Some(value) = record
+                        .get(&rule.property)
+                        .filter(|v| !crate::validation::is_blank(Some(v)))
+                    else {
                         continue;
                     };
-                    let cond = match (value, ignore_case) {
-                        (Value::String(s), true) => Condition::Regexp(crate::filter::RegexpPattern {
-                            source: format!("^{}$", regex::escape(s)),
-                            case_insensitive: true,
-                            global: false,
-                            multiline: false,
-                        }),
-                        _ => Condition::Eq(value.clone()),
+                    let scope: Vec<Where> = scoped_to
+                        .iter()
+                        .map(|s| {
+                            Where::eq(s.clone(), record.get(s).cloned().unwrap_or(Value::Null))
+                        })
+                        .collect();
+                    let caps = self.connector().capabilities();
+                    let found = match (value, ignore_case) {
+                        (Value::String(s), true) if !(caps.regexp && caps.regexp_flags) => {
+                            // No case-insensitive regexp: compare the candidates here.
+                            let f = Filter {
+                                where_: (!scope.is_empty()).then(|| Where::And(scope)),
+                                ..Filter::default()
+                            }
+                            .fields([self.id_name().to_owned(), rule.property.clone()]);
+                            let wanted = s.to_lowercase();
+                            self.connector()
+                                .find(def, &f, options)
+                                .await?
+                                .into_iter()
+                                .filter(|r| {
+                                    r.get(&rule.property)
+                                        .and_then(Value::as_str)
+                                        .is_some_and(|v| v.to_lowercase() == wanted)
+                                })
+                                .take(2)
+                                .collect::<Vec<_>>()
+                        }
+                        _ => {
+                            let cond = match (value, ignore_case) {
+                                (Value::String(s), true) => {
+                                    Condition::Regexp(crate::filter::RegexpPattern {
+                                        source: format!("^{}$", regex::escape(s)),
+                                        case_insensitive: true,
+                                        global: false,
+                                        multiline: false,
+                                    })
+                                }
+                                _ => Condition::Eq(value.clone()),
+                            };
+                            let mut w = Where::cond(rule.property.clone(), cond);
+                            for s in scope {
+                                w = w.and(s);
+                            }
+                            self.connector()
+                                .find(def, &Filter::with_where(w).limit(2), options)
+                                .await?
+                        }
                     };
-                    let mut w = Where::cond(rule.property.clone(), cond);
-                    for s in scoped_to {
-                        w = w.and(Where::eq(s.clone(), record.get(s).cloned().unwrap_or(Value::Null)));
-                    }
-                    let found = self.connector().find(def, &Filter::with_where(w).limit(2), options).await?;
                     let my_id = record.get(self.id_name());
                     let clash = found.iter().any(|r| match (r.get(self.id_name()), my_id) {
                         (Some(a), Some(b)) if !is_new => !a.loose_eq(b),
@@ -416,13 +526,23 @@ impl ModelHandle {
     // ----- queries -------------------------------------------------------------------------
 
     /// `find(filter)`: access → connector → loaded (per record).
+    /// As in juggler 3.x, a `skip` without a `limit` gets `limit: 100`.
     pub async fn find(&self, filter: Filter, options: &Options) -> Result<Vec<Record>> {
         let mut state = serde_json::Map::new();
+        let mut filter = filter;
+        if filter.limit.is_none() && filter.skip.is_some_and(|s| s > 0) {
+            filter.limit = Some(DEFAULT_LIMIT_WITH_SKIP);
+        }
         let filter = self.access(filter, "find", options, &mut state).await?;
         self.find_raw(&filter, options, &mut state).await
     }
 
-    async fn find_raw(&self, filter: &Filter, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Vec<Record>> {
+    async fn find_raw(
+        &self,
+        filter: &Filter,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<Record>> {
         let rows = self.connector().find(&self.0.def, filter, options).await?;
         if !self.has_observers(HookKind::Loaded) {
             return Ok(rows);
@@ -431,7 +551,7 @@ impl ModelHandle {
         for row in rows {
             let mut ctx = self.ctx(HookKind::Loaded, "find", options, state);
             ctx.data = Some(row);
-            ctx.is_new_instance = None;
+            ctx.is_new_instance = Some(false);
             let ctx = self.fire(ctx, state).await?;
             out.push(ctx.data.unwrap_or_default());
         }
@@ -445,14 +565,40 @@ impl ModelHandle {
         Ok(self.find(f, options).await?.into_iter().next())
     }
 
-    /// `findById(id, filter)`; `Ok(None)` when absent.
-    pub async fn find_by_id(&self, id: Value, filter: Option<Filter>, options: &Options) -> Result<Option<Record>> {
+    /// `findById(id, filter)`; `Ok(None)` when absent. Only the filter's `fields` and
+    /// `include` apply: its `where` is replaced by the id.
+    pub async fn find_by_id(
+        &self,
+        id: Value,
+        filter: Option<Filter>,
+        options: &Options,
+    ) -> Result<Option<Record>> {
+        let mut state = serde_json::Map::new();
+        self.find_by_id_with_state(id, filter, options, &mut state)
+            .await
+    }
+
+    async fn find_by_id_with_state(
+        &self,
+        id: Value,
+        filter: Option<Filter>,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Record>> {
         let id = self.coerce_id(id)?;
         let mut f = filter.unwrap_or_default();
         f = Filter { where_: None, ..f }.and_where(self.id_where(&id));
         f.limit = Some(1);
         f.skip = None;
-        Ok(self.find(f, options).await?.into_iter().next())
+        let f = self.access(f, "findById", options, state).await?;
+        Ok(self.find_raw(&f, options, state).await?.into_iter().next())
+    }
+
+    fn not_found(&self, id: &Value) -> Error {
+        Error::NotFound {
+            model: self.0.def.name.clone(),
+            id: id.to_string(),
+        }
     }
 
     /// `exists(id)`: a count, so only `access` fires.
@@ -464,8 +610,20 @@ impl ModelHandle {
     /// `count(where)`: access → connector.
     pub async fn count(&self, where_: Option<Where>, options: &Options) -> Result<u64> {
         let mut state = serde_json::Map::new();
-        let f = self.access(Filter { where_, ..Filter::default() }, "count", options, &mut state).await?;
-        self.connector().count(&self.0.def, f.where_.as_ref(), options).await
+        let f = self
+            .access(
+                Filter {
+                    where_,
+                    ..Filter::default()
+                },
+                "count",
+                options,
+                &mut state,
+            )
+            .await?;
+        self.connector()
+            .count(&self.0.def, f.where_.as_ref(), options)
+            .await
     }
 
     // ----- writes --------------------------------------------------------------------------
@@ -473,7 +631,8 @@ impl ModelHandle {
     /// `create(data)`: before save → validation → persist → connector → loaded → after save.
     pub async fn create(&self, data: Record, options: &Options) -> Result<Record> {
         let mut state = serde_json::Map::new();
-        self.create_with_state(data, options, &mut state, "create").await
+        self.create_with_state(data, options, &mut state, "create")
+            .await
     }
 
     /// `create([data…])`: each record in order; stops at the first failure, as LB3 reports it.
@@ -485,7 +644,13 @@ impl ModelHandle {
         Ok(out)
     }
 
-    async fn create_with_state(&self, data: Record, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>, method: &'static str) -> Result<Record> {
+    async fn create_with_state(
+        &self,
+        data: Record,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+        method: &'static str,
+    ) -> Result<Record> {
         let def = &self.0.def;
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
@@ -503,7 +668,10 @@ impl ModelHandle {
         ctx.is_new_instance = Some(true);
         let ctx = self.fire(ctx, state).await?;
         let mut persisted = ctx.data.unwrap_or_default();
-        let id = self.connector().create(def, persisted.clone(), options).await?;
+        let id = self
+            .connector()
+            .create(def, persisted.clone(), options)
+            .await?;
         let id_name = self.id_name().to_owned();
         if !id.is_null() {
             persisted.insert(id_name.clone(), id.clone());
@@ -516,7 +684,12 @@ impl ModelHandle {
         ctx.data = Some(persisted);
         ctx.is_new_instance = Some(true);
         let ctx = self.fire(ctx, state).await?;
-        if def.options.get("updateOnLoad").and_then(serde_json::Value::as_bool) == Some(true) {
+        if def
+            .options
+            .get("updateOnLoad")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
             if let Some(d) = ctx.data {
                 instance.merge(d);
             }
@@ -531,18 +704,41 @@ impl ModelHandle {
 
     /// `updateAll(where, data)`: access → before save → persist → connector → after save.
     /// Returns the number of records updated.
-    pub async fn update_all(&self, where_: Option<Where>, data: Record, options: &Options) -> Result<u64> {
+    pub async fn update_all(
+        &self,
+        where_: Option<Where>,
+        data: Record,
+        options: &Options,
+    ) -> Result<u64> {
         let def = &self.0.def;
         let mut state = serde_json::Map::new();
-        let f = self.access(Filter { where_, ..Filter::default() }, "updateAll", options, &mut state).await?;
+        let f = self
+            .access(
+                Filter {
+                    where_,
+                    ..Filter::default()
+                },
+                "updateAll",
+                options,
+                &mut state,
+            )
+            .await?;
         let mut data = data;
+        if matches!(def.strict_mode(), Strict::True | Strict::Throw) {
+            // LB3's updateAll does not validate: under `strict: true` it drops unknown
+            // properties instead of refusing them.
+            data.retain(|k, _| def.properties.contains_key(k));
+        }
         self.apply_scope_to_data(&mut data)?;
         let data = prepare(def, data, WriteKind::Patch)?;
         let mut ctx = self.ctx(HookKind::BeforeSave, "updateAll", options, &mut state);
         ctx.where_ = f.where_;
         ctx.data = Some(data);
         let ctx = self.fire(ctx, &mut state).await?;
-        let (where_, data) = (ctx.where_, prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?);
+        let (where_, data) = (
+            ctx.where_,
+            prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?,
+        );
         if data.contains_key(self.id_name()) && def.force_id() {
             let mut e = ValidationError::new(&def.name);
             e.add(self.id_name(), "absence", "can't be set");
@@ -554,10 +750,14 @@ impl ModelHandle {
         ctx.data = Some(data);
         let ctx = self.fire(ctx, &mut state).await?;
         let (where_, data) = (ctx.where_, ctx.data.unwrap_or_default());
-        let count = self.connector().update_all(def, where_.as_ref(), data.clone(), options).await?;
+        let count = self
+            .connector()
+            .update_all(def, where_.as_ref(), data.clone(), options)
+            .await?;
         let mut ctx = self.ctx(HookKind::AfterSave, "updateAll", options, &mut state);
         ctx.where_ = where_;
         ctx.data = Some(data);
+        ctx.count = Some(count);
         self.fire(ctx, &mut state).await?;
         Ok(count)
     }
@@ -565,17 +765,38 @@ impl ModelHandle {
     /// `destroyAll(where)`: access → before delete → connector → after delete. Returns the count.
     pub async fn destroy_all(&self, where_: Option<Where>, options: &Options) -> Result<u64> {
         let mut state = serde_json::Map::new();
-        self.destroy_with_state(where_, None, "destroyAll", options, &mut state).await
+        self.destroy_with_state(where_, None, "destroyAll", options, &mut state)
+            .await
     }
 
-    async fn destroy_with_state(&self, where_: Option<Where>, instance: Option<Record>, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<u64> {
-        let f = self.access(Filter { where_, ..Filter::default() }, method, options, state).await?;
+    async fn destroy_with_state(
+        &self,
+        where_: Option<Where>,
+        instance: Option<Record>,
+        method: &'static str,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<u64> {
+        let f = self
+            .access(
+                Filter {
+                    where_,
+                    ..Filter::default()
+                },
+                method,
+                options,
+                state,
+            )
+            .await?;
         let mut ctx = self.ctx(HookKind::BeforeDelete, method, options, state);
         ctx.where_ = f.where_;
         ctx.instance = instance.clone();
         let ctx = self.fire(ctx, state).await?;
         let where_ = ctx.where_;
-        let count = self.connector().destroy_all(&self.0.def, where_.as_ref(), options).await?;
+        let count = self
+            .connector()
+            .destroy_all(&self.0.def, where_.as_ref(), options)
+            .await?;
         let mut ctx = self.ctx(HookKind::AfterDelete, method, options, state);
         ctx.where_ = where_;
         ctx.instance = instance;
@@ -588,21 +809,61 @@ impl ModelHandle {
     pub async fn destroy_by_id(&self, id: Value, options: &Options) -> Result<u64> {
         let id = self.coerce_id(id)?;
         let mut state = serde_json::Map::new();
-        self.destroy_with_state(Some(self.id_where(&id)), None, "destroyById", options, &mut state).await
+        self.destroy_with_state(
+            Some(self.id_where(&id)),
+            None,
+            "destroyById",
+            options,
+            &mut state,
+        )
+        .await
     }
 
-    /// `upsert` / `patchOrCreate(data)`: creates when the id is missing or unknown, otherwise
-    /// patches the existing record. access → before save (where + data) → validation (with
-    /// `validateUpsert`) → persist → connector → loaded → after save.
+    /// `upsert` / `patchOrCreate(data)`: creates when the id is missing; otherwise patches the
+    /// record with that id. Without `forceId`, an unknown id creates the record: access →
+    /// before save (where + data) → validation (with `validateUpsert`) → persist → connector →
+    /// loaded → after save. With `forceId` (the default for generated ids), LB3's
+    /// findById + patchAttributes, and an unknown id is [`Error::NotFound`]: clients cannot
+    /// choose the id of a new record.
     pub async fn upsert(&self, data: Record, options: &Options) -> Result<Upserted> {
         let def = &self.0.def;
         let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
         let Some(id) = id else {
-            return Ok(Upserted { instance: self.create(data, options).await?, created: true });
+            return Ok(Upserted {
+                instance: self.create(data, options).await?,
+                created: true,
+            });
         };
         let id = self.coerce_id(id)?;
         let mut state = serde_json::Map::new();
-        let f = self.access(Filter::with_where(self.id_where(&id)), "upsert", options, &mut state).await?;
+        if def.force_id() {
+            let current = self
+                .find_by_id_with_state(id.clone(), None, options, &mut state)
+                .await?
+                .ok_or_else(|| self.not_found(&id))?;
+            let instance = self
+                .patch_with_state(
+                    current,
+                    data,
+                    options,
+                    &mut state,
+                    "upsert",
+                    def.validate_upsert(),
+                )
+                .await?;
+            return Ok(Upserted {
+                instance,
+                created: false,
+            });
+        }
+        let f = self
+            .access(
+                Filter::with_where(self.id_where(&id)),
+                "upsert",
+                options,
+                &mut state,
+            )
+            .await?;
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
         let data = prepare(def, data, WriteKind::Patch)?;
@@ -612,7 +873,12 @@ impl ModelHandle {
         let ctx = self.fire(ctx, &mut state).await?;
         let where_ = ctx.where_.unwrap_or_else(|| self.id_where(&id));
         let data = prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?;
-        let existing = self.connector().find(def, &Filter::with_where(where_.clone()).limit(1), options).await?.into_iter().next();
+        let existing = self
+            .connector()
+            .find(def, &Filter::with_where(where_.clone()).limit(1), options)
+            .await?
+            .into_iter()
+            .next();
         let created = existing.is_none();
         let mut instance = match existing {
             Some(mut cur) => {
@@ -622,8 +888,9 @@ impl ModelHandle {
             None => prepare(def, data.clone(), WriteKind::Create)?,
         };
         if def.validate_upsert() {
-            // forceId does not apply: the id names an existing or chosen record.
-            self.validate_without_force_id(&instance, created, options).await?;
+            // forceId is off here: the id names an existing or a chosen record.
+            self.validate_without_force_id(&instance, created, options)
+                .await?;
         }
         let mut ctx = self.ctx(HookKind::Persist, "upsert", options, &mut state);
         ctx.where_ = Some(where_.clone());
@@ -632,36 +899,69 @@ impl ModelHandle {
         let ctx = self.fire(ctx, &mut state).await?;
         let written = ctx.data.unwrap_or_default();
         if created {
-            let new_id = self.connector().create(def, written.clone(), options).await?;
+            let new_id = self
+                .connector()
+                .create(def, written.clone(), options)
+                .await?;
             if !new_id.is_null() {
                 instance.insert(self.id_name().to_owned(), new_id);
             }
         } else {
-            self.connector().update_all(def, Some(&where_), written.clone(), options).await?;
+            self.connector()
+                .update_all(def, Some(&where_), written.clone(), options)
+                .await?;
             instance.merge(written);
         }
         let instance = reorder(def, instance);
-        self.finish_save(instance, Some(created), "upsert", options, &mut state).await
+        self.finish_save(instance, None, Some(created), "upsert", options, &mut state)
+            .await
             .map(|instance| Upserted { instance, created })
     }
 
-    async fn validate_without_force_id(&self, record: &Record, is_new: bool, options: &Options) -> Result<()> {
+    async fn validate_without_force_id(
+        &self,
+        record: &Record,
+        is_new: bool,
+        options: &Options,
+    ) -> Result<()> {
         match self.validate(record, is_new, options).await {
             Err(Error::Validation(mut v)) => {
                 let id = self.id_name().to_owned();
-                v.errors.retain(|e| !(e.property == id && e.code == "absence"));
-                v.into_result().map_err(Into::into)
+                v.errors
+                    .retain(|e| !(e.property == id && e.code == "absence"));
+                v.into_result()
             }
             other => other,
         }
     }
 
-    async fn finish_save(&self, instance: Record, is_new: Option<bool>, method: &'static str, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>) -> Result<Record> {
+    /// `loaded` then `after save` for a write. `partial` is the data a partial update wrote:
+    /// `loaded` then sees only that data, and (as in LB3) its changes reach the returned
+    /// instance only with the model option `updateOnLoad`. Without it, `loaded` sees the whole
+    /// instance and its changes are returned.
+    async fn finish_save(
+        &self,
+        instance: Record,
+        partial: Option<Record>,
+        is_new: Option<bool>,
+        method: &'static str,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Record> {
+        let is_partial = partial.is_some();
         let mut ctx = self.ctx(HookKind::Loaded, method, options, state);
-        ctx.data = Some(instance.clone());
+        ctx.data = Some(partial.unwrap_or_else(|| instance.clone()));
         ctx.is_new_instance = is_new;
         let ctx = self.fire(ctx, state).await?;
-        let instance = ctx.data.unwrap_or(instance);
+        let instance = match ctx.data {
+            Some(loaded) if !is_partial => loaded,
+            Some(loaded) if self.update_on_load() => {
+                let mut instance = instance;
+                instance.merge(loaded);
+                instance
+            }
+            _ => instance,
+        };
         let mut ctx = self.ctx(HookKind::AfterSave, method, options, state);
         ctx.instance = Some(instance);
         ctx.is_new_instance = is_new;
@@ -669,16 +969,43 @@ impl ModelHandle {
         Ok(ctx.instance.unwrap_or_default())
     }
 
-    /// `replaceOrCreate(data)`: replaces the record with the data's id, or creates it.
+    fn update_on_load(&self) -> bool {
+        self.0
+            .def
+            .options
+            .get("updateOnLoad")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    }
+
+    /// `replaceOrCreate(data)`: replaces the record with the data's id, or creates it (always
+    /// validated). With `forceId` it is `replaceById`, as in LB3.
     pub async fn replace_or_create(&self, data: Record, options: &Options) -> Result<Upserted> {
         let def = &self.0.def;
         let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
         let Some(id) = id else {
-            return Ok(Upserted { instance: self.create(data, options).await?, created: true });
+            return Ok(Upserted {
+                instance: self.create(data, options).await?,
+                created: true,
+            });
         };
         let id = self.coerce_id(id)?;
+        if def.force_id() {
+            let instance = self.replace_by_id(id, data, options).await?;
+            return Ok(Upserted {
+                instance,
+                created: false,
+            });
+        }
         let mut state = serde_json::Map::new();
-        let f = self.access(Filter::with_where(self.id_where(&id)), "replaceOrCreate", options, &mut state).await?;
+        let f = self
+            .access(
+                Filter::with_where(self.id_where(&id)),
+                "replaceOrCreate",
+                options,
+                &mut state,
+            )
+            .await?;
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
         let instance = prepare(def, data, WriteKind::Replace)?;
@@ -689,62 +1016,152 @@ impl ModelHandle {
         instance.insert(self.id_name().to_owned(), id.clone());
         let where_ = f.where_.unwrap_or_else(|| self.id_where(&id));
         let exists = self.connector().count(def, Some(&where_), options).await? > 0;
-        if def.options.get("validateUpsert").and_then(serde_json::Value::as_bool) != Some(false) {
-            self.validate_without_force_id(&instance, !exists, options).await?;
-        }
+        self.validate_without_force_id(&instance, !exists, options)
+            .await?;
         let mut ctx = self.ctx(HookKind::Persist, "replaceOrCreate", options, &mut state);
+        ctx.where_ = Some(where_);
         ctx.data = Some(instance.clone());
         ctx.current_instance = Some(instance.clone());
         let ctx = self.fire(ctx, &mut state).await?;
         let written = ctx.data.unwrap_or_default();
         let created = if exists {
-            !self.connector().replace_by_id(def, &id, written, options).await?
+            !self
+                .connector()
+                .replace_by_id(def, &id, written.clone(), options)
+                .await?
         } else {
             true
         };
         if created {
-            let mut w = instance.clone();
+            let mut w = written;
             w.insert(self.id_name().to_owned(), id);
             self.connector().create(def, w, options).await?;
         }
         let instance = reorder(def, instance);
-        self.finish_save(instance, Some(created), "replaceOrCreate", options, &mut state).await
-            .map(|instance| Upserted { instance, created })
+        self.finish_save(
+            instance,
+            None,
+            Some(created),
+            "replaceOrCreate",
+            options,
+            &mut state,
+        )
+        .await
+        .map(|instance| Upserted { instance, created })
     }
 
     /// `upsertWithWhere(where, data)`: patches the one record matching `where`, or creates one;
-    /// more than one match is a 400 and nothing is written.
-    pub async fn upsert_with_where(&self, where_: Option<Where>, data: Record, options: &Options) -> Result<Upserted> {
+    /// more than one match is a 400 and nothing is written, as is empty data.
+    pub async fn upsert_with_where(
+        &self,
+        where_: Option<Where>,
+        data: Record,
+        options: &Options,
+    ) -> Result<Upserted> {
+        if data.is_empty() {
+            return Err(Error::http(400, "data object cannot be empty!"));
+        }
         let mut state = serde_json::Map::new();
-        let f = self.access(Filter { where_, ..Filter::default() }, "upsertWithWhere", options, &mut state).await?;
-        let found = self.connector().find(&self.0.def, &Filter { where_: f.where_, limit: Some(2), ..Filter::default() }, options).await?;
+        let f = self
+            .access(
+                Filter {
+                    where_,
+                    ..Filter::default()
+                },
+                "upsertWithWhere",
+                options,
+                &mut state,
+            )
+            .await?;
+        let found = self
+            .connector()
+            .find(
+                &self.0.def,
+                &Filter {
+                    where_: f.where_,
+                    limit: Some(2),
+                    ..Filter::default()
+                },
+                options,
+            )
+            .await?;
         match found.len() {
-            0 => Ok(Upserted { instance: self.create_with_state(data, options, &mut state, "upsertWithWhere").await?, created: true }),
+            0 => Ok(Upserted {
+                instance: self
+                    .create_with_state(data, options, &mut state, "upsertWithWhere")
+                    .await?,
+                created: true,
+            }),
             1 => {
                 let cur = found.into_iter().next().unwrap_or_default();
-                Ok(Upserted { instance: self.patch_with_state(cur, data, options, &mut state, "upsertWithWhere").await?, created: false })
+                Ok(Upserted {
+                    instance: self
+                        .patch_with_state(cur, data, options, &mut state, "upsertWithWhere", true)
+                        .await?,
+                    created: false,
+                })
             }
-            _ => Err(Error::http(400, "There are multiple instances found.Upsert Operation will not be performed!")),
+            _ => Err(Error::http(
+                400,
+                "There are multiple instances found.Upsert Operation will not be performed!",
+            )),
         }
     }
 
     /// `findOrCreate(filter, data)`: returns the first match (firing `loaded`), or creates.
-    pub async fn find_or_create(&self, filter: Filter, data: Record, options: &Options) -> Result<Upserted> {
+    pub async fn find_or_create(
+        &self,
+        filter: Filter,
+        data: Record,
+        options: &Options,
+    ) -> Result<Upserted> {
         let mut state = serde_json::Map::new();
-        let mut f = self.access(filter, "findOrCreate", options, &mut state).await?;
-        f.limit = Some(1);
-        if let Some(found) = self.find_raw(&f, options, &mut state).await?.into_iter().next() {
-            return Ok(Upserted { instance: found, created: false });
+        let mut filter = filter;
+        filter.limit = Some(1);
+        let f = self
+            .access(filter, "findOrCreate", options, &mut state)
+            .await?;
+        if let Some(found) = self
+            .find_raw(&f, options, &mut state)
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Ok(Upserted {
+                instance: found,
+                created: false,
+            });
         }
-        let instance = self.create_with_state(data, options, &mut state, "findOrCreate").await?;
-        Ok(Upserted { instance, created: true })
+        let instance = self
+            .create_with_state(data, options, &mut state, "findOrCreate")
+            .await?;
+        Ok(Upserted {
+            instance,
+            created: true,
+        })
     }
 
     /// `replaceById(id, data)`: before save → validation → persist → connector → loaded →
-    /// after save. Unknown id: [`Error::NotFound`].
-    pub async fn replace_by_id(&self, id: Value, data: Record, options: &Options) -> Result<Record> {
+    /// after save. Unknown id: [`Error::NotFound`]; an id in `data` other than `id`: 400.
+    pub async fn replace_by_id(
+        &self,
+        id: Value,
+        data: Record,
+        options: &Options,
+    ) -> Result<Record> {
         let def = &self.0.def;
         let id = self.coerce_id(id)?;
+        if let Some(given) = data.get(self.id_name()).filter(|v| !v.is_null()) {
+            if !self.coerce_id(given.clone()).is_ok_and(|g| g.loose_eq(&id)) {
+                return Err(Error::http(
+                    400,
+                    format!(
+                        "id property ({}) cannot be updated from {id} to {given}",
+                        self.id_name()
+                    ),
+                ));
+            }
+        }
         let mut state = serde_json::Map::new();
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
@@ -758,64 +1175,103 @@ impl ModelHandle {
         instance.insert(self.id_name().to_owned(), id.clone());
         self.validate(&instance, false, options).await?;
         let mut ctx = self.ctx(HookKind::Persist, "replaceById", options, &mut state);
+        ctx.where_ = Some(self.id_where(&id));
         ctx.data = Some(instance.clone());
         ctx.current_instance = Some(instance.clone());
         ctx.is_new_instance = Some(false);
         let ctx = self.fire(ctx, &mut state).await?;
-        if !self.connector().replace_by_id(def, &id, ctx.data.unwrap_or_default(), options).await? {
-            return Err(Error::NotFound { model: def.name.clone(), id: id.to_string() });
+        if !self
+            .connector()
+            .replace_by_id(def, &id, ctx.data.unwrap_or_default(), options)
+            .await?
+        {
+            return Err(self.not_found(&id));
         }
         let instance = reorder(def, instance);
-        self.finish_save(instance, Some(false), "replaceById", options, &mut state).await
+        self.finish_save(
+            instance,
+            None,
+            Some(false),
+            "replaceById",
+            options,
+            &mut state,
+        )
+        .await
     }
 
-    /// `prototype.patchAttributes(data)` on the stored record with id `id`. Unknown id:
-    /// [`Error::NotFound`].
+    /// `prototype.patchAttributes(data)` on the stored record with id `id`, loaded with
+    /// `findById` first (access → loaded), as LB3's REST handler does; so an `access` hook that
+    /// hides the record makes this [`Error::NotFound`] too.
     pub async fn patch_by_id(&self, id: Value, data: Record, options: &Options) -> Result<Record> {
         let id = self.coerce_id(id)?;
-        let cur = self
-            .connector()
-            .find(&self.0.def, &Filter::with_where(self.id_where(&id)).limit(1), options)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound { model: self.0.def.name.clone(), id: id.to_string() })?;
         let mut state = serde_json::Map::new();
-        self.patch_with_state(cur, data, options, &mut state, "patchAttributes").await
+        let cur = self
+            .find_by_id_with_state(id.clone(), None, options, &mut state)
+            .await?
+            .ok_or_else(|| self.not_found(&id))?;
+        self.patch_with_state(cur, data, options, &mut state, "patchAttributes", true)
+            .await
     }
 
     /// `prototype.patchAttributes(data)` (`updateAttributes`) on an instance: before save
-    /// (where + data + currentInstance) → validation → persist → connector → loaded → after save.
-    pub async fn patch_attributes(&self, instance: &Record, data: Record, options: &Options) -> Result<Record> {
+    /// (where + data + currentInstance) → validation → persist → connector → loaded (the
+    /// written data) → after save.
+    pub async fn patch_attributes(
+        &self,
+        instance: &Record,
+        data: Record,
+        options: &Options,
+    ) -> Result<Record> {
         let mut state = serde_json::Map::new();
-        self.patch_with_state(instance.clone(), data, options, &mut state, "patchAttributes").await
+        self.patch_with_state(
+            instance.clone(),
+            data,
+            options,
+            &mut state,
+            "patchAttributes",
+            true,
+        )
+        .await
     }
 
-    async fn patch_with_state(&self, current: Record, data: Record, options: &Options, state: &mut serde_json::Map<String, serde_json::Value>, method: &'static str) -> Result<Record> {
+    async fn patch_with_state(
+        &self,
+        current: Record,
+        data: Record,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+        method: &'static str,
+        validate: bool,
+    ) -> Result<Record> {
         let def = &self.0.def;
-        let id = current.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        let id = current
+            .get(self.id_name())
+            .cloned()
+            .ok_or_else(|| Error::bad_request("the instance has no id"))?;
         let where_ = self.id_where(&id);
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
         let data = prepare(def, data, WriteKind::Patch)?;
         if let Some(v) = data.get(self.id_name()) {
             if !v.loose_eq(&id) {
-                let mut e = ValidationError::new(&def.name);
-                e.add(self.id_name(), "absence", "can't be changed");
-                e.values = data;
-                return Err(e.into());
+                // LB3's wording, whatever the forceId setting.
+                return Err(Error::http(
+                    400,
+                    format!("id cannot be updated from {id} to {v} when forceId is set to true"),
+                ));
             }
         }
         let mut ctx = self.ctx(HookKind::BeforeSave, method, options, state);
         ctx.where_ = Some(where_.clone());
         ctx.data = Some(data);
         ctx.current_instance = Some(current.clone());
-        ctx.is_new_instance = Some(false);
         let ctx = self.fire(ctx, state).await?;
         let data = prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?;
         let mut merged = current.clone();
         merged.merge(data.clone());
-        self.validate(&merged, false, options).await?;
+        if validate {
+            self.validate(&merged, false, options).await?;
+        }
         let mut ctx = self.ctx(HookKind::Persist, method, options, state);
         ctx.where_ = Some(where_.clone());
         ctx.data = Some(data);
@@ -823,61 +1279,158 @@ impl ModelHandle {
         ctx.is_new_instance = Some(false);
         let ctx = self.fire(ctx, state).await?;
         let written = ctx.data.unwrap_or_default();
-        let n = self.connector().update_all(def, Some(&where_), written.clone(), options).await?;
+        let n = self
+            .connector()
+            .update_all(def, Some(&where_), written.clone(), options)
+            .await?;
         if n == 0 {
-            return Err(Error::NotFound { model: def.name.clone(), id: id.to_string() });
+            return Err(self.not_found(&id));
         }
-        merged.merge(written);
-        self.finish_save(merged, Some(false), method, options, state).await
+        merged.merge(written.clone());
+        self.finish_save(merged, Some(written), Some(false), method, options, state)
+            .await
     }
 
-    /// `prototype.save()`: creates when the instance has no id (or it is not stored),
-    /// otherwise writes every property: before save → validation → persist → connector → loaded
-    /// → after save.
+    /// `prototype.save()`: creates when the instance has no id or is not stored (a create in
+    /// every respect, `forceId` included, as LB3 delegates unsaved instances to `create`);
+    /// otherwise writes every property: before save → validation → persist → connector →
+    /// loaded → after save.
     pub async fn save(&self, instance: Record, options: &Options) -> Result<Record> {
         let def = &self.0.def;
-        let Some(id) = instance.get(self.id_name()).filter(|v| !v.is_null()).cloned() else {
+        let Some(id) = instance
+            .get(self.id_name())
+            .filter(|v| !v.is_null())
+            .cloned()
+        else {
             return self.create(instance, options).await;
         };
         let id = self.coerce_id(id)?;
         let mut state = serde_json::Map::new();
+        let where_ = self.id_where(&id);
+        if self.connector().count(def, Some(&where_), options).await? == 0 {
+            return self
+                .create_with_state(instance, options, &mut state, "save")
+                .await;
+        }
         let prepared = prepare(def, instance, WriteKind::Patch)?;
         let mut ctx = self.ctx(HookKind::BeforeSave, "save", options, &mut state);
         ctx.instance = Some(prepared);
         let ctx = self.fire(ctx, &mut state).await?;
-        let instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
-        let exists = self.connector().count(def, Some(&self.id_where(&id)), options).await? > 0;
-        self.validate_without_force_id(&instance, !exists, options).await?;
+        let mut instance = prepare(def, ctx.instance.unwrap_or_default(), WriteKind::Patch)?;
+        instance.insert(self.id_name().to_owned(), id.clone());
+        self.validate(&instance, false, options).await?;
         let mut ctx = self.ctx(HookKind::Persist, "save", options, &mut state);
+        ctx.where_ = Some(where_);
         ctx.data = Some(instance.clone());
         ctx.current_instance = Some(instance.clone());
         let ctx = self.fire(ctx, &mut state).await?;
         let written = ctx.data.unwrap_or_default();
-        let replaced = exists && self.connector().replace_by_id(def, &id, written.clone(), options).await?;
-        if !replaced {
-            self.connector().create(def, written, options).await?;
+        if !self
+            .connector()
+            .replace_by_id(def, &id, written, options)
+            .await?
+        {
+            return Err(self.not_found(&id));
         }
-        self.finish_save(reorder(def, instance), None, "save", options, &mut state).await
+        self.finish_save(
+            reorder(def, instance),
+            None,
+            Some(false),
+            "save",
+            options,
+            &mut state,
+        )
+        .await
     }
 
     /// `prototype.replaceAttributes(data)`: `replaceById` with the instance's id.
-    pub async fn replace_attributes(&self, instance: &Record, data: Record, options: &Options) -> Result<Record> {
-        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+    pub async fn replace_attributes(
+        &self,
+        instance: &Record,
+        data: Record,
+        options: &Options,
+    ) -> Result<Record> {
+        let id = instance
+            .get(self.id_name())
+            .cloned()
+            .ok_or_else(|| Error::bad_request("the instance has no id"))?;
         self.replace_by_id(id, data, options).await
     }
 
     /// `prototype.delete()`: access → before delete (where + instance) → connector → after
     /// delete. Returns the count.
     pub async fn delete_instance(&self, instance: &Record, options: &Options) -> Result<u64> {
-        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        let id = instance
+            .get(self.id_name())
+            .cloned()
+            .ok_or_else(|| Error::bad_request("the instance has no id"))?;
         let mut state = serde_json::Map::new();
-        self.destroy_with_state(Some(self.id_where(&id)), Some(instance.clone()), "delete", options, &mut state).await
+        self.destroy_with_state(
+            Some(self.id_where(&id)),
+            Some(instance.clone()),
+            "delete",
+            options,
+            &mut state,
+        )
+        .await
     }
 
     /// `prototype.reload()`: the stored version of the instance.
     pub async fn reload(&self, instance: &Record, options: &Options) -> Result<Option<Record>> {
-        let id = instance.get(self.id_name()).cloned().ok_or_else(|| Error::bad_request("the instance has no id"))?;
+        let id = instance
+            .get(self.id_name())
+            .cloned()
+            .ok_or_else(|| Error::bad_request("the instance has no id"))?;
         self.find_by_id(id, None, options).await
+    }
+}
+
+/// The implicit `limit` of a `find` that has a `skip` but no `limit` (juggler 3.x).
+const DEFAULT_LIMIT_WITH_SKIP: u64 = 100;
+
+/// Coerces the operands of comparison operators to the declared type of their property, as
+/// LB3's `_coerce` does. Values that do not convert are left as they are (they then simply
+/// match nothing); pattern operators, `near` and undeclared or free-form properties are not
+/// touched.
+fn coerce_where(def: &ModelDefinition, w: Where) -> Where {
+    let all = |v: Vec<Where>| v.into_iter().map(|w| coerce_where(def, w)).collect();
+    match w {
+        Where::And(v) => Where::And(all(v)),
+        Where::Or(v) => Where::Or(all(v)),
+        Where::Nor(v) => Where::Nor(all(v)),
+        Where::Cond { property, op } => {
+            let ty = match def.property(&property).map(|p| &p.ty) {
+                Some(PropertyType::Array(elem)) => (**elem).clone(),
+                Some(ty) => ty.clone(),
+                None => return Where::Cond { property, op },
+            };
+            if matches!(
+                ty,
+                PropertyType::Any
+                    | PropertyType::Object
+                    | PropertyType::Model(_)
+                    | PropertyType::GeoPoint
+            ) {
+                return Where::Cond { property, op };
+            }
+            let c = |v: Value| match v {
+                Value::Array(_) | Value::Object(_) => v,
+                v => crate::data::coerce_value(&ty, v.clone()).unwrap_or(v),
+            };
+            let op = match op {
+                Condition::Eq(v) => Condition::Eq(c(v)),
+                Condition::Neq(v) => Condition::Neq(c(v)),
+                Condition::Gt(v) => Condition::Gt(c(v)),
+                Condition::Gte(v) => Condition::Gte(c(v)),
+                Condition::Lt(v) => Condition::Lt(c(v)),
+                Condition::Lte(v) => Condition::Lte(c(v)),
+                Condition::Between(a, b) => Condition::Between(c(a), c(b)),
+                Condition::Inq(v) => Condition::Inq(v.into_iter().map(c).collect()),
+                Condition::Nin(v) => Condition::Nin(v.into_iter().map(c).collect()),
+                other => other,
+            };
+            Where::Cond { property, op }
+        }
     }
 }
 

@@ -22,7 +22,9 @@ pub fn coerce_value(ty: &PropertyType, v: Value) -> std::result::Result<Value, S
             Value::String(_) => Ok(v),
             Value::Int(i) => Ok(Value::String(i.to_string())),
             Value::Float(_) | Value::Bool(_) => Ok(Value::String(v.to_json().to_string())),
-            Value::Date(_) => Ok(Value::String(v.to_json().as_str().unwrap_or_default().to_owned())),
+            Value::Date(_) => Ok(Value::String(
+                v.to_json().as_str().unwrap_or_default().to_owned(),
+            )),
             other => Err(format!("is not a string (found {})", other.kind())),
         },
         PropertyType::Number => match v {
@@ -57,7 +59,9 @@ pub fn coerce_value(ty: &PropertyType, v: Value) -> std::result::Result<Value, S
         },
         PropertyType::Date => match v {
             Value::Date(_) => Ok(v),
-            Value::String(ref s) => parse_date(s).map(Value::Date).ok_or_else(|| format!("is not a valid date: {s}")),
+            Value::String(ref s) => parse_date(s)
+                .map(Value::Date)
+                .ok_or_else(|| format!("is not a valid date: {s}")),
             Value::Int(ms) => chrono::DateTime::from_timestamp_millis(ms)
                 .map(Value::Date)
                 .ok_or_else(|| "is not a valid date".to_owned()),
@@ -70,7 +74,10 @@ pub fn coerce_value(ty: &PropertyType, v: Value) -> std::result::Result<Value, S
             Value::Buffer(_) => Ok(v),
             Value::String(s) => Ok(Value::Buffer(s.into_bytes())),
             Value::Object(ref o) if o.get("type").and_then(Value::as_str) == Some("Buffer") => {
-                let data = o.get("data").and_then(Value::as_array).ok_or("is not a buffer")?;
+                let data = o
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .ok_or("is not a buffer")?;
                 data.iter()
                     .map(|b| b.as_i64().and_then(|b| u8::try_from(b).ok()))
                     .collect::<Option<Vec<u8>>>()
@@ -87,7 +94,9 @@ pub fn coerce_value(ty: &PropertyType, v: Value) -> std::result::Result<Value, S
         },
         PropertyType::GeoPoint => match v {
             Value::GeoPoint(_) => Ok(v),
-            other => GeoPoint::from_json(&other.to_json()).map(Value::GeoPoint).map_err(|e| format!("is not a GeoPoint: {e}")),
+            other => GeoPoint::from_json(&other.to_json())
+                .map(Value::GeoPoint)
+                .map_err(|e| format!("is not a GeoPoint: {e}")),
         },
         PropertyType::Object => match v {
             Value::Object(_) => Ok(v),
@@ -117,8 +126,9 @@ pub enum WriteKind {
 }
 
 /// Coerces every declared property of `data`, applies `strict`, and (for creates and replaces)
-/// fills defaults. Type failures are collected into one [`ValidationError`] with code `type`;
-/// unknown properties under `strict: true` give `unknown-property`.
+/// fills defaults. Type failures are collected into one [`ValidationError`] with code `type`
+/// (`date` with LB3's message "is not a valid date" for dates); unknown properties under
+/// `strict: true` (and `"throw"`, which juggler 3.x treats as `true`) give `unknown-property`.
 pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<Record> {
     let mut errors = ValidationError::new(&def.name);
     let strict = def.strict_mode();
@@ -126,7 +136,9 @@ pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<R
     let mut unknown = Record::new();
     for (k, v) in data {
         if crate::filter::is_forbidden_key(&k) {
-            return Err(Error::bad_request(format!("`{k}` is not an allowed property name")));
+            return Err(Error::bad_request(format!(
+                "`{k}` is not an allowed property name"
+            )));
         }
         match def.properties.get(&k) {
             Some(p) => match coerce_value(&p.ty, v.clone()) {
@@ -134,7 +146,11 @@ pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<R
                     out.insert(k, c);
                 }
                 Err(m) => {
-                    errors.add(&k, "type", m);
+                    if p.ty == PropertyType::Date {
+                        errors.add(&k, "date", "is not a valid date");
+                    } else {
+                        errors.add(&k, "type", m);
+                    }
                     out.insert(k, v);
                 }
             },
@@ -143,11 +159,10 @@ pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<R
                     unknown.insert(k, v);
                 }
                 Strict::Filter => {}
-                Strict::True => {
+                // The value is not kept: LB3 reports it as `(value: undefined)`.
+                Strict::True | Strict::Throw => {
                     errors.add(&k, "unknown-property", "is not defined in the model");
-                    unknown.insert(k, v);
                 }
-                Strict::Throw => return Err(Error::bad_request(format!("Unknown property: {k}"))),
             },
         }
     }
@@ -158,7 +173,9 @@ pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<R
             }
             if let Some(d) = &p.default {
                 let v = match d {
-                    DefaultValue::Value(v) => coerce_value(&p.ty, v.clone()).unwrap_or_else(|_| v.clone()),
+                    DefaultValue::Value(v) => {
+                        coerce_value(&p.ty, v.clone()).unwrap_or_else(|_| v.clone())
+                    }
                     DefaultValue::Now | DefaultValue::NowFn => Value::Date(Utc::now()),
                     DefaultValue::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
                 };
@@ -221,8 +238,16 @@ mod tests {
 
     #[test]
     fn coerces_and_defaults() {
-        let r = prepare(&def(), record! {"when" => "2020-01-02", "title" => 5, "tags" => vec!["a"]}, WriteKind::Create).unwrap();
-        assert_eq!(r.keys().collect::<Vec<_>>(), ["title", "qty", "when", "tags"]);
+        let r = prepare(
+            &def(),
+            record! {"when" => "2020-01-02", "title" => 5, "tags" => vec!["a"]},
+            WriteKind::Create,
+        )
+        .unwrap();
+        assert_eq!(
+            r.keys().collect::<Vec<_>>(),
+            ["title", "qty", "when", "tags"]
+        );
         assert_eq!(r.get("title"), Some(&Value::String("5".into())));
         assert!(matches!(r.get("when"), Some(Value::Date(_))));
         assert_eq!(r.get("qty"), Some(&Value::Int(1)));
@@ -232,9 +257,20 @@ mod tests {
 
     #[test]
     fn type_errors_and_unknown_properties_are_422() {
-        let e = prepare(&def(), record! {"qty" => "many", "when" => "soon", "extra" => 1}, WriteKind::Create).unwrap_err();
+        let e = prepare(
+            &def(),
+            record! {"qty" => "many", "when" => "soon", "extra" => 1},
+            WriteKind::Create,
+        )
+        .unwrap_err();
         let v = e.as_validation().unwrap();
-        assert_eq!(v.codes(), json!({"qty": ["type"], "when": ["type"], "extra": ["unknown-property"]}).as_object().unwrap().clone());
+        assert_eq!(
+            v.codes(),
+            json!({"qty": ["type"], "when": ["date"], "extra": ["unknown-property"]})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
         assert_eq!(e.status(), 422);
     }
 

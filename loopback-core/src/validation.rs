@@ -116,37 +116,46 @@ impl ValidationRule {
         let o = v
             .as_object()
             .ok_or_else(|| Error::definition(path, "a validation must be an object"))?;
-        let property = o
-            .get("property")
-            .and_then(Json::as_str)
-            .ok_or_else(|| Error::definition(format!("{path}.property"), "a validation needs a `property`"))?;
-        let name = o
-            .get("validation")
-            .and_then(Json::as_str)
-            .ok_or_else(|| Error::definition(format!("{path}.validation"), "a validation needs a `validation` kind"))?;
+        let property = o.get("property").and_then(Json::as_str).ok_or_else(|| {
+            Error::definition(
+                format!("{path}.property"),
+                "a validation needs a `property`",
+            )
+        })?;
+        let name = o.get("validation").and_then(Json::as_str).ok_or_else(|| {
+            Error::definition(
+                format!("{path}.validation"),
+                "a validation needs a `validation` kind",
+            )
+        })?;
         let usize_of = |k: &str| -> Result<Option<usize>> {
             match o.get(k) {
                 None => Ok(None),
-                Some(n) => n
-                    .as_u64()
-                    .map(|n| Some(n as usize))
-                    .ok_or_else(|| Error::definition(format!("{path}.{k}"), "expected a non-negative integer")),
+                Some(n) => n.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
+                    Error::definition(format!("{path}.{k}"), "expected a non-negative integer")
+                }),
             }
         };
         let list = |k: &str| -> Result<Vec<Value>> {
             o.get(k)
                 .and_then(Json::as_array)
                 .map(|a| a.iter().map(Value::from_json).collect())
-                .ok_or_else(|| Error::definition(format!("{path}.{k}"), "expected an array of values"))
+                .ok_or_else(|| {
+                    Error::definition(format!("{path}.{k}"), "expected an array of values")
+                })
         };
         let regex_of = |k: &str| -> Result<Option<String>> {
             match o.get(k) {
                 None => Ok(None),
                 Some(Json::String(s)) => {
-                    Regex::new(s).map_err(|e| Error::definition(format!("{path}.{k}"), e.to_string()))?;
+                    Regex::new(s)
+                        .map_err(|e| Error::definition(format!("{path}.{k}"), e.to_string()))?;
                     Ok(Some(s.clone()))
                 }
-                Some(_) => Err(Error::definition(format!("{path}.{k}"), "expected a regular expression string")),
+                Some(_) => Err(Error::definition(
+                    format!("{path}.{k}"),
+                    "expected a regular expression string",
+                )),
             }
         };
         let kind = match name {
@@ -235,9 +244,15 @@ impl ValidationRule {
                 }
             }
             ValidationKind::Inclusion(v) | ValidationKind::Exclusion(v) => {
-                o.insert("in".into(), Json::Array(v.iter().map(Value::to_json).collect()));
+                o.insert(
+                    "in".into(),
+                    Json::Array(v.iter().map(Value::to_json).collect()),
+                );
             }
-            ValidationKind::Uniqueness { scoped_to, ignore_case } => {
+            ValidationKind::Uniqueness {
+                scoped_to,
+                ignore_case,
+            } => {
                 if !scoped_to.is_empty() {
                     o.insert("scopedTo".into(), json!(scoped_to));
                 }
@@ -272,13 +287,17 @@ impl ValidationRule {
     }
 
     /// The message for a failure of sub-kind `sub` (`min`, `max`, `is`, `int`, ...), honouring a
-    /// custom message.
+    /// custom message. The `blank` and `null` pre-checks keep LB3's "is blank" / "is null" unless
+    /// the message object names them; other kinds use a plain-string message (where LB3 would
+    /// print "is invalid").
     fn message_for(&self, sub: Option<&str>, default: &str) -> String {
         match (&self.message, sub) {
+            (Some(Json::String(_)), Some("blank" | "null")) => default.to_owned(),
             (Some(Json::String(s)), _) => s.clone(),
-            (Some(Json::Object(m)), Some(sub)) => {
-                m.get(sub).and_then(Json::as_str).map_or_else(|| default.to_owned(), str::to_owned)
-            }
+            (Some(Json::Object(m)), Some(sub)) => m
+                .get(sub)
+                .and_then(Json::as_str)
+                .map_or_else(|| default.to_owned(), str::to_owned),
             _ => default.to_owned(),
         }
     }
@@ -297,10 +316,9 @@ impl ValidationRule {
             }
         }
         let value = record.get(&self.property);
+        // LB3 appends the failure kind to a custom code too: `{code: "NUM"}` fails as `NUM.int`.
         let code = |base: &str, sub: Option<&str>| -> String {
-            if let Some(c) = &self.code {
-                return c.clone();
-            }
+            let base = self.code.as_deref().unwrap_or(base);
             match sub {
                 Some(s) => format!("{base}.{s}"),
                 None => base.to_owned(),
@@ -309,31 +327,58 @@ impl ValidationRule {
         match &self.kind {
             ValidationKind::Presence => {
                 if is_blank(value) {
-                    errors.add(&self.property, code("presence", None), self.message_for(None, "can't be blank"));
+                    errors.add(
+                        &self.property,
+                        code("presence", None),
+                        self.message_for(None, "can't be blank"),
+                    );
                 }
                 return;
             }
             ValidationKind::Absence => {
                 if !is_blank(value) {
-                    errors.add(&self.property, code("absence", None), self.message_for(None, "can't be set"));
+                    errors.add(
+                        &self.property,
+                        code("absence", None),
+                        self.message_for(None, "can't be set"),
+                    );
                 }
                 return;
             }
             ValidationKind::Uniqueness { .. } | ValidationKind::Custom(_) => return,
             _ => {}
         }
-        // LB3's null/blank pre-check for the value-based validators.
+        // LB3's pre-check for the value-based validators: a missing value or `""` is `blank`
+        // (unless `allowBlank`), `null` is `null` (unless `allowNull`).
         let base = self.kind.code();
         match value {
-            None | Some(Value::Null) => {
-                if !self.allow_null {
-                    errors.add(&self.property, code(base, Some("null")), self.message_for(Some("null"), "is null"));
+            None => {
+                if !self.allow_blank {
+                    errors.add(
+                        &self.property,
+                        code(base, Some("blank")),
+                        self.message_for(Some("blank"), "is blank"),
+                    );
                 }
                 return;
             }
             Some(Value::String(s)) if s.is_empty() => {
                 if !self.allow_blank {
-                    errors.add(&self.property, code(base, Some("blank")), self.message_for(Some("blank"), "is blank"));
+                    errors.add(
+                        &self.property,
+                        code(base, Some("blank")),
+                        self.message_for(Some("blank"), "is blank"),
+                    );
+                }
+                return;
+            }
+            Some(Value::Null) => {
+                if !self.allow_null {
+                    errors.add(
+                        &self.property,
+                        code(base, Some("null")),
+                        self.message_for(Some("null"), "is null"),
+                    );
                 }
                 return;
             }
@@ -349,47 +394,79 @@ impl ValidationRule {
                 };
                 if let Some(min) = min {
                     if len < *min {
-                        errors.add(&self.property, code("length", Some("min")), self.message_for(Some("min"), "too short"));
+                        errors.add(
+                            &self.property,
+                            code("length", Some("min")),
+                            self.message_for(Some("min"), "too short"),
+                        );
                     }
                 }
                 if let Some(max) = max {
                     if len > *max {
-                        errors.add(&self.property, code("length", Some("max")), self.message_for(Some("max"), "too long"));
+                        errors.add(
+                            &self.property,
+                            code("length", Some("max")),
+                            self.message_for(Some("max"), "too long"),
+                        );
                     }
                 }
                 if let Some(is) = is {
                     if len != *is {
-                        errors.add(&self.property, code("length", Some("is")), self.message_for(Some("is"), "length is wrong"));
+                        errors.add(
+                            &self.property,
+                            code("length", Some("is")),
+                            self.message_for(Some("is"), "length is wrong"),
+                        );
                     }
                 }
             }
             ValidationKind::Format { with, without } => {
-                let ok = match value {
-                    Value::String(s) => {
-                        let matches = |p: &str| Regex::new(p).map(|r| r.is_match(s)).unwrap_or(false);
-                        with.as_deref().is_none_or(matches) && !without.as_deref().is_some_and(matches)
-                    }
-                    _ => false,
+                // LB3 tests numbers too, by their string form.
+                let text = match value {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Int(_) | Value::Float(_) => Some(value.to_json().to_string()),
+                    _ => None,
                 };
+                let ok = text.is_some_and(|s| {
+                    let matches = |p: &str| Regex::new(p).map(|r| r.is_match(&s)).unwrap_or(false);
+                    with.as_deref().map_or(true, matches)
+                        && !without.as_deref().is_some_and(matches)
+                });
                 if !ok {
-                    errors.add(&self.property, code("format", None), self.message_for(None, "is invalid"));
+                    errors.add(
+                        &self.property,
+                        code("format", None),
+                        self.message_for(None, "is invalid"),
+                    );
                 }
             }
             ValidationKind::Numericality { int } => match value {
                 Value::Int(_) => {}
                 Value::Float(f) if !*int || f.fract() == 0.0 => {}
-                Value::Float(_) => errors.add(&self.property, code("numericality", Some("int")), self.message_for(Some("int"), "is not an integer")),
-                _ => errors.add(&self.property, code("numericality", Some("number")), self.message_for(Some("number"), "is not a number")),
+                Value::Float(_) => errors.add(
+                    &self.property,
+                    code("numericality", Some("int")),
+                    self.message_for(Some("int"), "is not an integer"),
+                ),
+                _ => errors.add(
+                    &self.property,
+                    code("numericality", Some("number")),
+                    self.message_for(Some("number"), "is not a number"),
+                ),
             },
-            ValidationKind::Inclusion(list) => {
-                if !list.iter().any(|v| v.loose_eq(value)) {
-                    errors.add(&self.property, code("inclusion", None), self.message_for(None, "is not included in the list"));
-                }
+            ValidationKind::Inclusion(list) if !list.iter().any(|v| v.loose_eq(value)) => {
+                errors.add(
+                    &self.property,
+                    code("inclusion", None),
+                    self.message_for(None, "is not included in the list"),
+                );
             }
-            ValidationKind::Exclusion(list) => {
-                if list.iter().any(|v| v.loose_eq(value)) {
-                    errors.add(&self.property, code("exclusion", None), self.message_for(None, "is reserved"));
-                }
+            ValidationKind::Exclusion(list) if list.iter().any(|v| v.loose_eq(value)) => {
+                errors.add(
+                    &self.property,
+                    code("exclusion", None),
+                    self.message_for(None, "is reserved"),
+                );
             }
             _ => {}
         }
@@ -406,7 +483,9 @@ impl ValidationRule {
 
     /// The code a failed uniqueness or custom rule reports.
     pub fn failure_code(&self) -> String {
-        self.code.clone().unwrap_or_else(|| self.kind.code().to_owned())
+        self.code
+            .clone()
+            .unwrap_or_else(|| self.kind.code().to_owned())
     }
 }
 
@@ -422,12 +501,13 @@ fn is_truthy(v: Option<&Value>) -> bool {
     }
 }
 
-/// LB3's `blank`: missing, null, empty string, or a string of white space only... juggler
-/// treats only `''`, null and undefined as blank.
+/// LB3's `blank`, used by presence, absence and `required`: missing, null, `""`, an empty
+/// array or NaN (a string of spaces is not blank).
 pub fn is_blank(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => true,
         Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
         Some(Value::Float(f)) => f.is_nan(),
         _ => false,
     }
@@ -463,12 +543,20 @@ pub const MAX_PROPERTY_STRING_LENGTH: usize = 32;
 impl ValidationError {
     /// An empty error for `model`.
     pub fn new(model: impl Into<String>) -> Self {
-        ValidationError { model: model.into(), errors: Vec::new(), values: Record::new() }
+        ValidationError {
+            model: model.into(),
+            errors: Vec::new(),
+            values: Record::new(),
+        }
     }
 
     /// Adds a failure.
     pub fn add(&mut self, property: &str, code: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(PropertyError { property: property.to_owned(), code: code.into(), message: message.into() });
+        self.errors.push(PropertyError {
+            property: property.to_owned(),
+            code: code.into(),
+            message: message.into(),
+        });
     }
 
     /// Whether nothing failed.
@@ -489,7 +577,9 @@ impl ValidationError {
     fn grouped(&self, f: impl Fn(&PropertyError) -> String) -> Map<String, Json> {
         let mut m: Map<String, Json> = Map::new();
         for e in &self.errors {
-            let entry = m.entry(e.property.clone()).or_insert_with(|| Json::Array(Vec::new()));
+            let entry = m
+                .entry(e.property.clone())
+                .or_insert_with(|| Json::Array(Vec::new()));
             if let Json::Array(a) = entry {
                 a.push(Json::String(f(e)));
             }
@@ -517,13 +607,20 @@ fn truncate(s: &str) -> String {
     if chars.len() <= MAX_PROPERTY_STRING_LENGTH {
         return s.to_owned();
     }
-    let trailing_ws = chars.iter().rev().take_while(|c| matches!(c, ' ' | '\t' | '}' | ')' | ']')).count();
+    let trailing_ws = chars
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c, ' ' | '\t' | '}' | ')' | ']'))
+        .count();
     let (tail, len): (String, usize) = if trailing_ws > 0 {
         let tail: String = chars[chars.len() - trailing_ws.min(3)..].iter().collect();
         let n = tail.chars().count();
         (tail, MAX_PROPERTY_STRING_LENGTH - n)
     } else {
-        (chars[chars.len() - 3..].iter().collect(), MAX_PROPERTY_STRING_LENGTH - 3)
+        (
+            chars[chars.len() - 3..].iter().collect(),
+            MAX_PROPERTY_STRING_LENGTH - 3,
+        )
     };
     let head: String = chars[..len - 4].iter().collect();
     format!("{head}...{tail}")
@@ -534,15 +631,23 @@ fn format_value(v: Option<&Value>) -> String {
         None => "undefined".into(),
         Some(Value::Null) => "null".into(),
         Some(Value::String(s)) => Json::String(truncate(s)).to_string(),
-        Some(Value::Date(_)) => v.map(|v| v.to_json().as_str().unwrap_or_default().to_owned()).unwrap_or_default(),
-        Some(Value::Int(_) | Value::Float(_) | Value::Bool(_)) => truncate(&v.map(|v| v.to_json().to_string()).unwrap_or_default()),
+        Some(Value::Date(_)) => v
+            .map(|v| v.to_json().as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default(),
+        Some(Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+            truncate(&v.map(|v| v.to_json().to_string()).unwrap_or_default())
+        }
         Some(other) => other.to_json().to_string(),
     }
 }
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ctx = if self.model.is_empty() { "model".to_owned() } else { format!("`{}`", self.model) };
+        let ctx = if self.model.is_empty() {
+            "model".to_owned()
+        } else {
+            format!("`{}`", self.model)
+        };
         let mut parts = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for e in &self.errors {
@@ -559,7 +664,11 @@ impl fmt::Display for ValidationError {
                 ));
             }
         }
-        let details = if parts.is_empty() { "(unknown)".to_owned() } else { parts.join("; ") };
+        let details = if parts.is_empty() {
+            "(unknown)".to_owned()
+        } else {
+            parts.join("; ")
+        };
         write!(f, "The {ctx} instance is not valid. Details: {details}.")
     }
 }
@@ -581,31 +690,71 @@ mod tests {
             e.to_string(),
             "The `User` instance is not valid. Details: `password` can't be blank (value: undefined); `email` Email already exists (value: \"a@b.c\")."
         );
-        assert_eq!(e.details()["codes"], json!({"password": ["presence"], "email": ["uniqueness"]}));
+        assert_eq!(
+            e.details()["codes"],
+            json!({"password": ["presence"], "email": ["uniqueness"]})
+        );
     }
 
     #[test]
     fn long_values_are_truncated() {
-        assert_eq!(truncate("abcdefghijklmnopqrstuvwxyz0123456789"), "abcdefghijklmnopqrstuvwxy...789");
+        assert_eq!(
+            truncate("abcdefghijklmnopqrstuvwxyz0123456789"),
+            "abcdefghijklmnopqrstuvwxy...789"
+        );
     }
 
     #[test]
     fn rules_report_lb3_codes() {
         let r = record! {"name" => "ab", "age" => 3.5, "gender" => "x", "domain" => "www", "email" => "nope"};
         let rules = [
-            ValidationRule::new("name", ValidationKind::Length { min: Some(3), max: None, is: None }),
+            ValidationRule::new(
+                "name",
+                ValidationKind::Length {
+                    min: Some(3),
+                    max: None,
+                    is: None,
+                },
+            ),
             ValidationRule::new("age", ValidationKind::Numericality { int: true }),
-            ValidationRule::new("gender", ValidationKind::Inclusion(vec!["male".into(), "female".into()])),
+            ValidationRule::new(
+                "gender",
+                ValidationKind::Inclusion(vec!["male".into(), "female".into()]),
+            ),
             ValidationRule::new("domain", ValidationKind::Exclusion(vec!["www".into()])),
-            ValidationRule::new("email", ValidationKind::Format { with: Some("^\\S+@\\S+$".into()), without: None }),
+            ValidationRule::new(
+                "email",
+                ValidationKind::Format {
+                    with: Some("^\\S+@\\S+$".into()),
+                    without: None,
+                },
+            ),
             ValidationRule::new("missing", ValidationKind::Presence),
-            ValidationRule::new("missing", ValidationKind::Length { min: Some(1), max: None, is: None }),
+            ValidationRule::new(
+                "missing",
+                ValidationKind::Length {
+                    min: Some(1),
+                    max: None,
+                    is: None,
+                },
+            ),
         ];
         let mut e = ValidationError::new("M");
         for rule in &rules {
             rule.check(&r, &mut e);
         }
         let codes: Vec<&str> = e.errors.iter().map(|e| e.code.as_str()).collect();
-        assert_eq!(codes, ["length.min", "numericality.int", "inclusion", "exclusion", "format", "presence", "length.null"]);
+        assert_eq!(
+            codes,
+            [
+                "length.min",
+                "numericality.int",
+                "inclusion",
+                "exclusion",
+                "format",
+                "presence",
+                "length.blank"
+            ]
+        );
     }
 }
