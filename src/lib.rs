@@ -31,16 +31,32 @@ pub use loopback_core::{
     app, connector, data, error, field, filter, hooks, model, record, typed, validation, value,
 };
 pub use loopback_core::{
-    App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error, FieldValue,
-    Fields, Filter, GeoPoint, HookContext, HookKind, Include, Model, ModelDefinition, ModelHandle,
-    ModelHooks, Options, Order, ParseOptions, PersistedModel, PropertyDefinition, PropertyType,
-    Record, RelationDefinition, RelationKind, Result, Strict, Upserted, ValidationError,
-    ValidationKind, ValidationRule, Value, Where,
+    App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error,
+    FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind, Include, Model, ModelDefinition,
+    ModelHandle, ModelHooks, Options, Order, ParseOptions, PersistedModel, PropertyDefinition,
+    PropertyType, Record, RelationDefinition, RelationKind, Result, Strict, Upserted,
+    ValidationError, ValidationKind, ValidationRule, Value, Where,
 };
 
 /// `#[derive(Model)]`: see `docs/derive.md`.
 #[cfg(feature = "derive")]
 pub use loopback_derive::Model;
+
+/// The long-form guides from `docs/`, rendered as part of the API documentation.
+pub mod guide {
+    #[doc = include_str!("../docs/derive.md")]
+    pub mod derive {}
+    #[doc = include_str!("../docs/filters.md")]
+    pub mod filters {}
+    #[doc = include_str!("../docs/hooks.md")]
+    pub mod hooks {}
+    #[doc = include_str!("../docs/validation.md")]
+    pub mod validation {}
+    #[doc = include_str!("../docs/connectors.md")]
+    pub mod connectors {}
+    #[doc = include_str!("../docs/compatibility.md")]
+    pub mod compatibility {}
+}
 
 /// Connectors shipped with loopback-rs.
 pub mod connectors {
@@ -56,23 +72,24 @@ pub mod connectors {
 
 /// The names most programs need: `use loopback::prelude::*;`.
 pub mod prelude {
-    #[cfg(feature = "derive")]
-    pub use loopback_derive::Model;
     pub use loopback_core::{
         record, App, Direction, Filter, GeoPoint, HookContext, HookKind, Model, Options,
         PersistedModel, Record, Value, Where,
     };
+    #[cfg(feature = "derive")]
+    pub use loopback_derive::Model;
 }
 
 /// Items used by code that `#[derive(Model)]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use loopback_core::data::{prepare, WriteKind};
     pub use loopback_core::field::FieldValue;
     pub use loopback_core::filter::Column;
     pub use loopback_core::hooks::{register_model_hooks, ModelHooks, Observers};
     pub use loopback_core::model::{
-        AclEntry, DefaultValue, IndexDefinition, ModelDefinition, PropertyDefinition, PropertyIndex,
-        PropertyType, RelationDefinition, RelationKind, Strict,
+        AclEntry, DefaultValue, IndexDefinition, ModelDefinition, PropertyDefinition,
+        PropertyIndex, PropertyType, RelationDefinition, RelationKind, Strict,
     };
     pub use loopback_core::typed::{field_error, Model};
     pub use loopback_core::validation::{ValidationKind, ValidationRule};

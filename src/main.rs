@@ -53,7 +53,9 @@ fn model_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for sub in ["common/models", "server/models"] {
         let dir = path.join(sub);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "json") {
@@ -63,7 +65,10 @@ fn model_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     }
     files.sort();
     if files.is_empty() {
-        return Err(format!("{}: no model files under common/models or server/models", path.display()));
+        return Err(format!(
+            "{}: no model files under common/models or server/models",
+            path.display()
+        ));
     }
     Ok(files)
 }
@@ -91,7 +96,13 @@ fn check(paths: &[String]) -> ExitCode {
                 }
             };
             match ModelDefinition::from_lb3_str(&text) {
-                Ok(def) => println!("{}: ok (model {}, {} properties, {} relations)", f.display(), def.name, def.properties.len(), def.relations.len()),
+                Ok(def) => println!(
+                    "{}: ok (model {}, {} properties, {} relations)",
+                    f.display(),
+                    def.name,
+                    def.properties.len(),
+                    def.relations.len()
+                ),
                 Err(e) => {
                     eprintln!("{}: {e}", f.display());
                     failed = true;

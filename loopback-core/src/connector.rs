@@ -100,7 +100,10 @@ impl Options {
 impl fmt::Debug for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Options")
-            .field("transaction", &self.transaction.as_ref().map(|t| t.id().to_owned()))
+            .field(
+                "transaction",
+                &self.transaction.as_ref().map(|t| t.id().to_owned()),
+            )
             .field("values", &self.values)
             .finish()
     }
@@ -129,14 +132,29 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Inserts one record and returns its id (generated when the record has none). A duplicate
     /// id is an [`Error::Validation`]-class uniqueness error or an `Error::Http` 409/422.
-    async fn create(&self, model: &ModelDefinition, data: Record, options: &Options) -> Result<Value>;
+    async fn create(
+        &self,
+        model: &ModelDefinition,
+        data: Record,
+        options: &Options,
+    ) -> Result<Value>;
 
     /// Returns the records matching `filter` (`where`, `order`, `limit`, `skip`, `fields`;
     /// `include` is resolved above the connector).
-    async fn find(&self, model: &ModelDefinition, filter: &Filter, options: &Options) -> Result<Vec<Record>>;
+    async fn find(
+        &self,
+        model: &ModelDefinition,
+        filter: &Filter,
+        options: &Options,
+    ) -> Result<Vec<Record>>;
 
     /// Counts the records matching `where`.
-    async fn count(&self, model: &ModelDefinition, where_: Option<&Where>, options: &Options) -> Result<u64>;
+    async fn count(
+        &self,
+        model: &ModelDefinition,
+        where_: Option<&Where>,
+        options: &Options,
+    ) -> Result<u64>;
 
     /// Sets `data`'s properties on every matching record; returns how many matched.
     async fn update_all(
@@ -148,28 +166,53 @@ pub trait Connector: Send + Sync + 'static {
     ) -> Result<u64>;
 
     /// Deletes every matching record; returns how many were deleted.
-    async fn destroy_all(&self, model: &ModelDefinition, where_: Option<&Where>, options: &Options) -> Result<u64>;
+    async fn destroy_all(
+        &self,
+        model: &ModelDefinition,
+        where_: Option<&Where>,
+        options: &Options,
+    ) -> Result<u64>;
 
     /// Replaces the whole record with id `id` by `data` (properties absent from `data` are
     /// removed). Returns false when no such record exists.
-    async fn replace_by_id(&self, model: &ModelDefinition, id: &Value, data: Record, options: &Options) -> Result<bool>;
+    async fn replace_by_id(
+        &self,
+        model: &ModelDefinition,
+        id: &Value,
+        data: Record,
+        options: &Options,
+    ) -> Result<bool>;
 
     /// Drops and re-creates the storage of the given models.
     async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
         let _ = models;
-        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "automigrate".into() })
+        Err(Error::NotSupported {
+            connector: self.name().to_owned(),
+            feature: "automigrate".into(),
+        })
     }
 
     /// Alters the storage of the given models to match their definitions, keeping data.
     async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
         let _ = models;
-        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "autoupdate".into() })
+        Err(Error::NotSupported {
+            connector: self.name().to_owned(),
+            feature: "autoupdate".into(),
+        })
     }
 
     /// Runs a native statement with bind parameters.
-    async fn execute(&self, statement: &str, params: &[Value], options: &Options) -> Result<Vec<Record>> {
+    async fn execute(
+        &self,
+        statement: &str,
+        params: &[Value],
+        options: &Options,
+    ) -> Result<Vec<Record>> {
         let _ = (statement, params, options);
-        Err(Error::NotSupported { connector: self.name().to_owned(), feature: "native statements".into() })
+        Err(Error::NotSupported {
+            connector: self.name().to_owned(),
+            feature: "native statements".into(),
+        })
     }
 
     /// Flushes pending writes (the memory connector's file persistence); a no-op elsewhere.

@@ -90,22 +90,36 @@ pub enum Error {
 impl Error {
     /// An [`Error::InvalidFilter`] at `path`.
     pub fn filter(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidFilter { path: path.into(), message: message.into(), code: None }
+        Error::InvalidFilter {
+            path: path.into(),
+            message: message.into(),
+            code: None,
+        }
     }
 
     /// An [`Error::BadRequest`].
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Error::BadRequest { message: message.into() }
+        Error::BadRequest {
+            message: message.into(),
+        }
     }
 
     /// An [`Error::Http`] with name `Error`, the way hooks abort operations.
     pub fn http(status: u16, message: impl Into<String>) -> Self {
-        Error::Http { status, name: "Error".into(), code: None, message: message.into() }
+        Error::Http {
+            status,
+            name: "Error".into(),
+            code: None,
+            message: message.into(),
+        }
     }
 
     /// An [`Error::InvalidDefinition`].
     pub fn definition(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidDefinition { path: path.into(), message: message.into() }
+        Error::InvalidDefinition {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// The HTTP status LoopBack answers with for this error.

@@ -118,8 +118,11 @@ impl FieldValue for DateTime<Utc> {
     fn from_value(value: Value) -> Result<Self, String> {
         match value {
             Value::Date(d) => Ok(d),
-            Value::String(s) => crate::value::parse_date(&s).ok_or_else(|| format!("`{s}` is not a date")),
-            Value::Int(ms) => DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{ms} is out of range for a date")),
+            Value::String(s) => {
+                crate::value::parse_date(&s).ok_or_else(|| format!("`{s}` is not a date"))
+            }
+            Value::Int(ms) => DateTime::from_timestamp_millis(ms)
+                .ok_or_else(|| format!("{ms} is out of range for a date")),
             other => Err(mismatch("a date", &other)),
         }
     }

@@ -119,7 +119,8 @@ impl HookContext {
 
 /// A registered observer: takes the context and hands it back, changed or not, or fails to
 /// abort the operation.
-pub type Observer = Arc<dyn Fn(HookContext) -> BoxFuture<'static, Result<HookContext>> + Send + Sync>;
+pub type Observer =
+    Arc<dyn Fn(HookContext) -> BoxFuture<'static, Result<HookContext>> + Send + Sync>;
 
 /// The observers of one model, by hook.
 #[derive(Default)]
@@ -131,7 +132,9 @@ impl fmt::Debug for Observers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
         let counts: HashMap<&str, usize> = map.iter().map(|(k, v)| (k.as_str(), v.len())).collect();
-        f.debug_struct("Observers").field("counts", &counts).finish()
+        f.debug_struct("Observers")
+            .field("counts", &counts)
+            .finish()
     }
 }
 
@@ -143,12 +146,20 @@ impl Observers {
         Fut: Future<Output = Result<HookContext>> + Send + 'static,
     {
         let obs: Observer = Arc::new(move |ctx| Box::pin(f(ctx)));
-        self.map.write().unwrap_or_else(|e| e.into_inner()).entry(hook).or_default().push(obs);
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(hook)
+            .or_default()
+            .push(obs);
     }
 
     /// Removes every observer of `hook`.
     pub fn clear(&self, hook: HookKind) {
-        self.map.write().unwrap_or_else(|e| e.into_inner()).remove(&hook);
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&hook);
     }
 
     /// The observers of `hook`, cloned so none is held across an await.

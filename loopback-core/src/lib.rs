@@ -21,9 +21,13 @@ pub use app::{App, DataSource, ModelHandle, Upserted};
 pub use connector::{Capabilities, Connector, Options, Transaction};
 pub use error::{Error, Result};
 pub use field::{Buffer, FieldValue};
-pub use filter::{Column, Condition, Direction, Fields, Filter, Include, Order, ParseOptions, Where};
+pub use filter::{
+    Column, Condition, Direction, Fields, Filter, Include, Order, ParseOptions, Where,
+};
 pub use hooks::{HookContext, HookKind, ModelHooks};
-pub use model::{ModelDefinition, PropertyDefinition, PropertyType, RelationDefinition, RelationKind, Strict};
+pub use model::{
+    ModelDefinition, PropertyDefinition, PropertyType, RelationDefinition, RelationKind, Strict,
+};
 pub use typed::{Model, PersistedModel};
 pub use validation::{ValidationError, ValidationKind, ValidationRule};
 pub use value::{GeoPoint, Record, Value};

@@ -43,12 +43,16 @@ impl PropertyType {
         match v {
             Json::String(s) => Ok(Self::from_name(s)),
             Json::Array(a) if a.is_empty() => Ok(PropertyType::Array(Box::new(PropertyType::Any))),
-            Json::Array(a) if a.len() == 1 => {
-                Ok(PropertyType::Array(Box::new(Self::from_json(&a[0], &format!("{path}[0]"))?)))
-            }
+            Json::Array(a) if a.len() == 1 => Ok(PropertyType::Array(Box::new(Self::from_json(
+                &a[0],
+                &format!("{path}[0]"),
+            )?))),
             Json::Object(o) if o.contains_key("type") => Self::from_json(&o["type"], path),
             Json::Object(_) => Ok(PropertyType::Object),
-            other => Err(Error::definition(path, format!("`{other}` is not a property type"))),
+            other => Err(Error::definition(
+                path,
+                format!("`{other}` is not a property type"),
+            )),
         }
     }
 
@@ -168,7 +172,10 @@ impl PropertyDefinition {
 
     /// The column name for a connector, if one is configured in its settings.
     pub fn column_name(&self, connector: &str) -> Option<&str> {
-        self.connector_settings.get(connector)?.get("columnName")?.as_str()
+        self.connector_settings
+            .get(connector)?
+            .get("columnName")?
+            .as_str()
     }
 }
 
@@ -278,7 +285,7 @@ pub enum Strict {
     True,
     /// Unknown properties are dropped silently.
     Filter,
-    /// Unknown properties raise an error immediately.
+    /// Treated as `True`, as juggler 3.x does.
     Throw,
 }
 
@@ -371,7 +378,15 @@ pub struct ModelDefinition {
     pub extra: Map<String, Json>,
 }
 
-const CONNECTOR_KEYS: &[&str] = &["postgresql", "mysql", "sqlite3", "memory", "mongodb", "mssql", "oracle"];
+const CONNECTOR_KEYS: &[&str] = &[
+    "postgresql",
+    "mysql",
+    "sqlite3",
+    "memory",
+    "mongodb",
+    "mssql",
+    "oracle",
+];
 
 impl ModelDefinition {
     /// An empty definition named `name`.
@@ -429,7 +444,10 @@ impl ModelDefinition {
 
     /// `options.validateUpsert`.
     pub fn validate_upsert(&self) -> bool {
-        self.options.get("validateUpsert").and_then(Json::as_bool).unwrap_or(false)
+        self.options
+            .get("validateUpsert")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
     }
 
     /// The plural used for REST paths: `plural`, else the English plural of the name.
@@ -447,15 +465,20 @@ impl ModelDefinition {
 
     /// Id properties in id order.
     pub fn id_properties(&self) -> impl Iterator<Item = &PropertyDefinition> {
-        let mut ids: Vec<&PropertyDefinition> =
-            self.properties.values().filter(|p| p.id.is_some()).collect();
+        let mut ids: Vec<&PropertyDefinition> = self
+            .properties
+            .values()
+            .filter(|p| p.id.is_some())
+            .collect();
         ids.sort_by_key(|p| p.id);
         ids.into_iter()
     }
 
     /// The (first) id property name; `id` when none is declared.
     pub fn id_name(&self) -> &str {
-        self.id_properties().next().map_or("id", |p| p.name.as_str())
+        self.id_properties()
+            .next()
+            .map_or("id", |p| p.name.as_str())
     }
 
     /// A property by name.
@@ -529,7 +552,14 @@ impl ModelDefinition {
         macro_rules! inherit {
             ($($f:ident),*) => {$( if self.$f.is_none() { self.$f = base.$f.clone(); } )*};
         }
-        inherit!(strict, id_injection, force_id, replace_on_put, scope, description);
+        inherit!(
+            strict,
+            id_injection,
+            force_id,
+            replace_on_put,
+            scope,
+            description
+        );
         for (k, v) in &base.options {
             self.options.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -590,11 +620,18 @@ impl ModelDefinition {
                     let arr = match v {
                         Json::Array(a) => a.clone(),
                         Json::Object(o) if o.is_empty() => Vec::new(),
-                        _ => return Err(Error::definition(at(key), "`validations` must be an array")),
+                        _ => {
+                            return Err(Error::definition(
+                                at(key),
+                                "`validations` must be an array",
+                            ))
+                        }
                     };
                     for (i, rv) in arr.iter().enumerate() {
-                        def.validations
-                            .push(ValidationRule::from_json(rv, &at(&format!("validations[{i}]")))?);
+                        def.validations.push(ValidationRule::from_json(
+                            rv,
+                            &at(&format!("validations[{i}]")),
+                        )?);
                     }
                 }
                 "relations" => {
@@ -604,7 +641,9 @@ impl ModelDefinition {
                     }
                 }
                 "acls" => {
-                    let arr = v.as_array().ok_or_else(|| Error::definition(at(key), "`acls` must be an array"))?;
+                    let arr = v
+                        .as_array()
+                        .ok_or_else(|| Error::definition(at(key), "`acls` must be an array"))?;
                     for (i, av) in arr.iter().enumerate() {
                         def.acls.push(parse_acl(av, &at(&format!("acls[{i}]")))?);
                     }
@@ -659,7 +698,10 @@ impl ModelDefinition {
     /// Parses LB3 model JSON text; syntax errors carry line and column.
     pub fn from_lb3_str(text: &str) -> Result<Self> {
         let json: Json = serde_json::from_str(text).map_err(|e| {
-            Error::definition(format!("line {} column {}", e.line(), e.column()), e.to_string())
+            Error::definition(
+                format!("line {} column {}", e.line(), e.column()),
+                e.to_string(),
+            )
         })?;
         Self::from_lb3_json(&json)
     }
@@ -701,8 +743,11 @@ impl ModelDefinition {
         if !self.mixins.is_empty() {
             o.insert("mixins".into(), Json::Object(self.mixins.clone()));
         }
-        let props: Map<String, Json> =
-            self.properties.iter().map(|(k, p)| (k.clone(), property_to_json(p))).collect();
+        let props: Map<String, Json> = self
+            .properties
+            .iter()
+            .map(|(k, p)| (k.clone(), property_to_json(p)))
+            .collect();
         o.insert("properties".into(), Json::Object(props));
         if !self.hidden.is_empty() {
             o.insert("hidden".into(), json!(self.hidden));
@@ -712,12 +757,23 @@ impl ModelDefinition {
         }
         o.insert(
             "validations".into(),
-            Json::Array(self.validations.iter().map(ValidationRule::to_json).collect()),
+            Json::Array(
+                self.validations
+                    .iter()
+                    .map(ValidationRule::to_json)
+                    .collect(),
+            ),
         );
-        let rels: Map<String, Json> =
-            self.relations.iter().map(|(k, r)| (k.clone(), relation_to_json(r))).collect();
+        let rels: Map<String, Json> = self
+            .relations
+            .iter()
+            .map(|(k, r)| (k.clone(), relation_to_json(r)))
+            .collect();
         o.insert("relations".into(), Json::Object(rels));
-        o.insert("acls".into(), Json::Array(self.acls.iter().map(acl_to_json).collect()));
+        o.insert(
+            "acls".into(),
+            Json::Array(self.acls.iter().map(acl_to_json).collect()),
+        );
         if let Some(s) = &self.scope {
             o.insert("scope".into(), s.clone());
         }
@@ -725,8 +781,11 @@ impl ModelDefinition {
             o.insert("scopes".into(), json!(self.scopes));
         }
         if !self.indexes.is_empty() {
-            let ix: Map<String, Json> =
-                self.indexes.iter().map(|(k, i)| (k.clone(), i.raw.clone())).collect();
+            let ix: Map<String, Json> = self
+                .indexes
+                .iter()
+                .map(|(k, i)| (k.clone(), i.raw.clone()))
+                .collect();
             o.insert("indexes".into(), Json::Object(ix));
         }
         o.insert("methods".into(), Json::Object(self.methods.clone()));
@@ -740,15 +799,18 @@ impl ModelDefinition {
 pub use crate::inflect::pluralize;
 
 fn expect_str<'a>(v: &'a Json, path: &str) -> Result<&'a str> {
-    v.as_str().ok_or_else(|| Error::definition(path, format!("expected a string, found {v}")))
+    v.as_str()
+        .ok_or_else(|| Error::definition(path, format!("expected a string, found {v}")))
 }
 
 fn expect_bool(v: &Json, path: &str) -> Result<bool> {
-    v.as_bool().ok_or_else(|| Error::definition(path, format!("expected true or false, found {v}")))
+    v.as_bool()
+        .ok_or_else(|| Error::definition(path, format!("expected true or false, found {v}")))
 }
 
 fn expect_obj<'a>(v: &'a Json, path: &str) -> Result<&'a Map<String, Json>> {
-    v.as_object().ok_or_else(|| Error::definition(path, format!("expected an object, found {v}")))
+    v.as_object()
+        .ok_or_else(|| Error::definition(path, format!("expected an object, found {v}")))
 }
 
 fn description(v: &Json, path: &str) -> Result<String> {
@@ -759,25 +821,43 @@ fn description(v: &Json, path: &str) -> Result<String> {
             .map(|l| expect_str(l, path).map(str::to_owned))
             .collect::<Result<Vec<_>>>()
             .map(|v| v.join("\n")),
-        _ => Err(Error::definition(path, "`description` must be a string or an array of strings")),
+        _ => Err(Error::definition(
+            path,
+            "`description` must be a string or an array of strings",
+        )),
     }
 }
 
 fn string_list(v: &Json, path: &str) -> Result<Vec<String>> {
-    let a = v.as_array().ok_or_else(|| Error::definition(path, "expected an array of property names"))?;
-    a.iter().map(|s| expect_str(s, path).map(str::to_owned)).collect()
+    let a = v
+        .as_array()
+        .ok_or_else(|| Error::definition(path, "expected an array of property names"))?;
+    a.iter()
+        .map(|s| expect_str(s, path).map(str::to_owned))
+        .collect()
 }
 
 fn parse_property(name: &str, v: &Json, path: &str) -> Result<PropertyDefinition> {
     if name.is_empty() || name.starts_with('$') || crate::filter::is_forbidden_key(name) {
-        return Err(Error::definition(path, format!("`{name}` is not an allowed property name")));
+        return Err(Error::definition(
+            path,
+            format!("`{name}` is not an allowed property name"),
+        ));
     }
     let obj = match v {
         Json::String(_) | Json::Array(_) => {
-            return Ok(PropertyDefinition::new(name, PropertyType::from_json(v, path)?))
+            return Ok(PropertyDefinition::new(
+                name,
+                PropertyType::from_json(v, path)?,
+            ))
         }
         Json::Object(o) => o,
-        _ => return Err(Error::definition(path, "a property must be a type name or an object")),
+        _ => {
+            return Err(Error::definition(
+                path,
+                "a property must be a type name or an object",
+            ))
+        }
     };
     let ty = match obj.get("type") {
         Some(t) => PropertyType::from_json(t, &format!("{path}.type"))?,
@@ -794,12 +874,11 @@ fn parse_property(name: &str, v: &Json, path: &str) -> Result<PropertyDefinition
                 p.id = match kv {
                     Json::Bool(true) => Some(1),
                     Json::Bool(false) | Json::Null => None,
-                    Json::Number(n) => Some(
-                        n.as_u64()
-                            .filter(|&n| n > 0 && n < 100)
-                            .ok_or_else(|| Error::definition(&kp, "`id` must be true or a position from 1"))?
-                            as u32,
-                    ),
+                    Json::Number(n) => {
+                        Some(n.as_u64().filter(|&n| n > 0 && n < 100).ok_or_else(|| {
+                            Error::definition(&kp, "`id` must be true or a position from 1")
+                        })? as u32)
+                    }
                     _ => return Err(Error::definition(&kp, "`id` must be true or a number")),
                 }
             }
@@ -818,7 +897,10 @@ fn parse_property(name: &str, v: &Json, path: &str) -> Result<PropertyDefinition
                     _ => return Err(Error::definition(&kp, "`index` must be true or an object")),
                 };
                 if kv != &Json::Bool(false) {
-                    p.index = Some(PropertyIndex { unique, raw: kv.clone() });
+                    p.index = Some(PropertyIndex {
+                        unique,
+                        raw: kv.clone(),
+                    });
                 }
             }
             "description" => p.description = Some(description(kv, &kp)?),
@@ -1005,14 +1087,20 @@ fn parse_acl(v: &Json, path: &str) -> Result<AclEntry> {
             "permission" => {
                 let p = expect_str(kv, &kp)?;
                 if !matches!(p, "ALLOW" | "DENY" | "DEFAULT" | "ALARM" | "AUDIT") {
-                    return Err(Error::definition(kp, format!("unknown permission `{p}`; use ALLOW or DENY")));
+                    return Err(Error::definition(
+                        kp,
+                        format!("unknown permission `{p}`; use ALLOW or DENY"),
+                    ));
                 }
                 a.permission = p.to_owned();
             }
             "accessType" => {
                 let t = expect_str(kv, &kp)?;
                 if !matches!(t, "READ" | "WRITE" | "EXECUTE" | "REPLICATE" | "*") {
-                    return Err(Error::definition(kp, format!("unknown accessType `{t}`; use READ, WRITE, EXECUTE or *")));
+                    return Err(Error::definition(
+                        kp,
+                        format!("unknown accessType `{t}`; use READ, WRITE, EXECUTE or *"),
+                    ));
                 }
                 a.access_type = t.to_owned();
             }
@@ -1020,7 +1108,12 @@ fn parse_acl(v: &Json, path: &str) -> Result<AclEntry> {
                 a.property = match kv {
                     Json::String(s) => vec![s.clone()],
                     Json::Array(_) => string_list(kv, &kp)?,
-                    _ => return Err(Error::definition(kp, "`property` must be a string or an array")),
+                    _ => {
+                        return Err(Error::definition(
+                            kp,
+                            "`property` must be a string or an array",
+                        ))
+                    }
                 }
             }
             _ => {
@@ -1028,9 +1121,16 @@ fn parse_acl(v: &Json, path: &str) -> Result<AclEntry> {
             }
         }
     }
-    for (field, val) in [("principalType", &a.principal_type), ("principalId", &a.principal_id), ("permission", &a.permission)] {
+    for (field, val) in [
+        ("principalType", &a.principal_type),
+        ("principalId", &a.principal_id),
+        ("permission", &a.permission),
+    ] {
         if val.is_empty() {
-            return Err(Error::definition(format!("{path}.{field}"), format!("an ACL needs `{field}`")));
+            return Err(Error::definition(
+                format!("{path}.{field}"),
+                format!("an ACL needs `{field}`"),
+            ));
         }
     }
     Ok(a)
@@ -1069,7 +1169,10 @@ fn parse_index(name: &str, v: &Json, path: &str) -> Result<IndexDefinition> {
             .unwrap_or(false);
     } else if let Some(cols) = obj.get("columns").and_then(Json::as_str) {
         keys = cols.split(',').map(|c| (c.trim().to_owned(), 1)).collect();
-        unique = obj.get("kind").and_then(Json::as_str).is_some_and(|k| k.eq_ignore_ascii_case("unique"));
+        unique = obj
+            .get("kind")
+            .and_then(Json::as_str)
+            .is_some_and(|k| k.eq_ignore_ascii_case("unique"));
     } else {
         for (col, dir) in obj {
             if col == "options" {
@@ -1080,9 +1183,17 @@ fn parse_index(name: &str, v: &Json, path: &str) -> Result<IndexDefinition> {
         }
     }
     if keys.is_empty() {
-        return Err(Error::definition(path, format!("index `{name}` has no keys")));
+        return Err(Error::definition(
+            path,
+            format!("index `{name}` has no keys"),
+        ));
     }
-    Ok(IndexDefinition { name: name.to_owned(), keys, unique, raw: v.clone() })
+    Ok(IndexDefinition {
+        name: name.to_owned(),
+        keys,
+        unique,
+        raw: v.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -1123,9 +1234,15 @@ mod tests {
         assert_eq!(d.http_path_segment(), "library-books");
         assert!(d.validate_upsert());
         assert!(d.properties["price"].hidden);
-        assert_eq!(d.properties["tags"].ty, PropertyType::Array(Box::new(PropertyType::String)));
+        assert_eq!(
+            d.properties["tags"].ty,
+            PropertyType::Array(Box::new(PropertyType::String))
+        );
         assert_eq!(d.properties["created"].default, Some(DefaultValue::Now));
-        assert_eq!(d.properties["isbn"].column_name("postgresql"), Some("isbn_code"));
+        assert_eq!(
+            d.properties["isbn"].column_name("postgresql"),
+            Some("isbn_code")
+        );
         assert!(d.indexes["title_price"].unique);
         assert_eq!(d.extra["custom"], json!({"kept": 1}));
         let back = ModelDefinition::from_lb3_json(&d.to_lb3_json()).unwrap();
@@ -1137,11 +1254,26 @@ mod tests {
         let cases = [
             (json!({"properties": {}}), "name"),
             (json!({"name": "A", "strict": 3}), "A.strict"),
-            (json!({"name": "A", "properties": {"x": 5}}), "A.properties.x"),
-            (json!({"name": "A", "relations": {"r": {"type": "hasLots", "model": "B"}}}), "A.relations.r.type"),
-            (json!({"name": "A", "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "MAYBE"}]}), "A.acls[0].permission"),
-            (json!({"name": "A", "properties": {"__proto__": "string"}}), "A.properties.__proto__"),
-            (json!({"name": "A", "properties": {"x": {"type": "string", "defaultFn": "shortid2"}}}), "A.properties.x.defaultFn"),
+            (
+                json!({"name": "A", "properties": {"x": 5}}),
+                "A.properties.x",
+            ),
+            (
+                json!({"name": "A", "relations": {"r": {"type": "hasLots", "model": "B"}}}),
+                "A.relations.r.type",
+            ),
+            (
+                json!({"name": "A", "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "MAYBE"}]}),
+                "A.acls[0].permission",
+            ),
+            (
+                json!({"name": "A", "properties": {"__proto__": "string"}}),
+                "A.properties.__proto__",
+            ),
+            (
+                json!({"name": "A", "properties": {"x": {"type": "string", "defaultFn": "shortid2"}}}),
+                "A.properties.x.defaultFn",
+            ),
         ];
         for (src, path) in cases {
             match ModelDefinition::from_lb3_json(&src) {
@@ -1169,7 +1301,10 @@ mod tests {
         }))
         .unwrap();
         child.inherit_from(&base);
-        assert_eq!(child.properties.keys().collect::<Vec<_>>(), ["id", "created", "name"]);
+        assert_eq!(
+            child.properties.keys().collect::<Vec<_>>(),
+            ["id", "created", "name"]
+        );
         assert_eq!(child.strict_mode(), Strict::True);
         assert_eq!(child.acls.len(), 1);
         assert!(child.force_id());

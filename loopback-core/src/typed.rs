@@ -52,7 +52,9 @@ impl App {
     /// The typed API of a model registered earlier.
     pub fn persisted<M: Model>(&self) -> Result<PersistedModel<M>> {
         let name = M::NAME.to_owned();
-        self.model(&name).map(PersistedModel::from_handle).ok_or(Error::UnknownModel(name))
+        self.model(&name)
+            .map(PersistedModel::from_handle)
+            .ok_or(Error::UnknownModel(name))
     }
 }
 
@@ -64,7 +66,10 @@ pub struct PersistedModel<M> {
 
 impl<M> Clone for PersistedModel<M> {
     fn clone(&self) -> Self {
-        PersistedModel { handle: self.handle.clone(), _marker: PhantomData }
+        PersistedModel {
+            handle: self.handle.clone(),
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -81,7 +86,10 @@ fn convert<M: Model>(r: Record) -> Result<M> {
 impl<M: Model> PersistedModel<M> {
     /// Wraps a dynamic handle.
     pub fn from_handle(handle: ModelHandle) -> Self {
-        PersistedModel { handle, _marker: PhantomData }
+        PersistedModel {
+            handle,
+            _marker: PhantomData,
+        }
     }
 
     /// The dynamic API of the same model.
@@ -99,7 +107,11 @@ impl<M: Model> PersistedModel<M> {
 
     /// Creates one instance.
     pub async fn create(&self, m: &M) -> Result<M> {
-        convert(self.handle.create(m.to_record(), &Options::default()).await?)
+        convert(
+            self.handle
+                .create(m.to_record(), &Options::default())
+                .await?,
+        )
     }
 
     /// Creates one instance with options.
@@ -110,27 +122,50 @@ impl<M: Model> PersistedModel<M> {
     /// Creates several instances in order.
     pub async fn create_many(&self, ms: &[M]) -> Result<Vec<M>> {
         let recs = ms.iter().map(M::to_record).collect();
-        self.handle.create_many(recs, &Options::default()).await?.into_iter().map(convert).collect()
+        self.handle
+            .create_many(recs, &Options::default())
+            .await?
+            .into_iter()
+            .map(convert)
+            .collect()
     }
 
     /// Finds instances.
     pub async fn find(&self, filter: Filter) -> Result<Vec<M>> {
-        self.handle.find(filter, &Options::default()).await?.into_iter().map(convert).collect()
+        self.handle
+            .find(filter, &Options::default())
+            .await?
+            .into_iter()
+            .map(convert)
+            .collect()
     }
 
     /// Finds instances with options.
     pub async fn find_with(&self, filter: Filter, options: &Options) -> Result<Vec<M>> {
-        self.handle.find(filter, options).await?.into_iter().map(convert).collect()
+        self.handle
+            .find(filter, options)
+            .await?
+            .into_iter()
+            .map(convert)
+            .collect()
     }
 
     /// Finds the first match.
     pub async fn find_one(&self, filter: Filter) -> Result<Option<M>> {
-        self.handle.find_one(filter, &Options::default()).await?.map(convert).transpose()
+        self.handle
+            .find_one(filter, &Options::default())
+            .await?
+            .map(convert)
+            .transpose()
     }
 
     /// Finds by id.
     pub async fn find_by_id(&self, id: impl Into<Value>) -> Result<Option<M>> {
-        self.handle.find_by_id(id.into(), None, &Options::default()).await?.map(convert).transpose()
+        self.handle
+            .find_by_id(id.into(), None, &Options::default())
+            .await?
+            .map(convert)
+            .transpose()
     }
 
     /// Whether an instance with this id exists.
@@ -145,7 +180,9 @@ impl<M: Model> PersistedModel<M> {
 
     /// Updates every match with `data`; returns the count.
     pub async fn update_all(&self, where_: Option<Where>, data: Record) -> Result<u64> {
-        self.handle.update_all(where_, data, &Options::default()).await
+        self.handle
+            .update_all(where_, data, &Options::default())
+            .await
     }
 
     /// Deletes every match; returns the count.
@@ -155,36 +192,54 @@ impl<M: Model> PersistedModel<M> {
 
     /// Deletes by id; returns the count.
     pub async fn destroy_by_id(&self, id: impl Into<Value>) -> Result<u64> {
-        self.handle.destroy_by_id(id.into(), &Options::default()).await
+        self.handle
+            .destroy_by_id(id.into(), &Options::default())
+            .await
     }
 
     /// Patches or creates; returns the instance and whether it was created.
     pub async fn upsert(&self, m: &M) -> Result<(M, bool)> {
-        let u = self.handle.upsert(m.to_record(), &Options::default()).await?;
+        let u = self
+            .handle
+            .upsert(m.to_record(), &Options::default())
+            .await?;
         Ok((convert(u.instance)?, u.created))
     }
 
     /// Replaces or creates.
     pub async fn replace_or_create(&self, m: &M) -> Result<(M, bool)> {
-        let u = self.handle.replace_or_create(m.to_record(), &Options::default()).await?;
+        let u = self
+            .handle
+            .replace_or_create(m.to_record(), &Options::default())
+            .await?;
         Ok((convert(u.instance)?, u.created))
     }
 
     /// Patches the single match of `where_`, or creates.
     pub async fn upsert_with_where(&self, where_: Where, data: Record) -> Result<(M, bool)> {
-        let u = self.handle.upsert_with_where(Some(where_), data, &Options::default()).await?;
+        let u = self
+            .handle
+            .upsert_with_where(Some(where_), data, &Options::default())
+            .await?;
         Ok((convert(u.instance)?, u.created))
     }
 
     /// Finds the first match or creates `m`.
     pub async fn find_or_create(&self, filter: Filter, m: &M) -> Result<(M, bool)> {
-        let u = self.handle.find_or_create(filter, m.to_record(), &Options::default()).await?;
+        let u = self
+            .handle
+            .find_or_create(filter, m.to_record(), &Options::default())
+            .await?;
         Ok((convert(u.instance)?, u.created))
     }
 
     /// Replaces the instance with id `id`.
     pub async fn replace_by_id(&self, id: impl Into<Value>, m: &M) -> Result<M> {
-        convert(self.handle.replace_by_id(id.into(), m.to_record(), &Options::default()).await?)
+        convert(
+            self.handle
+                .replace_by_id(id.into(), m.to_record(), &Options::default())
+                .await?,
+        )
     }
 
     /// Saves the instance (create or full update).
@@ -194,21 +249,35 @@ impl<M: Model> PersistedModel<M> {
 
     /// Patches the instance's stored record with `data`.
     pub async fn patch_attributes(&self, m: &M, data: Record) -> Result<M> {
-        convert(self.handle.patch_by_id(self.id_of(m)?, data, &Options::default()).await?)
+        convert(
+            self.handle
+                .patch_by_id(self.id_of(m)?, data, &Options::default())
+                .await?,
+        )
     }
 
     /// Replaces the instance's stored record with `replacement`.
     pub async fn replace_attributes(&self, m: &M, replacement: &M) -> Result<M> {
-        convert(self.handle.replace_by_id(self.id_of(m)?, replacement.to_record(), &Options::default()).await?)
+        convert(
+            self.handle
+                .replace_by_id(self.id_of(m)?, replacement.to_record(), &Options::default())
+                .await?,
+        )
     }
 
     /// Deletes the instance; returns the count.
     pub async fn delete(&self, m: &M) -> Result<u64> {
-        self.handle.delete_instance(&m.to_record(), &Options::default()).await
+        self.handle
+            .delete_instance(&m.to_record(), &Options::default())
+            .await
     }
 
     /// Reloads the instance from the data source.
     pub async fn reload(&self, m: &M) -> Result<Option<M>> {
-        self.handle.find_by_id(self.id_of(m)?, None, &Options::default()).await?.map(convert).transpose()
+        self.handle
+            .find_by_id(self.id_of(m)?, None, &Options::default())
+            .await?
+            .map(convert)
+            .transpose()
     }
 }

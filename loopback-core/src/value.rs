@@ -66,8 +66,14 @@ impl GeoPoint {
                 let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
                     return Err(format!("`{s}` is not a point; expected \"lat,lng\""));
                 };
-                let lat = a.trim().parse::<f64>().map_err(|_| format!("`{a}` is not a latitude"))?;
-                let lng = b.trim().parse::<f64>().map_err(|_| format!("`{b}` is not a longitude"))?;
+                let lat = a
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{a}` is not a latitude"))?;
+                let lng = b
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{b}` is not a longitude"))?;
                 GeoPoint::new(lat, lng)
             }
             serde_json::Value::Array(a) if a.len() == 2 => {
@@ -252,7 +258,10 @@ impl Record {
 
     /// Converts to a JSON map.
     pub fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.0.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
+        self.0
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect()
     }
 
     /// Builds a record from a JSON object without any model typing (numbers become `Int` or
@@ -266,7 +275,11 @@ impl Record {
 
     /// Builds a record from a JSON map without any model typing.
     pub fn from_json_map(m: &serde_json::Map<String, serde_json::Value>) -> Record {
-        Record(m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+        Record(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect(),
+        )
     }
 }
 
@@ -393,7 +406,9 @@ impl Value {
             Value::String(s) => J::String(s.clone()),
             Value::Date(d) => J::String(format_date(d)),
             Value::Buffer(b) => serde_json::json!({"type": "Buffer", "data": b}),
-            Value::GeoPoint(p) => serde_json::json!({"lat": float_to_json(p.lat), "lng": float_to_json(p.lng)}),
+            Value::GeoPoint(p) => {
+                serde_json::json!({"lat": float_to_json(p.lat), "lng": float_to_json(p.lng)})
+            }
             Value::Array(a) => J::Array(a.iter().map(Value::to_json).collect()),
             Value::Object(r) => r.to_json(),
         }
@@ -442,7 +457,8 @@ impl Value {
             }
             (Value::Object(a), Value::Object(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.loose_eq(w)))
+                    && a.iter()
+                        .all(|(k, v)| b.get(k).is_some_and(|w| v.loose_eq(w)))
             }
             (Value::GeoPoint(a), Value::GeoPoint(b)) => a == b,
             (Value::Bool(a), Value::String(s)) | (Value::String(s), Value::Bool(a)) => {
@@ -473,7 +489,11 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(n.and_utc());
         }
@@ -638,7 +658,10 @@ mod tests {
     #[test]
     fn dates_serialise_like_javascript() {
         let d = parse_date("2014-04-01T18:30:00Z").unwrap();
-        assert_eq!(Value::Date(d).to_json(), serde_json::json!("2014-04-01T18:30:00.000Z"));
+        assert_eq!(
+            Value::Date(d).to_json(),
+            serde_json::json!("2014-04-01T18:30:00.000Z")
+        );
         assert_eq!(parse_date("2014-04-01").unwrap().timestamp(), 1396310400);
         assert!(parse_date("not a date").is_none());
     }
@@ -652,7 +675,10 @@ mod tests {
         );
         assert!(Value::String("10".into()).loose_eq(&Value::Int(10)));
         assert!(!Value::Null.loose_eq(&Value::Int(0)));
-        assert_eq!(Value::String("a".into()).loose_cmp(&Value::Bool(true)), None);
+        assert_eq!(
+            Value::String("a".into()).loose_cmp(&Value::Bool(true)),
+            None
+        );
     }
 
     #[test]

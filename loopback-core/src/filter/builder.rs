@@ -32,7 +32,10 @@ impl<M, T> std::fmt::Debug for Column<M, T> {
 impl<M, T> Column<M, T> {
     /// A handle on the property named `name` (its wire name).
     pub const fn new(name: &'static str) -> Self {
-        Column { name, _marker: PhantomData }
+        Column {
+            name,
+            _marker: PhantomData,
+        }
     }
 
     /// The property name.
@@ -43,8 +46,11 @@ impl<M, T> Column<M, T> {
 
 impl<M, T: FieldValue> Column<M, T> {
     /// A handle on the property named `name` (its wire name).
-        fn cond(&self, op: Condition) -> Where {
-        Where::Cond { property: self.name.to_owned(), op }
+    fn cond(&self, op: Condition) -> Where {
+        Where::Cond {
+            property: self.name.to_owned(),
+            op,
+        }
     }
 
     /// `= value`.
@@ -79,17 +85,24 @@ impl<M, T: FieldValue> Column<M, T> {
 
     /// Between `low` and `high`, inclusive.
     pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Where {
-        self.cond(Condition::Between(low.into().to_value(), high.into().to_value()))
+        self.cond(Condition::Between(
+            low.into().to_value(),
+            high.into().to_value(),
+        ))
     }
 
     /// One of `values`.
     pub fn inq<I: IntoIterator<Item = V>, V: Into<T>>(&self, values: I) -> Where {
-        self.cond(Condition::Inq(values.into_iter().map(|v| v.into().to_value()).collect()))
+        self.cond(Condition::Inq(
+            values.into_iter().map(|v| v.into().to_value()).collect(),
+        ))
     }
 
     /// None of `values`.
     pub fn nin<I: IntoIterator<Item = V>, V: Into<T>>(&self, values: I) -> Where {
-        self.cond(Condition::Nin(values.into_iter().map(|v| v.into().to_value()).collect()))
+        self.cond(Condition::Nin(
+            values.into_iter().map(|v| v.into().to_value()).collect(),
+        ))
     }
 
     /// Is null or missing.
@@ -104,12 +117,18 @@ impl<M, T: FieldValue> Column<M, T> {
 
     /// Ascending sort key.
     pub fn asc(&self) -> Order {
-        Order { property: self.name.to_owned(), direction: Direction::Asc }
+        Order {
+            property: self.name.to_owned(),
+            direction: Direction::Asc,
+        }
     }
 
     /// Descending sort key.
     pub fn desc(&self) -> Order {
-        Order { property: self.name.to_owned(), direction: Direction::Desc }
+        Order {
+            property: self.name.to_owned(),
+            direction: Direction::Desc,
+        }
     }
 }
 
@@ -158,7 +177,12 @@ impl<M> Column<M, String> {
 impl<M> Column<M, GeoPoint> {
     /// Orders by distance to `point`.
     pub fn near(&self, point: GeoPoint) -> Where {
-        self.cond(Condition::Near(Near { point, max_distance: None, min_distance: None, unit: None }))
+        self.cond(Condition::Near(Near {
+            point,
+            max_distance: None,
+            min_distance: None,
+            unit: None,
+        }))
     }
 
     /// Keeps points within `max_distance` of `point` (in `unit`), nearest first.
