@@ -68,6 +68,60 @@ pub mod connectors {
     pub fn memory() -> std::sync::Arc<dyn loopback_core::Connector> {
         std::sync::Arc::new(MemoryConnector::new())
     }
+
+    #[cfg(feature = "sqlite")]
+    pub use loopback_connectors::sqlite::SqliteConnector;
+
+    /// A SQLite connector configured as a LoopBack 3 `sqlite3` data source entry:
+    /// `sqlite(json!({"file": "app.db"}))`, or `json!({})` for a private in-memory database.
+    /// Unknown keys are an error naming them; see `docs/connectors.md` for the keys.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(
+        settings: serde_json::Value,
+    ) -> loopback_core::Result<std::sync::Arc<dyn loopback_core::Connector>> {
+        Ok(std::sync::Arc::new(SqliteConnector::from_settings(
+            &settings,
+        )?))
+    }
+
+    /// Discovery of tables, columns and keys, LoopBack 3 model definitions built from them, and
+    /// `is_actual`, on the SQL connectors: see the Discovery section of `docs/connectors.md`.
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub use loopback_connectors::sql::discovery;
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub use loopback_connectors::sql::{DiscoverOptions, Discovery};
+
+    #[cfg(feature = "mysql")]
+    pub use loopback_connectors::mysql::MySqlConnector;
+
+    /// A MySQL / MariaDB connector configured as a LoopBack 3 `mysql` data source entry:
+    /// `mysql(json!({"host": "127.0.0.1", "database": "app", "user": "app"}))` or
+    /// `mysql(json!({"url": "mysql://app@127.0.0.1/app"}))`. Nothing connects until the first
+    /// operation. Unknown keys are an error naming them; see `docs/connectors.md` for the keys.
+    #[cfg(feature = "mysql")]
+    pub fn mysql(
+        settings: serde_json::Value,
+    ) -> loopback_core::Result<std::sync::Arc<dyn loopback_core::Connector>> {
+        Ok(std::sync::Arc::new(MySqlConnector::from_settings(
+            &settings,
+        )?))
+    }
+
+    #[cfg(feature = "postgres")]
+    pub use loopback_connectors::postgres::PostgresConnector;
+
+    /// A PostgreSQL connector configured as a LoopBack 3 `postgresql` data source entry:
+    /// `postgres(json!({"url": "postgres://app@localhost/app", "schema": "shop"}))` or
+    /// `host`/`port`/`database`/`user`/`password`. Unknown keys are an error naming them; see
+    /// `docs/connectors.md` for the keys. Connects on first use.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(
+        settings: serde_json::Value,
+    ) -> loopback_core::Result<std::sync::Arc<dyn loopback_core::Connector>> {
+        Ok(std::sync::Arc::new(PostgresConnector::from_settings(
+            &settings,
+        )?))
+    }
 }
 
 /// The names most programs need: `use loopback::prelude::*;`.

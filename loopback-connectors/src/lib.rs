@@ -5,9 +5,30 @@
 //!
 //! - [`memory`] (feature `memory`, on by default): LoopBack 3's in-memory store, optionally
 //!   persisted to a JSON file in LoopBack's format. The embedded default, needing nothing.
+//! - [`sqlite`] (feature `sqlite`): LoopBack 3's `sqlite3` connector, over sqlx, with SQLite
+//!   built in.
+//! - [`postgres`] (feature `postgres`): LoopBack 3's `postgresql` connector, over sqlx.
+//! - [`mysql`] (feature `mysql`): LoopBack 3's `mysql` connector for MySQL and MariaDB, over
+//!   sqlx.
+//!
+//! The SQL connectors share [`sql`] (feature `sql`, enabled by each of them): the table
+//! mapping, the statement builders and the `Dialect` trait that holds what differs between
+//! databases.
 //!
 //! The contract every connector follows, and what the operation layer guarantees to it, is
 //! described in `docs/connectors.md`.
 
 #[cfg(feature = "memory")]
 pub mod memory;
+
+#[cfg(feature = "sql")]
+pub mod sql;
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+#[cfg(feature = "mysql")]
+pub mod mysql;

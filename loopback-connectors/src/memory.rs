@@ -777,6 +777,7 @@ fn memory_capabilities() -> Capabilities {
         migration: false,
         arrays: true,
         adhoc_sort: true,
+        free_form_properties: true,
     }
 }
 

@@ -35,6 +35,9 @@ pub struct Capabilities {
     pub arrays: bool,
     /// Sorting by properties that are not columns (ad hoc sort).
     pub adhoc_sort: bool,
+    /// Properties a model does not declare are stored and read back (non-strict models on a
+    /// document store). SQL tables have no column for them: they are accepted and dropped.
+    pub free_form_properties: bool,
 }
 
 impl Default for Capabilities {
@@ -50,6 +53,7 @@ impl Default for Capabilities {
             migration: false,
             arrays: false,
             adhoc_sort: false,
+            free_form_properties: false,
         }
     }
 }

@@ -106,6 +106,43 @@ pub async fn op_neq_null(fx: Fixture) {
     );
 }
 
+pub async fn op_negative_operators_match_null(fx: Fixture) {
+    // A null or missing value differs from every value: `neq`, `nin`, `nlike`, `nilike` and
+    // `nor` match it; `eq`, comparisons and patterns do not; `inq`/`nin` lists may name null.
+    let env = Env::new(fx);
+    let m = env.seeded_product().await;
+    m.create(rec(json!({"name": "zeta"})), &opts())
+        .await
+        .unwrap();
+    let found = |j: serde_json::Value| {
+        let m = m.clone();
+        async move { ids(&find_json(&m, json!({"where": j})).await) }
+    };
+    assert_eq!(found(json!({"tag": {"neq": "x"}})).await, [2, 3, 4, 6]);
+    assert_eq!(found(json!({"tag": {"nin": ["x"]}})).await, [2, 3, 4, 6]);
+    assert_eq!(found(json!({"tag": {"nin": ["x", null]}})).await, [2, 4]);
+    assert_eq!(
+        found(json!({"tag": {"inq": ["x", null]}})).await,
+        [1, 3, 5, 6]
+    );
+    assert_eq!(found(json!({"tag": {"nlike": "x%"}})).await, [2, 3, 4, 6]);
+    assert_eq!(found(json!({"tag": {"like": "%"}})).await, [1, 2, 4, 5]);
+    assert_eq!(found(json!({"qty": {"gt": 1}})).await, [2, 3, 4, 5]);
+    assert_eq!(found(json!({"qty": {"lte": 5}})).await, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        found(json!({"nor": [{"tag": "x"}, {"qty": {"gt": 3}}]})).await,
+        [2, 3, 6]
+    );
+    assert_eq!(
+        found(json!({"nor": [{"nor": [{"tag": "y"}]}]})).await,
+        [2, 4],
+        "a double negation is the condition itself"
+    );
+    if env.caps().ilike {
+        assert_eq!(found(json!({"tag": {"nilike": "X%"}})).await, [2, 3, 4, 6]);
+    }
+}
+
 pub async fn op_gt_and_gte(fx: Fixture) {
     let env = Env::new(fx);
     let m = env.seeded_product().await;

@@ -13,7 +13,7 @@ fn model(strict: serde_json::Value) -> serde_json::Value {
 /// Whether the connector keeps properties that are not declared (document stores do, SQL
 /// tables have no column for them).
 fn stores_free_form(env: &Env) -> bool {
-    env.connector().name() == "memory"
+    env.caps().free_form_properties
 }
 
 pub async fn strict_false_keeps_unknown_properties(fx: Fixture) {

@@ -1,0 +1,109 @@
+//! The SQL layer shared by the SQL connectors: the only place SQL text is assembled.
+//!
+//! A SQL connector is two pieces:
+//!
+//! 1. a [`Dialect`] in this module (`sql/sqlite.rs`, `sql/postgres.rs`, `sql/mysql.rs`): what
+//!    differs between databases, nothing else;
+//! 2. a connector module (`src/sqlite.rs`, ...) that owns the driver: it computes a
+//!    [`TableMapping`] per model at `Connector::define` and caches it, asks the builders here
+//!    for [`Statement`]s, binds [`Statement::params`] in order, runs them, decodes rows with
+//!    [`Dialect::decode`], and classifies driver errors with [`classify`].
+//!
+//! # Building blocks
+//!
+//! - [`TableMapping::new`]`(dialect, def)`: table name (model setting `table`/`tableName` under
+//!   the connector's key, else [`Dialect::default_name`] of the model name), optional
+//!   `schema`, one [`ColumnMapping`] per property in property order (`columnName`, `dataType`,
+//!   `dataLength`, `dataPrecision`/`precision`, `dataScale`/`scale`, `nullable` under the
+//!   connector's key), id columns in id order, and indexes from property `index` settings and
+//!   the model's `indexes`. [`TableMapping::matches`] tells whether a cached mapping still
+//!   fits a definition.
+//! - Queries: [`select`] (`where`, `order` then the ids, `limit`/`skip`, `fields`; gives the
+//!   column positions to decode), [`count`].
+//! - Writes: [`assign_generated_id`] (UUIDs for string ids), [`insert`] (with `RETURNING` the
+//!   id when the dialect supports it, else the connector reads its last-insert-id),
+//!   [`update`] (partial data; never changes ids), [`replace_by_id`] (every non-id column),
+//!   [`delete`]. [`update`] and [`replace_by_id`] return [`Write::Count`] when there is
+//!   nothing to set.
+//! - Schema: [`ddl::create_table`], [`ddl::drop_table`], [`ddl::add_column`],
+//!   [`Dialect::create_index`], and the catalog queries [`Dialect::table_exists_query`],
+//!   [`Dialect::table_columns_query`], [`Dialect::table_indexes_query`].
+//! - Discovery ([`discovery`]): [`Dialect::catalog_query`] lists tables, columns, primary and
+//!   foreign keys; the [`Discovery`] trait builds LoopBack 3 model definitions from them and
+//!   answers `isActual`.
+//! - [`write_where`]: the `where` compiler, for statements a connector needs beyond these.
+//!
+//! # Guarantees
+//!
+//! - Every value is a bind parameter; identifiers come only from the [`TableMapping`] and are
+//!   quoted. A property name that the model does not declare is refused with a 400
+//!   ([`loopback_core::Error::InvalidFilter`]) in `where` and `order` (it is ignored in
+//!   `fields`, and data properties without a column are not stored), never interpolated.
+//! - `where` answers as the memory connector does for nulls: `eq null` is `IS NULL`,
+//!   `neq null` is `IS NOT NULL`; `neq`, `nin`, `nlike`, `nilike` match null values;
+//!   `inq []` matches nothing and `nin []` everything; `nor` negates safely under SQL's
+//!   three-valued logic. A value that cannot be stored in the column (`"abc"` for a number)
+//!   equals nothing and compares with nothing.
+//! - `near`, conditions on nested properties and on the elements of array properties,
+//!   patterns (`like`, `ilike`, `regexp`) on anything but strings, and ordering comparisons on
+//!   JSON-stored properties are [`loopback_core::Error::NotSupported`] (501).
+//! - Results are in a deterministic order: the filter's order, then the ids (the ids alone
+//!   when the filter has no order), as LoopBack's SQL connectors and the memory connector do.
+//!
+//! # Writing a dialect
+//!
+//! Implement [`Dialect`]: [`Dialect::name`], [`Dialect::syntax`] (quote character and
+//! placeholder style), [`Dialect::column_type`] and the three catalog queries are required;
+//! the rest have portable defaults (`LIKE … ESCAPE '\'`, `LOWER(col) LIKE LOWER(?)` for
+//! `ilike`, no `regexp`, `LIMIT ? OFFSET ?`, `DEFAULT VALUES`, `RETURNING`, names kept as they
+//! are, dates bound as [`loopback_core::Value::Date`], booleans as
+//! [`loopback_core::Value::Bool`], JSON as text). What each database needs:
+//!
+//! | | SQLite ([`SqliteDialect`]) | PostgreSQL | MySQL |
+//! |---|---|---|---|
+//! | quoting, placeholders | `"x"`, `?` | `"x"`, `$n` | `` `x` ``, `?` |
+//! | default names | kept | lower-cased | kept |
+//! | `RETURNING` | yes | yes | no: last insert id |
+//! | `like` | `LIKE` (case-sensitive pragma) | `LIKE` | `LIKE BINARY` / `_bin` collation |
+//! | `ilike` | `LOWER(c) LIKE LOWER(?)` | `ILIKE` | `LIKE` under a `_ci` collation |
+//! | `regexp`, flags | `REGEXP`, `(?i)` | `~` / `~*` | `REGEXP_LIKE(c, ?, 'c' / 'i')` |
+//! | paging | `LIMIT ? OFFSET ?`, `LIMIT -1` for none | `LIMIT`/`OFFSET` | `LIMIT ?, ?` |
+//! | dates | INTEGER epoch ms | `TIMESTAMPTZ` | `DATETIME(3)` |
+//! | unique violation columns | from the message | from the constraint name | from the key name |
+//!
+//! Driver values are bound by the connector from [`loopback_core::Value`]: `Null`, `Bool`,
+//! `Int`, `Float`, `String`, `Buffer`, and `Date` where the dialect keeps dates as dates.
+//! Keep row counts honest for `UPDATE`: SQLite and PostgreSQL count matched rows; MySQL counts
+//! changed rows unless the connection sets `CLIENT_FOUND_ROWS`.
+
+mod builder;
+pub mod ddl;
+mod dialect;
+pub mod discovery;
+mod error;
+mod mapping;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sqlite;
+pub mod value;
+mod writer;
+
+pub use builder::{
+    assign_generated_id, count, delete, insert, replace_by_id, select, update, write_where, Insert,
+    Select, Write,
+};
+pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
+pub use discovery::{CatalogQuery, DiscoverOptions, Discovery};
+pub use error::{classify, ErrorContext};
+pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
+#[cfg(feature = "mysql")]
+pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresDialect;
+pub use sqlite::SqliteDialect;
+pub use writer::{SqlWriter, Statement};
+
+#[cfg(test)]
+mod tests;
