@@ -1,0 +1,152 @@
+//! Throwaway PostgreSQL schemas for the tests of the `postgresql` connector.
+//!
+//! The server is the one `LOOPBACK_TEST_POSTGRES_URL` names (`.ci/run` sets
+//! `postgres://postgres@127.0.0.1:5432/test`). Unset, the tests print a notice and pass without
+//! running; set but unreachable, they fail. Each test gets its own schema,
+//! `lbt_<pid>_<n>_<random>`, dropped (`DROP SCHEMA … CASCADE`) by [`TestSchema`]'s `Drop` even
+//! when the test panics; schemas left by test processes that were killed are dropped by the
+//! next run.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use loopback::connectors::PostgresConnector;
+use loopback::{Connector, Options, Value};
+
+/// The variable naming the test server.
+pub const URL_VAR: &str = "LOOPBACK_TEST_POSTGRES_URL";
+
+/// The server URL, or `None` (with a notice) when the variable is unset.
+pub fn server_url() -> Option<String> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            static NOTICE: AtomicBool = AtomicBool::new(false);
+            if !NOTICE.swap(true, Ordering::Relaxed) {
+                eprintln!("skipping the PostgreSQL tests: {URL_VAR} is not set");
+            }
+            None
+        }
+    }
+}
+
+/// A schema made for one test, dropped with it.
+pub struct TestSchema {
+    /// The schema name.
+    pub name: String,
+    /// The server URL.
+    pub server: String,
+}
+
+impl TestSchema {
+    /// Creates a fresh schema on the server of `LOOPBACK_TEST_POSTGRES_URL` and a connector
+    /// using it as its `schema`; `None` when the variable is unset. Panics when the server
+    /// cannot be reached.
+    pub async fn create() -> Option<(Arc<PostgresConnector>, TestSchema)> {
+        Self::create_with(serde_json::json!({})).await
+    }
+
+    /// As [`TestSchema::create`], with more data source settings for the connector.
+    pub async fn create_with(
+        mut settings: serde_json::Value,
+    ) -> Option<(Arc<PostgresConnector>, TestSchema)> {
+        let server = server_url()?;
+        let admin = admin(&server);
+        drop_abandoned(&admin).await;
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let random = RandomState::new().build_hasher().finish() & 0xff_ffff;
+        let name = format!(
+            "lbt_{}_{}_{random:06x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        admin
+            .execute(&format!("CREATE SCHEMA \"{name}\""), &[], &Options::new())
+            .await
+            .unwrap_or_else(|e| panic!("{URL_VAR}={server} is set but unusable: {e}"));
+        admin.close().await;
+        let schema = TestSchema { name, server };
+        let map = settings.as_object_mut().expect("settings are an object");
+        map.insert("url".into(), schema.server.clone().into());
+        map.insert("schema".into(), schema.name.clone().into());
+        let connector = PostgresConnector::from_settings(&settings).expect("valid settings");
+        Some((Arc::new(connector), schema))
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // A fresh runtime on its own thread: `Drop` may run inside the test's runtime, or while
+        // a panic unwinds it.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                let admin = admin(&server);
+                let r = admin
+                    .execute(
+                        &format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+                        &[],
+                        &Options::new(),
+                    )
+                    .await;
+                admin.close().await;
+                r
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop test schema {}: {e}", self.name);
+        }
+    }
+}
+
+/// A one-connection connector to the server, for setting up and tearing down.
+pub fn admin(server: &str) -> PostgresConnector {
+    PostgresConnector::from_settings(&serde_json::json!({
+        "url": server, "max": 1, "connectTimeout": 5000
+    }))
+    .expect("a valid server URL")
+}
+
+/// Drops the test schemas of processes that no longer run (killed before their guards ran),
+/// once per process.
+async fn drop_abandoned(admin: &PostgresConnector) {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if DONE.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let Ok(rows) = admin
+        .execute(
+            "SELECT nspname::text AS n FROM pg_catalog.pg_namespace WHERE nspname LIKE 'lbt|_%' ESCAPE '|'",
+            &[],
+            &Options::new(),
+        )
+        .await
+    else {
+        return;
+    };
+    for r in rows {
+        let Some(Value::String(name)) = r.get("n") else {
+            continue;
+        };
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = admin
+                .execute(
+                    &format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+                    &[],
+                    &Options::new(),
+                )
+                .await;
+        }
+    }
+}
