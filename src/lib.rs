@@ -28,7 +28,8 @@
 #![doc = include_str!("../docs/overview.md")]
 
 pub use loopback_core::{
-    app, connector, data, error, field, filter, hooks, model, record, typed, validation, value,
+    app, connector, data, error, field, filter, hooks, model, record, transaction, typed,
+    validation, value,
 };
 pub use loopback_core::{
     App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error,
@@ -36,6 +37,9 @@ pub use loopback_core::{
     ModelHandle, ModelHooks, Options, Order, ParseOptions, PersistedModel, PropertyDefinition,
     PropertyType, Record, RelationDefinition, RelationKind, Result, Strict, Upserted,
     ValidationError, ValidationKind, ValidationRule, Value, Where,
+};
+pub use loopback_core::{
+    IsolationLevel, Transaction, TransactionContext, TransactionEvent, TransactionHandle,
 };
 
 /// `#[derive(Model)]`: see `docs/derive.md`.

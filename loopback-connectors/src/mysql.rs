@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use loopback_core::connector::{Capabilities, Connector, Options};
+use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 use loopback_core::filter::{Filter, Where};
 use loopback_core::model::ModelDefinition;
 use loopback_core::{Error, Record, Result, Value};
@@ -47,6 +47,7 @@ use sqlx::mysql::{
 use sqlx::{Column, Decode, Executor, Row, TypeInfo, ValueRef};
 
 use crate::sql::{self, ddl, Dialect, ErrorContext, MySqlDialect, Statement, TableMapping, Write};
+use crate::sql::{Conn, SqlTransaction};
 
 /// LoopBack 3's MySQL connector (`"connector": "mysql"`), for MySQL 5.7+ and MariaDB 10.3+.
 ///
@@ -343,8 +344,25 @@ impl MySqlConnector {
         Ok(out)
     }
 
-    async fn count_rows(&self, stmt: &Statement, t: &TableMapping) -> Result<u64> {
-        let row = fetch_one(&self.pool, stmt).await.map_err(|e| {
+    /// The connection for an operation with `options`: its transaction's, else a pooled one.
+    async fn conn<'a>(&self, options: &'a Options) -> Result<Conn<'a, MySql>> {
+        sql::connection(
+            &self.pool,
+            options,
+            "mysql",
+            self as *const Self as usize,
+            |e| self.classify(e, ErrorContext::default()),
+        )
+        .await
+    }
+
+    async fn count_rows(
+        &self,
+        conn: &mut sqlx::mysql::MySqlConnection,
+        stmt: &Statement,
+        t: &TableMapping,
+    ) -> Result<u64> {
+        let row = fetch_one(conn, stmt).await.map_err(|e| {
             self.classify(
                 e,
                 ErrorContext {
@@ -358,9 +376,15 @@ impl MySqlConnector {
             .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
-    async fn write(&self, w: Write, t: &TableMapping, values: Option<&Record>) -> Result<u64> {
+    async fn write(
+        &self,
+        conn: &mut sqlx::mysql::MySqlConnection,
+        w: Write,
+        t: &TableMapping,
+        values: Option<&Record>,
+    ) -> Result<u64> {
         match w {
-            Write::Execute(stmt) => execute(&self.pool, &stmt)
+            Write::Execute(stmt) => execute(conn, &stmt)
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(|e| {
@@ -372,7 +396,7 @@ impl MySqlConnector {
                         },
                     )
                 }),
-            Write::Count(stmt) => self.count_rows(&stmt, t).await,
+            Write::Count(stmt) => self.count_rows(conn, &stmt, t).await,
         }
     }
 
@@ -434,7 +458,7 @@ fn mysql_capabilities() -> Capabilities {
         regexp_flags: true,
         geo_point: false,
         nested_property: false,
-        transactions: false,
+        transactions: true,
         native_sql: true,
         migration: true,
         arrays: false,
@@ -569,9 +593,10 @@ impl Connector for MySqlConnector {
         &self,
         model: &ModelDefinition,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Value> {
         let t = self.mapping(model)?;
+        let mut conn = self.conn(options).await?;
         let mut data = data;
         sql::assign_generated_id(&t, &mut data);
         let insert = sql::insert(&self.dialect, &t, &data)?;
@@ -579,7 +604,7 @@ impl Connector for MySqlConnector {
             table: Some(&t),
             values: Some(&data),
         };
-        let done = execute(&self.pool, &insert.statement)
+        let done = execute(&mut *conn, &insert.statement)
             .await
             .map_err(|e| self.classify(e, cx))?;
         if let Some(id) = insert.id {
@@ -597,11 +622,12 @@ impl Connector for MySqlConnector {
         &self,
         model: &ModelDefinition,
         filter: &Filter,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
         let t = self.mapping(model)?;
         let select = sql::select(&self.dialect, &t, filter)?;
-        let rows = fetch_all(&self.pool, &select.statement)
+        let mut conn = self.conn(options).await?;
+        let rows = fetch_all(&mut *conn, &select.statement)
             .await
             .map_err(|e| {
                 self.classify(
@@ -621,11 +647,12 @@ impl Connector for MySqlConnector {
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let stmt = sql::count(&self.dialect, &t, where_)?;
-        self.count_rows(&stmt, &t).await
+        let mut conn = self.conn(options).await?;
+        self.count_rows(&mut conn, &stmt, &t).await
     }
 
     async fn update_all(
@@ -633,22 +660,24 @@ impl Connector for MySqlConnector {
         model: &ModelDefinition,
         where_: Option<&Where>,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let w = sql::update(&self.dialect, &t, where_, &data)?;
-        self.write(w, &t, Some(&data)).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, w, &t, Some(&data)).await
     }
 
     async fn destroy_all(
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let stmt = sql::delete(&self.dialect, &t, where_)?;
-        self.write(Write::Execute(stmt), &t, None).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, Write::Execute(stmt), &t, None).await
     }
 
     async fn replace_by_id(
@@ -656,11 +685,36 @@ impl Connector for MySqlConnector {
         model: &ModelDefinition,
         id: &Value,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<bool> {
         let t = self.mapping(model)?;
         let w = sql::replace_by_id(&self.dialect, &t, id, &data)?;
-        Ok(self.write(w, &t, Some(&data)).await? > 0)
+        let mut conn = self.conn(options).await?;
+        Ok(self.write(&mut conn, w, &t, Some(&data)).await? > 0)
+    }
+
+    /// Begins a transaction on one pooled connection: `SET TRANSACTION ISOLATION LEVEL …`
+    /// (for the next transaction only), then `START TRANSACTION`. Needs transactional tables
+    /// (InnoDB, the default engine).
+    async fn begin_transaction(
+        &self,
+        isolation: IsolationLevel,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Transaction>> {
+        let _ = timeout;
+        let tx = self
+            .pool
+            .begin_with(format!(
+                "SET TRANSACTION ISOLATION LEVEL {}; START TRANSACTION",
+                isolation.as_sql()
+            ))
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))?;
+        Ok(Arc::new(SqlTransaction::new(
+            "mysql",
+            self as *const Self as usize,
+            tx,
+        )))
     }
 
     /// Drops and re-creates each model's table and indexes.
@@ -721,10 +775,11 @@ impl Connector for MySqlConnector {
         &self,
         statement: &str,
         params: &[Value],
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
+        let mut conn = self.conn(options).await?;
         let rows = bind(statement, params)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
         rows.iter()

@@ -34,7 +34,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use loopback_core::connector::{Capabilities, Connector, Options};
+use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 use loopback_core::filter::{Condition, Filter, Where};
 use loopback_core::model::{ModelDefinition, PropertyType};
 use loopback_core::validation::ValidationError;
@@ -52,6 +52,7 @@ use sqlx::{Column, Decode, Encode, Executor, Postgres, Row, Type, TypeInfo, Valu
 use crate::sql::{
     self, ddl, ColumnKind, Dialect, ErrorContext, PostgresDialect, Statement, TableMapping, Write,
 };
+use crate::sql::{Conn, SqlTransaction};
 
 /// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`).
 ///
@@ -349,8 +350,25 @@ impl PostgresConnector {
         Ok(out)
     }
 
-    async fn count_rows(&self, stmt: &Statement, t: &TableMapping) -> Result<u64> {
-        let row = fetch_one(&self.pool, stmt).await.map_err(|e| {
+    /// The connection for an operation with `options`: its transaction's, else a pooled one.
+    async fn conn<'a>(&self, options: &'a Options) -> Result<Conn<'a, Postgres>> {
+        sql::connection(
+            &self.pool,
+            options,
+            "postgresql",
+            self as *const Self as usize,
+            |e| self.classify(e, ErrorContext::default()),
+        )
+        .await
+    }
+
+    async fn count_rows(
+        &self,
+        conn: &mut sqlx::postgres::PgConnection,
+        stmt: &Statement,
+        t: &TableMapping,
+    ) -> Result<u64> {
+        let row = fetch_one(conn, stmt).await.map_err(|e| {
             self.classify(
                 e,
                 ErrorContext {
@@ -364,9 +382,15 @@ impl PostgresConnector {
             .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
-    async fn write(&self, w: Write, t: &TableMapping, values: Option<&Record>) -> Result<u64> {
+    async fn write(
+        &self,
+        conn: &mut sqlx::postgres::PgConnection,
+        w: Write,
+        t: &TableMapping,
+        values: Option<&Record>,
+    ) -> Result<u64> {
         match w {
-            Write::Execute(stmt) => execute(&self.pool, &stmt)
+            Write::Execute(stmt) => execute(conn, &stmt)
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(|e| {
@@ -378,7 +402,7 @@ impl PostgresConnector {
                         },
                     )
                 }),
-            Write::Count(stmt) => self.count_rows(&stmt, t).await,
+            Write::Count(stmt) => self.count_rows(conn, &stmt, t).await,
         }
     }
 
@@ -462,7 +486,7 @@ fn postgres_capabilities() -> Capabilities {
         regexp_flags: true,
         geo_point: false,
         nested_property: false,
-        transactions: false,
+        transactions: true,
         native_sql: true,
         migration: true,
         arrays: false,
@@ -751,9 +775,10 @@ impl Connector for PostgresConnector {
         &self,
         model: &ModelDefinition,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Value> {
         let t = self.mapping(model)?;
+        let mut conn = self.conn(options).await?;
         let mut data = data;
         sql::assign_generated_id(&t, &mut data);
         let insert = sql::insert(&self.dialect, &t, &data)?;
@@ -763,13 +788,13 @@ impl Connector for PostgresConnector {
         };
         let id = match insert.returning {
             Some(pos) => {
-                let row = fetch_one(&self.pool, &insert.statement)
+                let row = fetch_one(&mut *conn, &insert.statement)
                     .await
                     .map_err(|e| self.classify(e, cx))?;
                 self.dialect.decode(&t.columns[pos], raw_value(&row, 0)?)
             }
             None => {
-                execute(&self.pool, &insert.statement)
+                execute(&mut *conn, &insert.statement)
                     .await
                     .map_err(|e| self.classify(e, cx))?;
                 insert.id.clone().unwrap_or(Value::Null)
@@ -780,7 +805,7 @@ impl Connector for PostgresConnector {
         if let (Some(c), Some(Value::Int(given))) = (t.id_column(), &insert.id) {
             if c.generated && c.kind == ColumnKind::Integer {
                 let stmt = self.dialect.sync_sequence(&t, c, *given);
-                fetch_all(&self.pool, &stmt)
+                fetch_all(&mut *conn, &stmt)
                     .await
                     .map_err(|e| self.classify(e, cx))?;
             }
@@ -792,12 +817,13 @@ impl Connector for PostgresConnector {
         &self,
         model: &ModelDefinition,
         filter: &Filter,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
         let t = self.mapping(model)?;
         self.check_where(&t, filter.where_.as_ref())?;
         let select = sql::select(&self.dialect, &t, filter)?;
-        let rows = fetch_all(&self.pool, &select.statement)
+        let mut conn = self.conn(options).await?;
+        let rows = fetch_all(&mut *conn, &select.statement)
             .await
             .map_err(|e| {
                 self.classify(
@@ -817,12 +843,13 @@ impl Connector for PostgresConnector {
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         self.check_where(&t, where_)?;
         let stmt = sql::count(&self.dialect, &t, where_)?;
-        self.count_rows(&stmt, &t).await
+        let mut conn = self.conn(options).await?;
+        self.count_rows(&mut conn, &stmt, &t).await
     }
 
     async fn update_all(
@@ -830,24 +857,26 @@ impl Connector for PostgresConnector {
         model: &ModelDefinition,
         where_: Option<&Where>,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         self.check_where(&t, where_)?;
         let w = sql::update(&self.dialect, &t, where_, &data)?;
-        self.write(w, &t, Some(&data)).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, w, &t, Some(&data)).await
     }
 
     async fn destroy_all(
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         self.check_where(&t, where_)?;
         let stmt = sql::delete(&self.dialect, &t, where_)?;
-        self.write(Write::Execute(stmt), &t, None).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, Write::Execute(stmt), &t, None).await
     }
 
     async fn replace_by_id(
@@ -855,11 +884,31 @@ impl Connector for PostgresConnector {
         model: &ModelDefinition,
         id: &Value,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<bool> {
         let t = self.mapping(model)?;
         let w = sql::replace_by_id(&self.dialect, &t, id, &data)?;
-        Ok(self.write(w, &t, Some(&data)).await? > 0)
+        let mut conn = self.conn(options).await?;
+        Ok(self.write(&mut conn, w, &t, Some(&data)).await? > 0)
+    }
+
+    /// Begins a transaction on one pooled connection with `BEGIN ISOLATION LEVEL …`.
+    async fn begin_transaction(
+        &self,
+        isolation: IsolationLevel,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Transaction>> {
+        let _ = timeout;
+        let tx = self
+            .pool
+            .begin_with(format!("BEGIN ISOLATION LEVEL {}", isolation.as_sql()))
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))?;
+        Ok(Arc::new(SqlTransaction::new(
+            "postgresql",
+            self as *const Self as usize,
+            tx,
+        )))
     }
 
     /// Drops and re-creates each model's table and indexes (creating its schema when
@@ -954,11 +1003,12 @@ impl Connector for PostgresConnector {
         &self,
         statement: &str,
         params: &[Value],
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
+        let mut conn = self.conn(options).await?;
         let sql = keyed_sql(statement, params);
         let rows = bind(&sql, params)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
         rows.iter()

@@ -32,17 +32,20 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use loopback_core::connector::{Capabilities, Connector, Options};
+use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 use loopback_core::filter::{Filter, Where};
 use loopback_core::model::ModelDefinition;
 use loopback_core::{Error, Record, Result, Value};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
-    SqliteRow,
+    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions,
+    SqliteQueryResult, SqliteRow,
 };
 use sqlx::{Column, Decode, Executor, Row, Sqlite, TypeInfo, ValueRef};
 
-use crate::sql::{self, ddl, Dialect, ErrorContext, SqliteDialect, Statement, TableMapping, Write};
+use crate::sql::{
+    self, ddl, Conn, Dialect, ErrorContext, SqlTransaction, SqliteDialect, Statement, TableMapping,
+    Write,
+};
 
 /// LoopBack 3's SQLite connector (`"connector": "sqlite3"`).
 ///
@@ -323,8 +326,25 @@ impl SqliteConnector {
         Ok(out)
     }
 
-    async fn count_rows(&self, stmt: &Statement, t: &TableMapping) -> Result<u64> {
-        let row = fetch_one(&self.pool, stmt).await.map_err(|e| {
+    /// The connection for an operation with `options`: its transaction's, else a pooled one.
+    async fn conn<'a>(&self, options: &'a Options) -> Result<Conn<'a, Sqlite>> {
+        sql::connection(
+            &self.pool,
+            options,
+            "sqlite3",
+            self as *const Self as usize,
+            |e| self.classify(e, ErrorContext::default()),
+        )
+        .await
+    }
+
+    async fn count_rows(
+        &self,
+        conn: &mut SqliteConnection,
+        stmt: &Statement,
+        t: &TableMapping,
+    ) -> Result<u64> {
+        let row = fetch_one(conn, stmt).await.map_err(|e| {
             self.classify(
                 e,
                 ErrorContext {
@@ -338,9 +358,15 @@ impl SqliteConnector {
             .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 
-    async fn write(&self, w: Write, t: &TableMapping, values: Option<&Record>) -> Result<u64> {
+    async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        w: Write,
+        t: &TableMapping,
+        values: Option<&Record>,
+    ) -> Result<u64> {
         match w {
-            Write::Execute(stmt) => execute(&self.pool, &stmt)
+            Write::Execute(stmt) => execute(conn, &stmt)
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(|e| {
@@ -352,7 +378,7 @@ impl SqliteConnector {
                         },
                     )
                 }),
-            Write::Count(stmt) => self.count_rows(&stmt, t).await,
+            Write::Count(stmt) => self.count_rows(conn, &stmt, t).await,
         }
     }
 }
@@ -364,7 +390,7 @@ fn sqlite_capabilities() -> Capabilities {
         regexp_flags: true,
         geo_point: false,
         nested_property: false,
-        transactions: false,
+        transactions: true,
         native_sql: true,
         migration: true,
         arrays: false,
@@ -458,9 +484,10 @@ impl Connector for SqliteConnector {
         &self,
         model: &ModelDefinition,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Value> {
         let t = self.mapping(model)?;
+        let mut conn = self.conn(options).await?;
         let mut data = data;
         sql::assign_generated_id(&t, &mut data);
         let insert = sql::insert(&self.dialect, &t, &data)?;
@@ -470,13 +497,13 @@ impl Connector for SqliteConnector {
         };
         match insert.returning {
             Some(pos) => {
-                let row = fetch_one(&self.pool, &insert.statement)
+                let row = fetch_one(&mut *conn, &insert.statement)
                     .await
                     .map_err(|e| self.classify(e, cx))?;
                 Ok(self.dialect.decode(&t.columns[pos], raw_value(&row, 0)?))
             }
             None => {
-                execute(&self.pool, &insert.statement)
+                execute(&mut *conn, &insert.statement)
                     .await
                     .map_err(|e| self.classify(e, cx))?;
                 Ok(insert.id.unwrap_or(Value::Null))
@@ -488,11 +515,12 @@ impl Connector for SqliteConnector {
         &self,
         model: &ModelDefinition,
         filter: &Filter,
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
         let t = self.mapping(model)?;
         let select = sql::select(&self.dialect, &t, filter)?;
-        let rows = fetch_all(&self.pool, &select.statement)
+        let mut conn = self.conn(options).await?;
+        let rows = fetch_all(&mut *conn, &select.statement)
             .await
             .map_err(|e| {
                 self.classify(
@@ -512,11 +540,12 @@ impl Connector for SqliteConnector {
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let stmt = sql::count(&self.dialect, &t, where_)?;
-        self.count_rows(&stmt, &t).await
+        let mut conn = self.conn(options).await?;
+        self.count_rows(&mut conn, &stmt, &t).await
     }
 
     async fn update_all(
@@ -524,22 +553,24 @@ impl Connector for SqliteConnector {
         model: &ModelDefinition,
         where_: Option<&Where>,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let w = sql::update(&self.dialect, &t, where_, &data)?;
-        self.write(w, &t, Some(&data)).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, w, &t, Some(&data)).await
     }
 
     async fn destroy_all(
         &self,
         model: &ModelDefinition,
         where_: Option<&Where>,
-        _options: &Options,
+        options: &Options,
     ) -> Result<u64> {
         let t = self.mapping(model)?;
         let stmt = sql::delete(&self.dialect, &t, where_)?;
-        self.write(Write::Execute(stmt), &t, None).await
+        let mut conn = self.conn(options).await?;
+        self.write(&mut conn, Write::Execute(stmt), &t, None).await
     }
 
     async fn replace_by_id(
@@ -547,11 +578,33 @@ impl Connector for SqliteConnector {
         model: &ModelDefinition,
         id: &Value,
         data: Record,
-        _options: &Options,
+        options: &Options,
     ) -> Result<bool> {
         let t = self.mapping(model)?;
         let w = sql::replace_by_id(&self.dialect, &t, id, &data)?;
-        Ok(self.write(w, &t, Some(&data)).await? > 0)
+        let mut conn = self.conn(options).await?;
+        Ok(self.write(&mut conn, w, &t, Some(&data)).await? > 0)
+    }
+
+    /// Begins a transaction on one pooled connection (`BEGIN`). SQLite transactions are always
+    /// serializable: every isolation level is accepted and gives that behaviour. An in-memory
+    /// database has one connection, so operations outside the transaction wait for its end.
+    async fn begin_transaction(
+        &self,
+        isolation: IsolationLevel,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Transaction>> {
+        let _ = (isolation, timeout);
+        let tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))?;
+        Ok(Arc::new(SqlTransaction::new(
+            "sqlite3",
+            self as *const Self as usize,
+            tx,
+        )))
     }
 
     /// Drops and re-creates each model's table and indexes, in one transaction per call.
@@ -656,10 +709,11 @@ impl Connector for SqliteConnector {
         &self,
         statement: &str,
         params: &[Value],
-        _options: &Options,
+        options: &Options,
     ) -> Result<Vec<Record>> {
+        let mut conn = self.conn(options).await?;
         let rows = bind(statement, params)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
         rows.iter()
@@ -671,6 +725,30 @@ impl Connector for SqliteConnector {
                 Ok(r)
             })
             .collect()
+    }
+}
+
+/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
+/// this connector's catalog queries.
+impl crate::sql::Discovery for SqliteConnector {
+    fn discovery_connector(&self) -> &dyn Connector {
+        self
+    }
+
+    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
+        &self.dialect
+    }
+
+    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
+        self.remap(def)
+    }
+
+    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(model)
+            .cloned()
     }
 }
 
@@ -1129,29 +1207,5 @@ mod tests {
         let rows = db.find(&v2, &Filter::new(), &opts()).await.unwrap();
         assert_eq!(rows[0].keys().collect::<Vec<_>>(), ["id", "a", "b"]);
         assert!(format!("{db:?}").contains("Thing"));
-    }
-}
-
-/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
-/// this connector's catalog queries.
-impl crate::sql::Discovery for SqliteConnector {
-    fn discovery_connector(&self) -> &dyn Connector {
-        self
-    }
-
-    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
-        &self.dialect
-    }
-
-    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.remap(def)
-    }
-
-    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(model)
-            .cloned()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
 
-use crate::connector::{Connector, Options};
+use crate::connector::{Connector, IsolationLevel, Options};
 use crate::data::{prepare, WriteKind};
 use crate::error::{Error, Result};
 use crate::filter::{Condition, Filter, ParseOptions, Where};
@@ -129,6 +129,39 @@ impl App {
     /// A data source by name.
     pub fn get_data_source(&self, name: &str) -> Option<DataSource> {
         read(&self.data_sources).get(name).cloned()
+    }
+
+    /// Runs `f` inside a new transaction on the data source `ds` (see
+    /// [`DataSource::transaction`]): `f` gets [`Options`] carrying the transaction, to pass to
+    /// every operation; the transaction commits when `f` returns `Ok` and rolls back when it
+    /// returns `Err`, panics or is dropped.
+    ///
+    /// ```no_run
+    /// # async fn demo(app: &loopback_core::App) -> loopback_core::Result<()> {
+    /// use loopback_core::{record, IsolationLevel};
+    /// let book = app.try_model("Book")?;
+    /// let id = app
+    ///     .transaction("db", IsolationLevel::ReadCommitted, |options| async move {
+    ///         let b = book.create(record! {"title" => "T"}, &options).await?;
+    ///         Ok(b.get("id").cloned())
+    ///     })
+    ///     .await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub async fn transaction<T, F, Fut>(
+        &self,
+        ds: &str,
+        isolation: IsolationLevel,
+        f: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(Options) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let ds = self
+            .get_data_source(ds)
+            .ok_or_else(|| Error::Internal(format!("data source `{ds}` is not defined")))?;
+        ds.transaction(isolation, None, f).await
     }
 
     /// Attaches a model definition to the data source `ds`. The base model, when it names a

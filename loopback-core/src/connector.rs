@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -58,13 +59,86 @@ impl Default for Capabilities {
     }
 }
 
+/// A transaction isolation level (LB3's `Transaction.READ_COMMITTED`, ...). The default is
+/// [`IsolationLevel::ReadCommitted`], as in LoopBack 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED`.
+    ReadUncommitted,
+    /// `READ COMMITTED` (the default).
+    #[default]
+    ReadCommitted,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE`.
+    Serializable,
+}
+
+impl IsolationLevel {
+    /// The SQL spelling, which is also LB3's constant value: `READ COMMITTED`, ...
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "READ UNCOMMITTED",
+            IsolationLevel::ReadCommitted => "READ COMMITTED",
+            IsolationLevel::RepeatableRead => "REPEATABLE READ",
+            IsolationLevel::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+impl fmt::Display for IsolationLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_sql())
+    }
+}
+
+impl std::str::FromStr for IsolationLevel {
+    type Err = Error;
+
+    /// Parses LB3's constant values (`READ COMMITTED`), case-insensitively, also with `_`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_uppercase().replace('_', " ").as_str() {
+            "READ UNCOMMITTED" => Ok(IsolationLevel::ReadUncommitted),
+            "READ COMMITTED" => Ok(IsolationLevel::ReadCommitted),
+            "REPEATABLE READ" => Ok(IsolationLevel::RepeatableRead),
+            "SERIALIZABLE" => Ok(IsolationLevel::Serializable),
+            _ => Err(Error::bad_request(format!("Invalid isolationLevel: {s}"))),
+        }
+    }
+}
+
 /// An open transaction, as a connector hands it out. Operations find it in
-/// [`Options::transaction`] and must run inside it.
+/// [`Options::transaction`] and must run inside it; a connector refuses a transaction that
+/// another connector or data source created.
+///
+/// [`Transaction::commit`] and [`Transaction::rollback`] end the transaction; after the end,
+/// [`Transaction::is_active`] is false, and a second commit or rollback, or an operation in the
+/// transaction, fails with [`Error::TransactionNotActive`].
+#[async_trait]
 pub trait Transaction: Send + Sync + fmt::Debug {
     /// A unique id for the transaction.
     fn id(&self) -> &str;
     /// Downcasting support for the connector that created it.
     fn as_any(&self) -> &dyn Any;
+    /// Whether the transaction can still be used (neither committed nor rolled back).
+    fn is_active(&self) -> bool {
+        true
+    }
+    /// Commits the transaction.
+    async fn commit(&self) -> Result<()> {
+        Err(Error::NotSupported {
+            connector: "this".into(),
+            feature: "transaction commit".into(),
+        })
+    }
+    /// Rolls the transaction back.
+    async fn rollback(&self) -> Result<()> {
+        Err(Error::NotSupported {
+            connector: "this".into(),
+            feature: "transaction rollback".into(),
+        })
+    }
 }
 
 /// Per-call options, passed from the caller through hooks to the connector (LB3's `options`).
@@ -216,6 +290,21 @@ pub trait Connector: Send + Sync + 'static {
         Err(Error::NotSupported {
             connector: self.name().to_owned(),
             feature: "native statements".into(),
+        })
+    }
+
+    /// Begins a transaction with the given isolation level. `timeout` is handled by
+    /// [`crate::DataSource::begin_transaction`] (an automatic rollback); connectors may ignore
+    /// it. The default fails with [`Error::NotSupported`] ("Transaction is not supported").
+    async fn begin_transaction(
+        &self,
+        isolation: IsolationLevel,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Transaction>> {
+        let _ = (isolation, timeout);
+        Err(Error::NotSupported {
+            connector: self.name().to_owned(),
+            feature: "transactions (Transaction is not supported)".into(),
         })
     }
 

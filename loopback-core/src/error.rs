@@ -63,6 +63,15 @@ pub enum Error {
         /// What is not supported.
         feature: String,
     },
+    /// The transaction was committed, rolled back or timed out, and cannot be used any more
+    /// (LB3: `The transaction is not active: <id>`).
+    #[error("The transaction is not active: {id}{}", if *timed_out { " (timed out)" } else { "" })]
+    TransactionNotActive {
+        /// The transaction id.
+        id: String,
+        /// Whether it ended by timing out.
+        timed_out: bool,
+    },
     /// The data source is unreachable or the connection dropped (HTTP 503).
     #[error("data source unavailable: {0}")]
     Unavailable(String),
@@ -135,6 +144,7 @@ impl Error {
             | Error::UnknownModel(_)
             | Error::NotAttached(_)
             | Error::Connector(_)
+            | Error::TransactionNotActive { .. }
             | Error::Internal(_) => 500,
         }
     }

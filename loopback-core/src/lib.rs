@@ -13,12 +13,13 @@ pub mod filter;
 pub mod hooks;
 mod inflect;
 pub mod model;
+pub mod transaction;
 pub mod typed;
 pub mod validation;
 pub mod value;
 
 pub use app::{App, DataSource, ModelHandle, Upserted};
-pub use connector::{Capabilities, Connector, Options, Transaction};
+pub use connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 pub use error::{Error, Result};
 pub use field::{Buffer, FieldValue};
 pub use filter::{
@@ -28,6 +29,7 @@ pub use hooks::{HookContext, HookKind, ModelHooks};
 pub use model::{
     ModelDefinition, PropertyDefinition, PropertyType, RelationDefinition, RelationKind, Strict,
 };
+pub use transaction::{TransactionContext, TransactionEvent, TransactionHandle};
 pub use typed::{Model, PersistedModel};
 pub use validation::{ValidationError, ValidationKind, ValidationRule};
 pub use value::{GeoPoint, Record, Value};

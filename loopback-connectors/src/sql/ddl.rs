@@ -77,7 +77,13 @@ pub struct ForeignKeySpec {
     pub on_update: Option<String>,
 }
 
-const FK_ACTIONS: &[&str] = &["RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT", "NO ACTION"];
+const FK_ACTIONS: &[&str] = &[
+    "RESTRICT",
+    "CASCADE",
+    "SET NULL",
+    "SET DEFAULT",
+    "NO ACTION",
+];
 
 /// The foreign keys a model declares in its `foreignKeys` setting (top level or under
 /// `options`). Actions other than `RESTRICT`, `CASCADE`, `SET NULL`, `SET DEFAULT` and
@@ -106,7 +112,12 @@ pub fn foreign_keys(def: &ModelDefinition) -> Result<Vec<ForeignKeySpec>> {
                 Some(n) => n.to_owned(),
                 None => return Err(Error::definition(at(key), "`entity` has no `name`")),
             },
-            _ => return Err(Error::definition(at(key), "`entity` (a model name) is required")),
+            _ => {
+                return Err(Error::definition(
+                    at(key),
+                    "`entity` (a model name) is required",
+                ))
+            }
         };
         let foreign_key = s("foreignKey")
             .ok_or_else(|| Error::definition(at(key), "`foreignKey` is required"))?;

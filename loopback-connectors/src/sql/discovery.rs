@@ -31,7 +31,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::dialect::Dialect;
 use super::mapping::{ColumnKind, TableMapping};
-use super::writer::{Statement, SqlWriter};
+use super::writer::{SqlWriter, Statement};
 
 /// Options of discovery calls (LoopBack 3's `owner` / `schema`, `all`, `views`, `relations`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -325,7 +325,9 @@ pub trait Discovery: Send + Sync {
         let mut seen: HashSet<String> = HashSet::new();
         while !queue.is_empty() {
             let (owner, table) = queue.remove(0);
-            let columns = self.discover_model_properties(&table, owner.as_deref()).await?;
+            let columns = self
+                .discover_model_properties(&table, owner.as_deref())
+                .await?;
             let Some(first) = columns.first() else {
                 return Err(Error::http(404, format!("Table '{table}' does not exist.")));
             };
@@ -334,16 +336,18 @@ pub trait Discovery: Send + Sync {
             if !seen.insert(key.clone()) {
                 continue;
             }
-            let pks = self.discover_primary_keys(&table, Some(&owner_name)).await?;
-            let mut def =
-                build_definition(self.discovery_dialect().name(), &table, &columns, &pks);
+            let pks = self
+                .discover_primary_keys(&table, Some(&owner_name))
+                .await?;
+            let mut def = build_definition(self.discovery_dialect().name(), &table, &columns, &pks);
             if options.relations {
-                let fks = self.discover_foreign_keys(&table, Some(&owner_name)).await?;
+                let fks = self
+                    .discover_foreign_keys(&table, Some(&owner_name))
+                    .await?;
                 add_belongs_to(&mut def, &fks);
                 for fk in &fks {
                     let k = format!("{}.{}", fk.pk_owner, fk.pk_table_name);
-                    if !seen.contains(&k) && !queue.iter().any(|(_, t)| *t == fk.pk_table_name)
-                    {
+                    if !seen.contains(&k) && !queue.iter().any(|(_, t)| *t == fk.pk_table_name) {
                         queue.push((Some(fk.pk_owner.clone()), fk.pk_table_name.clone()));
                     }
                 }
@@ -437,10 +441,7 @@ pub trait Discovery: Send + Sync {
                 let compatible = match c.kind {
                     // Stored as text or a JSON type: any textual column will do.
                     ColumnKind::Json => true,
-                    _ => {
-                        family(&property_type(expected_base, None))
-                            == family(&found.ty)
-                    }
+                    _ => family(&property_type(expected_base, None)) == family(&found.ty),
                 };
                 if !compatible {
                     return Ok(false);
@@ -581,8 +582,14 @@ pub fn property_type(data_type: &str, column_type: Option<&str>) -> PropertyType
         | "BIGSERIAL" | "SMALLSERIAL" | "INT2" | "INT4" | "INT8" | "FLOAT4" | "FLOAT8" => {
             PropertyType::Number
         }
-        "DATE" | "DATETIME" | "TIMESTAMP" | "TIMESTAMPTZ" | "TIMESTAMP WITHOUT TIME ZONE"
-        | "TIMESTAMP WITH TIME ZONE" | "TIME" | "TIME WITHOUT TIME ZONE"
+        "DATE"
+        | "DATETIME"
+        | "TIMESTAMP"
+        | "TIMESTAMPTZ"
+        | "TIMESTAMP WITHOUT TIME ZONE"
+        | "TIMESTAMP WITH TIME ZONE"
+        | "TIME"
+        | "TIME WITHOUT TIME ZONE"
         | "TIME WITH TIME ZONE" => PropertyType::Date,
         "POINT" => PropertyType::GeoPoint,
         _ if t.ends_with(" UNSIGNED") => property_type(&t[..t.len() - 9], None),
@@ -593,7 +600,10 @@ pub fn property_type(data_type: &str, column_type: Option<&str>) -> PropertyType
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().chain(c.as_str().to_lowercase().chars()).collect(),
+        Some(f) => f
+            .to_uppercase()
+            .chain(c.as_str().to_lowercase().chars())
+            .collect(),
         None => String::new(),
     }
 }
@@ -655,7 +665,8 @@ pub fn build_definition(
         let mut p = PropertyDefinition::new(name.clone(), c.ty.clone());
         p.required = !c.is_nullable();
         p.extra.insert("length".into(), size_json(c.data_length));
-        p.extra.insert("precision".into(), size_json(c.data_precision));
+        p.extra
+            .insert("precision".into(), size_json(c.data_precision));
         p.extra.insert("scale".into(), size_json(c.data_scale));
         if let Some(pk) = pks
             .iter()
@@ -724,7 +735,10 @@ pub fn add_has_many(def: &mut ModelDefinition, fks: &[DiscoveredForeignKey]) {
             &plural[plural.chars().next().map_or(0, char::len_utf8)..]
         );
         if def.relations.contains_key(&name) || def.properties.contains_key(&name) {
-            name = format!("{name}By{}", capitalize_first(&property_name(&fk.fk_column_name)));
+            name = format!(
+                "{name}By{}",
+                capitalize_first(&property_name(&fk.fk_column_name))
+            );
         }
         def.relations.entry(name.clone()).or_insert_with(|| {
             relation(
@@ -746,11 +760,11 @@ fn capitalize_first(s: &str) -> String {
 }
 
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true",
-    "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
-    "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "gen",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "gen",
 ];
 
 fn snake_case(name: &str) -> String {
@@ -904,7 +918,10 @@ pub fn model_source(def: &ModelDefinition, connector: &str) -> String {
         def.name.clone()
     } else {
         attrs.insert(0, format!("name = {}", rust_string(&def.name)));
-        format!("Model{}", def.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+        format!(
+            "Model{}",
+            def.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        )
     };
     if !attrs.is_empty() {
         s.push_str("#[model(\n");
@@ -1192,7 +1209,9 @@ pub(crate) fn information_schema_catalog(
             w.push_param(Value::String(table.to_owned()));
             w.push(" AND ");
             push_owner(&mut w, schema_col, owner, current);
-            w.push(" ORDER BY kc.table_schema, kc.table_name, kc.constraint_name, kc.ordinal_position");
+            w.push(
+                " ORDER BY kc.table_schema, kc.table_name, kc.constraint_name, kc.ordinal_position",
+            );
         }
     }
     w.finish()
@@ -1217,14 +1236,26 @@ mod tests {
     #[test]
     fn types_follow_loopback_3() {
         assert_eq!(property_type("varchar", None), PropertyType::String);
-        assert_eq!(property_type("character varying", None), PropertyType::String);
+        assert_eq!(
+            property_type("character varying", None),
+            PropertyType::String
+        );
         assert_eq!(property_type("INTEGER", None), PropertyType::Number);
         assert_eq!(property_type("float", None), PropertyType::Number);
-        assert_eq!(property_type("timestamp with time zone", None), PropertyType::Date);
+        assert_eq!(
+            property_type("timestamp with time zone", None),
+            PropertyType::Date
+        );
         assert_eq!(property_type("bytea", None), PropertyType::Buffer);
         assert_eq!(property_type("boolean", None), PropertyType::Boolean);
-        assert_eq!(property_type("char", Some("char(1)")), PropertyType::Boolean);
-        assert_eq!(property_type("tinyint", Some("tinyint(1)")), PropertyType::Number);
+        assert_eq!(
+            property_type("char", Some("char(1)")),
+            PropertyType::Boolean
+        );
+        assert_eq!(
+            property_type("tinyint", Some("tinyint(1)")),
+            PropertyType::Number
+        );
         assert_eq!(property_type("jsonb", None), PropertyType::String);
     }
 

@@ -31,6 +31,9 @@
 //! - Discovery ([`discovery`]): [`Dialect::catalog_query`] lists tables, columns, primary and
 //!   foreign keys; the [`Discovery`] trait builds LoopBack 3 model definitions from them and
 //!   answers `isActual`.
+//! - Transactions ([`transaction`]): a connector's `begin_transaction` wraps a begun sqlx
+//!   transaction in a [`SqlTransaction`]; every operation runs on [`connection`]`(pool,
+//!   options, ..)`, the transaction's connection when `options` carry one, else a pooled one.
 //! - [`write_where`]: the `where` compiler, for statements a connector needs beyond these.
 //!
 //! # Guarantees
@@ -87,6 +90,7 @@ mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
+pub mod transaction;
 pub mod value;
 mod writer;
 
@@ -103,6 +107,7 @@ pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDialect;
 pub use sqlite::SqliteDialect;
+pub use transaction::{connection, Conn, SqlTransaction};
 pub use writer::{SqlWriter, Statement};
 
 #[cfg(test)]
