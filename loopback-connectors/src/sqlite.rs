@@ -457,8 +457,9 @@ fn raw_value(row: &SqliteRow, i: usize) -> Result<Value> {
     }
     let failed =
         |e: sqlx::error::BoxDynError| Error::Connector(format!("cannot read column {i}: {e}"));
-    let kind = v.type_info().name().to_owned();
-    Ok(match kind.as_str() {
+    // The storage class, without allocating: the type info is a small value.
+    let type_info = v.type_info().into_owned();
+    Ok(match type_info.name() {
         "INTEGER" => Value::Int(<i64 as Decode<Sqlite>>::decode(v).map_err(failed)?),
         "REAL" => Value::Float(<f64 as Decode<Sqlite>>::decode(v).map_err(failed)?),
         "BLOB" => Value::Buffer(<Vec<u8> as Decode<Sqlite>>::decode(v).map_err(failed)?),
