@@ -64,6 +64,97 @@ pub mod guide {
 
 /// Connectors shipped with loopback-rs.
 pub mod connectors {
+    use std::sync::Arc;
+
+    use loopback_core::{Connector, Error};
+
+    /// Builds the connector a LoopBack 3 `datasources.json` entry names with its `connector` key
+    /// (`memory`, `sqlite3`, `postgresql`, `mysql`, also in their `loopback-connector-<name>`
+    /// long form), configured with the entry's other keys. A connector whose feature is not
+    /// compiled in, an unknown connector or an unknown setting is an error naming it.
+    pub fn from_settings(
+        settings: &serde_json::Value,
+    ) -> loopback_core::Result<Arc<dyn Connector>> {
+        let obj = settings.as_object().ok_or_else(|| {
+            Error::definition("datasource", "a data source entry must be a JSON object")
+        })?;
+        let name = obj
+            .get("connector")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                Error::definition(
+                    "datasource.connector",
+                    "a data source needs a `connector` name",
+                )
+            })?;
+        let short = name.strip_prefix("loopback-connector-").unwrap_or(name);
+        // Unused when every connector feature is on.
+        #[allow(unused_variables)]
+        let missing = |feature: &str| {
+            Error::definition(
+                "datasource.connector",
+                format!("connector `{name}` is not compiled in; enable the `{feature}` feature of loopback"),
+            )
+        };
+        match short {
+            "memory" => {
+                #[cfg(feature = "memory")]
+                {
+                    for key in obj.keys() {
+                        if !matches!(key.as_str(), "name" | "connector" | "file") {
+                            return Err(Error::definition(
+                                format!("datasource.{key}"),
+                                format!("unknown setting `{key}` for the memory connector; it takes `file`"),
+                            ));
+                        }
+                    }
+                    match obj.get("file") {
+                        None | Some(serde_json::Value::Null) => Ok(memory()),
+                        Some(serde_json::Value::String(path)) => {
+                            Ok(Arc::new(MemoryConnector::with_file(path)?))
+                        }
+                        Some(_) => Err(Error::definition(
+                            "datasource.file",
+                            "`file` must be a path",
+                        )),
+                    }
+                }
+                #[cfg(not(feature = "memory"))]
+                Err(missing("memory"))
+            }
+            "sqlite3" | "sqlite" => {
+                #[cfg(feature = "sqlite")]
+                {
+                    sqlite(settings.clone())
+                }
+                #[cfg(not(feature = "sqlite"))]
+                Err(missing("sqlite"))
+            }
+            "postgresql" | "postgres" => {
+                #[cfg(feature = "postgres")]
+                {
+                    postgres(settings.clone())
+                }
+                #[cfg(not(feature = "postgres"))]
+                Err(missing("postgres"))
+            }
+            "mysql" => {
+                #[cfg(feature = "mysql")]
+                {
+                    mysql(settings.clone())
+                }
+                #[cfg(not(feature = "mysql"))]
+                Err(missing("mysql"))
+            }
+            other => Err(Error::definition(
+                "datasource.connector",
+                format!(
+                    "unknown connector `{other}`; expected memory, sqlite3, postgresql or mysql"
+                ),
+            )),
+        }
+    }
+
     #[cfg(feature = "memory")]
     pub use loopback_connectors::memory::MemoryConnector;
 

@@ -974,6 +974,7 @@ pub fn model_source(def: &ModelDefinition, connector: &str) -> String {
     s
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// Writes `… WHERE <column> = <owner>` for catalog queries: the given owner as a parameter,
 /// else `current` (the connection's current schema expression).
 pub(crate) fn push_owner(w: &mut SqlWriter, column: &str, owner: Option<&str>, current: &str) {
@@ -1051,6 +1052,7 @@ pub(crate) fn sqlite_catalog(w: SqlWriter, q: CatalogQuery<'_>) -> Statement {
     w.finish()
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// Catalog queries over `information_schema` for PostgreSQL (`current`:
 /// `current_schema()`) and MySQL (`DATABASE()`); `cast_text` / `cast_int` wrap
 /// catalog values whose driver types are not plain text / integers.
