@@ -526,7 +526,7 @@ fn sample_book() -> Book {
 fn to_record_uses_wire_names() {
     let r = sample_book().to_record();
     assert_eq!(
-        r.keys().map(String::as_str).collect::<Vec<_>>(),
+        r.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
         // `reference` is None and has a default: left out so the data source fills it.
         [
             "isbn",

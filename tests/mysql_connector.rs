@@ -316,7 +316,7 @@ async fn execute_runs_native_statements_with_parameters() {
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(
-        r.keys().map(String::as_str).collect::<Vec<_>>(),
+        r.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
         ["id", "title", "at", "ok", "price", "f", "b", "n"]
     );
     assert_eq!(r.get("id"), Some(&Value::Int(1)));

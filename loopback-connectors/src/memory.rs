@@ -39,6 +39,7 @@ use loopback_core::data::coerce_value;
 use loopback_core::filter::{CompiledFilter, CompiledWhere, Condition, Fields, Filter, Row, Where};
 use loopback_core::model::{ModelDefinition, PropertyType};
 use loopback_core::validation::ValidationError;
+use loopback_core::value::Key;
 use loopback_core::{Error, Record, Result, Value};
 
 /// LoopBack 3's in-memory connector (`"connector": "memory"`).
@@ -225,8 +226,8 @@ impl Collection {
         RowRef { c: self, row }.value(name, self.slot_of.get(name).copied())
     }
 
-    fn set(&mut self, row: usize, name: String, value: Value) {
-        match self.slot_of.get(&name) {
+    fn set(&mut self, row: usize, name: Key, value: Value) {
+        match self.slot_of.get(name.as_str()) {
             Some(&s) => {
                 let column = &mut self.columns[s];
                 if column.len() <= row {
@@ -1136,7 +1137,7 @@ mod tests {
             "id order, not insertion order"
         );
         // The id goes first when the record had none.
-        assert_eq!(all[0].keys().next().map(String::as_str), Some("id"));
+        assert_eq!(all[0].keys().next().map(|k| k.as_str()), Some("id"));
         assert_eq!(
             m.create(&def, record! {"title" => "x", "id" => Value::Null}, &opts())
                 .await
@@ -1285,7 +1286,7 @@ mod tests {
             "other properties kept"
         );
         assert_eq!(
-            r.keys().map(String::as_str).collect::<Vec<_>>(),
+            r.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
             ["id", "title", "price", "published"]
         );
         assert_eq!(

@@ -336,10 +336,7 @@ impl MySqlConnector {
         let mut out = Record::with_capacity(columns.len());
         for (i, &pos) in columns.iter().enumerate() {
             let c = &t.columns[pos];
-            out.insert(
-                c.property.clone(),
-                self.dialect.decode(c, raw_value(row, i)?),
-            );
+            out.insert(c.key.clone(), self.dialect.decode(c, raw_value(row, i)?));
         }
         Ok(out)
     }

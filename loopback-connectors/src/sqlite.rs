@@ -318,10 +318,7 @@ impl SqliteConnector {
         let mut out = Record::with_capacity(columns.len());
         for (i, &pos) in columns.iter().enumerate() {
             let c = &t.columns[pos];
-            out.insert(
-                c.property.clone(),
-                self.dialect.decode(c, raw_value(row, i)?),
-            );
+            out.insert(c.key.clone(), self.dialect.decode(c, raw_value(row, i)?));
         }
         Ok(out)
     }
@@ -856,7 +853,7 @@ mod tests {
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
         assert_eq!(
-            r.keys().map(String::as_str).collect::<Vec<_>>(),
+            r.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
             ["id", "title", "at", "ok", "f", "b", "n"]
         );
         assert_eq!(

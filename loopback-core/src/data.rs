@@ -140,7 +140,7 @@ pub fn prepare(def: &ModelDefinition, data: Record, kind: WriteKind) -> Result<R
                 "`{k}` is not an allowed property name"
             )));
         }
-        match def.properties.get(&k) {
+        match def.properties.get(k.as_str()) {
             Some(p) => match coerce_value(&p.ty, v.clone()) {
                 Ok(c) => {
                     out.insert(k, c);
@@ -207,7 +207,7 @@ pub fn to_public_json(def: &ModelDefinition, record: &Record, nested: bool) -> J
         if def.is_hidden(k) || (nested && def.is_protected(k)) {
             continue;
         }
-        m.insert(k.clone(), v.to_json());
+        m.insert(k.to_string(), v.to_json());
     }
     Json::Object(m)
 }

@@ -32,4 +32,4 @@ pub use model::{
 pub use transaction::{TransactionContext, TransactionEvent, TransactionHandle};
 pub use typed::{Model, PersistedModel};
 pub use validation::{ValidationError, ValidationKind, ValidationRule};
-pub use value::{GeoPoint, Record, Value};
+pub use value::{GeoPoint, Key, Record, Value};

@@ -4,8 +4,11 @@
 //! apart, carries dates as [`DateTime<Utc>`], binary data as bytes and geographic points as
 //! [`GeoPoint`]. [`Record`] is an ordered map of property names to values: one model instance.
 
+use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use indexmap::IndexMap;
@@ -173,10 +176,119 @@ impl DistanceUnit {
     }
 }
 
+/// A property name inside a [`Record`]: a shared string, so records built from the same model
+/// (every row of a query) share their key allocations instead of copying them.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(Arc<str>);
+
+impl Key {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Key {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Self {
+        Key(Arc::from(s))
+    }
+}
+
+impl From<String> for Key {
+    fn from(s: String) -> Self {
+        Key(Arc::from(s))
+    }
+}
+
+impl From<&String> for Key {
+    fn from(s: &String) -> Self {
+        Key(Arc::from(s.as_str()))
+    }
+}
+
+impl From<&Key> for Key {
+    fn from(k: &Key) -> Self {
+        k.clone()
+    }
+}
+
+impl From<Arc<str>> for Key {
+    fn from(s: Arc<str>) -> Self {
+        Key(s)
+    }
+}
+
+impl From<Key> for String {
+    fn from(k: Key) -> Self {
+        k.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Key {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl Serialize for Key {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Key::from)
+    }
+}
+
 /// One model instance: property names mapped to values, in insertion order (the model's property
 /// order when built by the model layer).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Record(IndexMap<String, Value>);
+pub struct Record(IndexMap<Key, Value>);
 
 impl Record {
     /// An empty record.
@@ -200,7 +312,7 @@ impl Record {
     }
 
     /// Sets a property, returning the previous value. A new key goes last.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) -> Option<Value> {
         self.0.insert(key.into(), value.into())
     }
 
@@ -225,17 +337,17 @@ impl Record {
     }
 
     /// Iterates over `(name, value)` pairs in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
         self.0.iter()
     }
 
     /// Iterates over mutable values in order.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Key, &mut Value)> {
         self.0.iter_mut()
     }
 
     /// Property names in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
         self.0.keys()
     }
 
@@ -260,7 +372,7 @@ impl Record {
     pub fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
         self.0
             .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
+            .map(|(k, v)| (k.to_string(), v.to_json()))
             .collect()
     }
 
@@ -277,29 +389,29 @@ impl Record {
     pub fn from_json_map(m: &serde_json::Map<String, serde_json::Value>) -> Record {
         Record(
             m.iter()
-                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .map(|(k, v)| (Key::from(k.as_str()), Value::from_json(v)))
                 .collect(),
         )
     }
 }
 
-impl FromIterator<(String, Value)> for Record {
-    fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
-        Record(iter.into_iter().collect())
+impl<K: Into<Key>> FromIterator<(K, Value)> for Record {
+    fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
+        Record(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 }
 
 impl IntoIterator for Record {
-    type Item = (String, Value);
-    type IntoIter = indexmap::map::IntoIter<String, Value>;
+    type Item = (Key, Value);
+    type IntoIter = indexmap::map::IntoIter<Key, Value>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
 impl<'a> IntoIterator for &'a Record {
-    type Item = (&'a String, &'a Value);
-    type IntoIter = indexmap::map::Iter<'a, String, Value>;
+    type Item = (&'a Key, &'a Value);
+    type IntoIter = indexmap::map::Iter<'a, Key, Value>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
@@ -559,7 +671,7 @@ impl Serialize for Record {
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IndexMap::<String, Value>::deserialize(d).map(Record)
+        IndexMap::<Key, Value>::deserialize(d).map(Record)
     }
 }
 

@@ -50,6 +50,8 @@ impl ColumnKind {
 pub struct ColumnMapping {
     /// The property name.
     pub property: String,
+    /// The property name as a shared record key, so decoded rows do not copy it.
+    pub key: loopback_core::value::Key,
     /// The column name: the connector's `columnName` setting, else the dialect's default name
     /// for the property.
     pub name: String,
@@ -333,6 +335,7 @@ fn column(
     // As LoopBack's SQL connectors: ids and required properties are NOT NULL.
     let nullable = !(p.required || p.id.is_some()) && declared_nullable.unwrap_or(true);
     Ok(ColumnMapping {
+        key: loopback_core::value::Key::from(p.name.as_str()),
         property: p.name.clone(),
         quoted: quote(dialect.syntax(), &name),
         name,
