@@ -13,14 +13,14 @@
 
 mod mysql_db;
 
-use std::sync::Arc;
+mod sql_injection_common;
 
-use loopback::filter::RegexpPattern;
 use loopback::{
     App, Condition, Connector, Error, Filter, ModelDefinition, ModelHandle, Options, Record, Value,
     Where,
 };
 use serde_json::json;
+use sql_injection_common::*;
 
 const PAYLOADS: &[&str] = &[
     "'",
@@ -68,25 +68,6 @@ const PAYLOADS: &[&str] = &[
     "AB",
 ];
 
-fn victim_json() -> serde_json::Value {
-    json!({
-        "name": "Victim",
-        "properties": {
-            "s": "string",
-            "n": "number",
-            "b": "boolean",
-            "d": "date",
-            "buf": "buffer",
-            "o": "object",
-            "arr": ["string"],
-            "any": "any",
-            "g": "geopoint"
-        }
-    })
-}
-
-const PROPERTIES: &[&str] = &["s", "n", "b", "d", "buf", "o", "arr", "any", "g"];
-
 /// One record per payload, the payload in every property that can hold it.
 fn rows() -> Vec<Record> {
     PAYLOADS
@@ -121,51 +102,16 @@ struct Pair {
     _db: mysql_db::TestDb,
 }
 
-async fn handle(connector: Arc<dyn Connector>, migrate: bool) -> (App, ModelHandle) {
-    let app = App::new();
-    app.data_source("db", connector.clone());
-    let m = app
-        .define(
-            ModelDefinition::from_lb3_json(&victim_json()).unwrap(),
-            "db",
-        )
-        .await
-        .unwrap();
-    if migrate {
-        connector
-            .automigrate(&[m.definition_arc().clone()])
-            .await
-            .unwrap();
-    }
-    for r in rows() {
-        m.create(r, &Options::new()).await.unwrap();
-    }
-    (app, m)
-}
-
 async fn pair() -> Option<Pair> {
     let (connector, db) = mysql_db::TestDb::create().await?;
-    let (a, sql) = handle(connector, true).await;
-    let (b, memory) = handle(loopback::connectors::memory(), false).await;
+    let (a, sql) = handle(connector, true, rows()).await;
+    let (b, memory) = handle(loopback::connectors::memory(), false, rows()).await;
     Some(Pair {
         sql,
         memory,
         _apps: (a, b),
         _db: db,
     })
-}
-
-async fn ids(m: &ModelHandle, w: &Where) -> loopback::Result<Vec<i64>> {
-    let rows = m
-        .find(
-            Filter::with_where(w.clone()).order_by("id", loopback::Direction::Asc),
-            &Options::new(),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.get("id").and_then(Value::as_i64).unwrap())
-        .collect())
 }
 
 /// Runs `w` on both connectors: same ids when both answer; otherwise MySQL refuses it as not
@@ -195,37 +141,6 @@ async fn same(p: &Pair, w: Where) -> bool {
         PAYLOADS.len() as u64
     );
     compared
-}
-
-fn like_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn re(source: String, case_insensitive: bool) -> Condition {
-    Condition::Regexp(RegexpPattern {
-        source,
-        case_insensitive,
-        global: false,
-        multiline: false,
-    })
 }
 
 #[tokio::test]

@@ -13,67 +13,16 @@
 
 mod pg_db;
 
+mod sql_injection_common;
+
 use std::sync::Arc;
 
-use loopback::filter::RegexpPattern;
 use loopback::{
     App, Condition, Connector, Error, Filter, ModelDefinition, ModelHandle, Options, Record, Value,
     Where,
 };
 use serde_json::json;
-
-const PAYLOADS: &[&str] = &[
-    "'",
-    "''",
-    "\"",
-    "\\",
-    "\\'",
-    "a'b\"c",
-    "'; DROP TABLE \"Victim\"; --",
-    "\" OR 1=1 --",
-    "') OR ('1'='1",
-    "1 OR 1=1",
-    "$1",
-    "$2::text",
-    "?",
-    "??",
-    ";--",
-    "/* */",
-    "a\0b",
-    "\0",
-    "ünïcødé 🎉",
-    "ß",
-    "Ω≈ç√",
-    "%",
-    "_",
-    "\\%",
-    "50%_off",
-    "line\nbreak",
-    "`x`",
-    "NULL",
-    "null",
-    "ab",
-    "AB",
-];
-
-fn victim_json() -> serde_json::Value {
-    json!({
-        "name": "Victim",
-        "properties": {
-            "s": "string",
-            "n": "number",
-            "b": "boolean",
-            "d": "date",
-            "buf": "buffer",
-            "o": "object",
-            "arr": ["string"],
-            "any": "any",
-            "g": "geopoint"
-        }
-    })
-}
-
-const PROPERTIES: &[&str] = &["s", "n", "b", "d", "buf", "o", "arr", "any", "g"];
+use sql_injection_common::*;
 
 /// A payload as the `s` column can hold it.
 fn storable(p: &str) -> String {
@@ -114,51 +63,16 @@ struct Pair {
     _schema: pg_db::TestSchema,
 }
 
-async fn handle(connector: Arc<dyn Connector>, migrate: bool) -> (App, ModelHandle) {
-    let app = App::new();
-    app.data_source("db", connector.clone());
-    let m = app
-        .define(
-            ModelDefinition::from_lb3_json(&victim_json()).unwrap(),
-            "db",
-        )
-        .await
-        .unwrap();
-    if migrate {
-        connector
-            .automigrate(&[m.definition_arc().clone()])
-            .await
-            .unwrap();
-    }
-    for r in rows() {
-        m.create(r, &Options::new()).await.unwrap();
-    }
-    (app, m)
-}
-
 async fn pair() -> Option<Pair> {
     let (db, schema) = pg_db::TestSchema::create().await?;
-    let (a, pg) = handle(db, true).await;
-    let (b, memory) = handle(loopback::connectors::memory(), false).await;
+    let (a, pg) = handle(db, true, rows()).await;
+    let (b, memory) = handle(loopback::connectors::memory(), false, rows()).await;
     Some(Pair {
         pg,
         memory,
         _apps: (a, b),
         _schema: schema,
     })
-}
-
-async fn ids(m: &ModelHandle, w: &Where) -> loopback::Result<Vec<i64>> {
-    let rows = m
-        .find(
-            Filter::with_where(w.clone()).order_by("id", loopback::Direction::Asc),
-            &Options::new(),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.get("id").and_then(Value::as_i64).unwrap())
-        .collect())
 }
 
 /// Runs `w` on both connectors: same ids when both answer; otherwise PostgreSQL refuses it as not
@@ -190,37 +104,6 @@ async fn same(p: &Pair, w: Where) -> bool {
         PAYLOADS.len() as u64
     );
     compared
-}
-
-fn like_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn re(source: String, case_insensitive: bool) -> Condition {
-    Condition::Regexp(RegexpPattern {
-        source,
-        case_insensitive,
-        global: false,
-        multiline: false,
-    })
 }
 
 #[tokio::test]

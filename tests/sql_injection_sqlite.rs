@@ -6,67 +6,13 @@
 //! both answer: SQL refuses some operators on some types with 501, never with a database
 //! error).
 
-use std::sync::Arc;
+mod sql_injection_common;
 
-use loopback::filter::RegexpPattern;
 use loopback::{
-    App, Condition, Connector, Error, Filter, ModelDefinition, ModelHandle, Options, Record, Value,
-    Where,
+    App, Condition, Error, Filter, ModelDefinition, ModelHandle, Options, Record, Value, Where,
 };
 use serde_json::json;
-
-const PAYLOADS: &[&str] = &[
-    "'",
-    "''",
-    "\"",
-    "\\",
-    "\\'",
-    "a'b\"c",
-    "'; DROP TABLE \"Victim\"; --",
-    "\" OR 1=1 --",
-    "') OR ('1'='1",
-    "1 OR 1=1",
-    "$1",
-    "$2::text",
-    "?",
-    "??",
-    ";--",
-    "/* */",
-    "a\0b",
-    "\0",
-    "ünïcødé 🎉",
-    "ß",
-    "Ω≈ç√",
-    "%",
-    "_",
-    "\\%",
-    "50%_off",
-    "line\nbreak",
-    "`x`",
-    "NULL",
-    "null",
-    "ab",
-    "AB",
-];
-
-fn victim_json() -> serde_json::Value {
-    json!({
-        "name": "Victim",
-        "properties": {
-            "s": "string",
-            "n": "number",
-            "b": "boolean",
-            "d": "date",
-            "buf": "buffer",
-            "o": "object",
-            "arr": ["string"],
-            "any": "any",
-            "g": "geopoint"
-        }
-    })
-}
-
-const PROPERTIES: &[&str] = &["s", "n", "b", "d", "buf", "o", "arr", "any", "g"];
+use sql_injection_common::*;
 
 /// One record per payload, the payload in every property that can hold it.
 fn rows() -> Vec<Record> {
@@ -101,49 +47,19 @@ struct Pair {
     _apps: (App, App),
 }
 
-async fn handle(connector: Arc<dyn Connector>, migrate: bool) -> (App, ModelHandle) {
-    let app = App::new();
-    app.data_source("db", connector.clone());
-    let m = app
-        .define(
-            ModelDefinition::from_lb3_json(&victim_json()).unwrap(),
-            "db",
-        )
-        .await
-        .unwrap();
-    if migrate {
-        connector
-            .automigrate(&[m.definition_arc().clone()])
-            .await
-            .unwrap();
-    }
-    for r in rows() {
-        m.create(r, &Options::new()).await.unwrap();
-    }
-    (app, m)
-}
-
 async fn pair() -> Pair {
-    let (a, sqlite) = handle(loopback::connectors::sqlite(json!({})).unwrap(), true).await;
-    let (b, memory) = handle(loopback::connectors::memory(), false).await;
+    let (a, sqlite) = handle(
+        loopback::connectors::sqlite(json!({})).unwrap(),
+        true,
+        rows(),
+    )
+    .await;
+    let (b, memory) = handle(loopback::connectors::memory(), false, rows()).await;
     Pair {
         sqlite,
         memory,
         _apps: (a, b),
     }
-}
-
-async fn ids(m: &ModelHandle, w: &Where) -> loopback::Result<Vec<i64>> {
-    let rows = m
-        .find(
-            Filter::with_where(w.clone()).order_by("id", loopback::Direction::Asc),
-            &Options::new(),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| r.get("id").and_then(Value::as_i64).unwrap())
-        .collect())
 }
 
 /// Runs `w` on both connectors: same ids when both answer; otherwise SQLite refuses it as not
@@ -173,37 +89,6 @@ async fn same(p: &Pair, w: Where) -> bool {
         PAYLOADS.len() as u64
     );
     compared
-}
-
-fn like_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn re(source: String, case_insensitive: bool) -> Condition {
-    Condition::Regexp(RegexpPattern {
-        source,
-        case_insensitive,
-        global: false,
-        multiline: false,
-    })
 }
 
 #[tokio::test]
