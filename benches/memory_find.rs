@@ -125,7 +125,7 @@ fn bench(c: &mut Criterion) {
     let products = rt
         .block_on(app.define(product_definition(), "db"))
         .expect("defined");
-    let def = products.definition_arc().clone();
+    let def = products.definition();
     let opts = Options::new();
 
     let mut rng = Lcg(42);

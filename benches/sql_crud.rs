@@ -231,7 +231,7 @@ impl Setup {
         app.data_source("db", connector.clone());
         let users = app.register::<User>("db").await.expect("registered");
         connector
-            .automigrate(&[users.handle().definition_arc().clone()])
+            .automigrate(&[users.handle().definition()])
             .await
             .expect("migrated");
         let (p1, p2, p3, p4) = match sqlx {

@@ -58,13 +58,13 @@ async fn main() -> Result<(), loopback::Error> {
             .await?;
         println!(
             "created {}",
-            loopback::data::to_public_json(customers.definition(), &c, false)
+            loopback::data::to_public_json(&customers.definition(), &c, false)
         );
     }
 
     let filter = Filter::from_json(
         &json!({"where": {"tier": "gold"}, "order": "name DESC", "fields": {"name": true, "email": true}}),
-        &ParseOptions::for_model(customers.definition()),
+        &ParseOptions::for_model(&customers.definition()),
     )?;
     println!(
         "gold customers: {:?}",

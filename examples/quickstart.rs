@@ -84,7 +84,7 @@ async fn main() -> Result<(), loopback::Error> {
     // The same filter language as LoopBack's REST API, as JSON...
     let json = serde_json::json!({"where": {"title": {"like": "%Rust%"}}, "order": "title ASC", "fields": ["title", "price"]});
     let def = books.handle().definition();
-    let filter = Filter::from_json(&json, &loopback::ParseOptions::for_model(def))?;
+    let filter = Filter::from_json(&json, &loopback::ParseOptions::for_model(&def))?;
     println!("\nTitles like %Rust% (JSON filter):");
     for r in books.handle().find(filter, &Options::default()).await? {
         println!("  {}", r.to_json());
@@ -93,7 +93,7 @@ async fn main() -> Result<(), loopback::Error> {
     // ...and as the query-string bracket syntax.
     let filter = Filter::from_query_string(
         "filter[where][price][between][0]=5&filter[where][price][between][1]=10&filter[order]=price%20ASC",
-        &loopback::ParseOptions::for_model(def),
+        &loopback::ParseOptions::for_model(&def),
     )?
     .unwrap_or_default();
     println!("\nPrice between 5 and 10 (query string):");

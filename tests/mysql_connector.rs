@@ -417,9 +417,7 @@ async fn unique_violations_are_422_naming_the_property() {
     }))
     .unwrap();
     let accounts = app.define(def, "db").await.unwrap();
-    db.automigrate(&[accounts.definition_arc().clone()])
-        .await
-        .unwrap();
+    db.automigrate(&[accounts.definition()]).await.unwrap();
     accounts
         .create(record! {"email" => "a@x", "org" => "o", "n" => 1}, &opts())
         .await
@@ -452,7 +450,7 @@ async fn unique_violations_are_422_naming_the_property() {
     );
     let e = db
         .create(
-            accounts.definition(),
+            &accounts.definition(),
             record! {"id" => 1, "email" => "other"},
             &opts(),
         )

@@ -428,9 +428,7 @@ async fn constraint_violations_are_4xx_naming_the_property() {
     }))
     .unwrap();
     let accounts = app.define(def, "db").await.unwrap();
-    db.automigrate(&[accounts.definition_arc().clone()])
-        .await
-        .unwrap();
+    db.automigrate(&[accounts.definition()]).await.unwrap();
     accounts
         .create(
             record! {"email" => "a@x", "org" => "o", "n" => 1, "nick" => "a"},
@@ -458,7 +456,7 @@ async fn constraint_violations_are_4xx_naming_the_property() {
     // Duplicate primary keys.
     let e = db
         .create(
-            accounts.definition(),
+            &accounts.definition(),
             record! {"id" => 1, "email" => "other", "nick" => "d"},
             &opts(),
         )
@@ -470,7 +468,7 @@ async fn constraint_violations_are_4xx_naming_the_property() {
     );
     // Not null, straight to the connector (the operation layer would refuse it first).
     let e = db
-        .create(accounts.definition(), record! {"email" => "z@x"}, &opts())
+        .create(&accounts.definition(), record! {"email" => "z@x"}, &opts())
         .await
         .unwrap_err();
     assert_eq!(e.status(), 422, "{e:?}");
@@ -516,7 +514,7 @@ async fn constraint_violations_are_4xx_naming_the_property() {
     // Explicit ids move the sequence on: generated ids never collide with them.
     let first = db
         .create(
-            accounts.definition(),
+            &accounts.definition(),
             record! {"id" => 10, "nick" => "e"},
             &opts(),
         )
@@ -524,7 +522,7 @@ async fn constraint_violations_are_4xx_naming_the_property() {
         .unwrap();
     assert_eq!(first, Value::Int(10));
     let next = db
-        .create(accounts.definition(), record! {"nick" => "f"}, &opts())
+        .create(&accounts.definition(), record! {"nick" => "f"}, &opts())
         .await
         .unwrap();
     assert_eq!(next.as_i64().map(|n| n > 10), Some(true), "{next:?}");

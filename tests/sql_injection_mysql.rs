@@ -377,7 +377,7 @@ async fn payloads_in_model_and_column_names_are_quoted() {
     }))
     .unwrap();
     let m = app.define(def, "db").await.unwrap();
-    db.automigrate(&[m.definition_arc().clone()]).await.unwrap();
+    db.automigrate(&[m.definition()]).await.unwrap();
     for payload in PAYLOADS {
         m.create(
             loopback::record! {"na\"me" => *payload, "sel'ect" => *payload, "ba`ck\\" => *payload},
@@ -397,7 +397,7 @@ async fn payloads_in_model_and_column_names_are_quoted() {
         assert_eq!(rows.len(), 1, "{payload:?}");
         assert_eq!(rows[0].get("na\"me"), Some(&Value::from(*payload)));
     }
-    db.autoupdate(&[m.definition_arc().clone()]).await.unwrap();
+    db.autoupdate(&[m.definition()]).await.unwrap();
     assert_eq!(
         m.count(None, &Options::new()).await.unwrap(),
         PAYLOADS.len() as u64

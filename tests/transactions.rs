@@ -25,10 +25,7 @@ async fn setup(connector: Arc<dyn Connector>) -> (App, ModelHandle) {
     }))
     .unwrap();
     let items = app.define(def, "db").await.unwrap();
-    connector
-        .automigrate(&[items.definition_arc().clone()])
-        .await
-        .unwrap();
+    connector.automigrate(&[items.definition()]).await.unwrap();
     (app, items)
 }
 

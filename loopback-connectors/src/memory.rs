@@ -779,6 +779,7 @@ fn memory_capabilities() -> Capabilities {
         arrays: true,
         adhoc_sort: true,
         free_form_properties: true,
+        inq_limit: usize::MAX,
     }
 }
 

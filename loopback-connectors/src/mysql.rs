@@ -461,6 +461,7 @@ fn mysql_capabilities() -> Capabilities {
         arrays: false,
         adhoc_sort: false,
         free_form_properties: false,
+        inq_limit: 1000,
     }
 }
 

@@ -489,6 +489,7 @@ fn postgres_capabilities() -> Capabilities {
         arrays: false,
         adhoc_sort: false,
         free_form_properties: false,
+        inq_limit: 1000,
     }
 }
 

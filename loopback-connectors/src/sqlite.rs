@@ -67,7 +67,7 @@ use crate::sql::{
 ///     "name": "Book", "properties": {"title": "string"}
 /// }))?;
 /// let books = app.define(def, "db").await?;
-/// db.automigrate(&[books.definition_arc().clone()]).await?;
+/// db.automigrate(&[books.definition()]).await?;
 /// books.create(record! {"title" => "Dune"}, &Options::new()).await?;
 /// let found = books.find(Filter::with_where(Where::eq("title", "Dune")), &Options::new()).await?;
 /// assert_eq!(found[0].get("id"), Some(&1.into()));
@@ -393,6 +393,7 @@ fn sqlite_capabilities() -> Capabilities {
         arrays: false,
         adhoc_sort: false,
         free_form_properties: false,
+        inq_limit: 1000,
     }
 }
 
@@ -893,9 +894,7 @@ mod tests {
         }))
         .unwrap();
         let accounts = app.define(def, "db").await.unwrap();
-        db.automigrate(&[accounts.definition_arc().clone()])
-            .await
-            .unwrap();
+        db.automigrate(&[accounts.definition()]).await.unwrap();
         accounts
             .create(record! {"email" => "a@x", "org" => "o", "n" => 1}, &opts())
             .await
@@ -936,7 +935,7 @@ mod tests {
             .unwrap();
         let e = db
             .create(
-                accounts.definition(),
+                &accounts.definition(),
                 record! {"id" => id, "email" => "other"},
                 &opts(),
             )

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use futures::future::BoxFuture;
 use indexmap::IndexMap;
@@ -65,8 +65,12 @@ enum CustomValidator {
 }
 
 struct ModelInner {
-    def: Arc<ModelDefinition>,
+    name: Arc<str>,
+    id_name: String,
+    /// Swapped when a relation declared later adds a foreign key to this model.
+    def: RwLock<Arc<ModelDefinition>>,
     ds: DataSource,
+    registry: Weak<Registry>,
     observers: Observers,
     base: Option<ModelHandle>,
     validators: RwLock<HashMap<String, CustomValidator>>,
@@ -80,17 +84,23 @@ pub struct ModelHandle(Arc<ModelInner>);
 impl fmt::Debug for ModelHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ModelHandle")
-            .field("model", &self.0.def.name)
+            .field("model", &self.0.name)
             .field("data_source", &self.0.ds)
             .finish()
     }
 }
 
-/// The registry of data sources and models (LB3's `app`).
 #[derive(Default)]
-pub struct App {
+struct Registry {
     data_sources: RwLock<IndexMap<String, DataSource>>,
     models: RwLock<IndexMap<String, ModelHandle>>,
+}
+
+/// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
+/// registry.
+#[derive(Default, Clone)]
+pub struct App {
+    reg: Arc<Registry>,
 }
 
 impl fmt::Debug for App {
@@ -98,9 +108,9 @@ impl fmt::Debug for App {
         f.debug_struct("App")
             .field(
                 "data_sources",
-                &read(&self.data_sources).keys().collect::<Vec<_>>(),
+                &read(&self.reg.data_sources).keys().collect::<Vec<_>>(),
             )
-            .field("models", &read(&self.models).keys().collect::<Vec<_>>())
+            .field("models", &read(&self.reg.models).keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -122,13 +132,13 @@ impl App {
     /// Adds a data source named `name` backed by `connector`, returning it.
     pub fn data_source(&self, name: &str, connector: Arc<dyn Connector>) -> DataSource {
         let ds = DataSource::new(name, connector);
-        write(&self.data_sources).insert(name.to_owned(), ds.clone());
+        write(&self.reg.data_sources).insert(name.to_owned(), ds.clone());
         ds
     }
 
     /// A data source by name.
     pub fn get_data_source(&self, name: &str) -> Option<DataSource> {
-        read(&self.data_sources).get(name).cloned()
+        read(&self.reg.data_sources).get(name).cloned()
     }
 
     /// Runs `f` inside a new transaction on the data source `ds` (see
@@ -167,6 +177,11 @@ impl App {
     /// Attaches a model definition to the data source `ds`. The base model, when it names a
     /// model already registered, is merged in (properties, settings, ACLs, validations) and its
     /// observers run before this model's. The id property is injected per `idInjection`.
+    ///
+    /// Relations add the keys they need, as LB3 does: a belongsTo adds its foreign key to this
+    /// model, a hasMany or hasOne adds it to the target, a hasAndBelongsToMany defines its
+    /// through model (`SourceTarget`) when none exists, an embedsMany or referencesMany adds its
+    /// list property. Keys for models defined later are added when they are defined.
     pub async fn define(&self, def: ModelDefinition, ds: &str) -> Result<ModelHandle> {
         let ds = self.get_data_source(ds).ok_or_else(|| {
             Error::definition(
@@ -185,25 +200,142 @@ impl App {
             })?),
         };
         if let Some(b) = &base {
-            def.inherit_from(b.definition());
+            def.inherit_from(&b.definition());
         }
         def.inject_id();
+        self.define_implicit_through_models(&def, &ds).await?;
+        // Keys that relations (this model's and those of models defined earlier) add.
+        let additions = self.relation_additions(Some(&def));
+        let name = def.name.clone();
+        for a in additions.iter().filter(|a| a.model == name) {
+            crate::relation::add_property(&mut def, &a.property);
+        }
         let def = Arc::new(def);
         ds.connector().define(&def).await?;
         let handle = ModelHandle(Arc::new(ModelInner {
-            def: def.clone(),
+            name: def.name.as_str().into(),
+            id_name: def.id_name().to_owned(),
+            def: RwLock::new(def.clone()),
             ds,
+            registry: Arc::downgrade(&self.reg),
             observers: Observers::default(),
             base,
             validators: RwLock::new(HashMap::new()),
         }));
-        write(&self.models).insert(def.name.clone(), handle.clone());
+        write(&self.reg.models).insert(def.name.clone(), handle.clone());
+        for a in additions.iter().filter(|a| a.model != def.name) {
+            if let Some(other) = self.model(&a.model) {
+                other.add_property(&a.property).await?;
+            }
+        }
         Ok(handle)
+    }
+
+    /// Defines the implicit through model of each hasAndBelongsToMany relation (declared by
+    /// `def` or targeting it) that names none and has none yet.
+    async fn define_implicit_through_models(
+        &self,
+        def: &ModelDefinition,
+        ds: &DataSource,
+    ) -> Result<()> {
+        let mut pairs = Vec::new();
+        for r in def.relations.values() {
+            if r.kind == crate::model::RelationKind::HasAndBelongsToMany
+                && r.through.as_deref().map_or(true, str::is_empty)
+            {
+                if let Some(t) = r.model.as_deref() {
+                    let target = if t == def.name {
+                        Some(def.name.clone())
+                    } else {
+                        self.definition_of(t).map(|d| d.name.clone())
+                    };
+                    if let Some(t) = target {
+                        pairs.push((def.name.clone(), t, ds.clone()));
+                    }
+                }
+            }
+        }
+        for other in self.models() {
+            let odef = other.definition();
+            for r in odef.relations.values() {
+                if r.kind == crate::model::RelationKind::HasAndBelongsToMany
+                    && r.through.as_deref().map_or(true, str::is_empty)
+                    && r.model
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(&def.name))
+                {
+                    pairs.push((odef.name.clone(), def.name.clone(), other.0.ds.clone()));
+                }
+            }
+        }
+        for (source, target, ds) in pairs {
+            let name =
+                crate::relation::habtm_through_name(&source, &target, |n| self.model(n).is_some());
+            if self.model(&name).is_none() && name != def.name {
+                Box::pin(self.define(ModelDefinition::new(name), ds.name())).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every property that the relations of the registered models (and of `pending`, a
+    /// model about to be registered) add to a model that lacks it.
+    fn relation_additions(
+        &self,
+        pending: Option<&ModelDefinition>,
+    ) -> Vec<crate::relation::AddedProperty> {
+        let pending_arc = pending.map(|d| Arc::new(d.clone()));
+        let lookup = |n: &str| -> Option<Arc<ModelDefinition>> {
+            match &pending_arc {
+                Some(p) if p.name == n || p.name.eq_ignore_ascii_case(n) => Some(p.clone()),
+                _ => self.definition_of(n),
+            }
+        };
+        let mut defs: Vec<Arc<ModelDefinition>> =
+            self.models().iter().map(ModelHandle::definition).collect();
+        if let Some(p) = &pending_arc {
+            defs.retain(|d| d.name != p.name);
+            defs.push(p.clone());
+        }
+        let mut out: Vec<crate::relation::AddedProperty> = Vec::new();
+        for d in &defs {
+            for r in d.relations.values() {
+                for a in crate::relation::added_properties(d, r, &lookup) {
+                    let declared = lookup(&a.model)
+                        .is_some_and(|m| m.properties.contains_key(&a.property.name));
+                    let dup = out
+                        .iter()
+                        .any(|o| o.model == a.model && o.property.name == a.property.name);
+                    if !declared && !dup {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every registered model, in registration order.
+    pub fn models(&self) -> Vec<ModelHandle> {
+        read(&self.reg.models).values().cloned().collect()
+    }
+
+    /// The current definition of a model, found by exact name and then case-insensitively
+    /// (LB3 looks relation targets up that way).
+    pub fn definition_of(&self, name: &str) -> Option<Arc<ModelDefinition>> {
+        let models = read(&self.reg.models);
+        if let Some(m) = models.get(name) {
+            return Some(m.definition());
+        }
+        models
+            .values()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
+            .map(ModelHandle::definition)
     }
 
     /// A model by name.
     pub fn model(&self, name: &str) -> Option<ModelHandle> {
-        read(&self.models).get(name).cloned()
+        read(&self.reg.models).get(name).cloned()
     }
 
     /// A model by name, or [`Error::UnknownModel`].
@@ -214,7 +346,7 @@ impl App {
 
     /// Names of all registered models, in registration order.
     pub fn model_names(&self) -> Vec<String> {
-        read(&self.models).keys().cloned().collect()
+        read(&self.reg.models).keys().cloned().collect()
     }
 }
 
@@ -228,19 +360,53 @@ pub struct Upserted {
 }
 
 impl ModelHandle {
-    /// The model definition.
-    pub fn definition(&self) -> &ModelDefinition {
-        &self.0.def
+    /// The model definition (with the foreign keys that relations added).
+    pub fn definition(&self) -> Arc<ModelDefinition> {
+        self.def()
     }
 
-    /// The shared model definition.
-    pub fn definition_arc(&self) -> &Arc<ModelDefinition> {
-        &self.0.def
+    fn def(&self) -> Arc<ModelDefinition> {
+        read(&self.0.def).clone()
     }
 
     /// The model name.
     pub fn name(&self) -> &str {
-        &self.0.def.name
+        &self.0.name
+    }
+
+    /// Adds a property the model does not declare (a foreign key a relation needs) and
+    /// tells the connector.
+    async fn add_property(&self, p: &crate::model::PropertyDefinition) -> Result<()> {
+        let mut def = (*self.def()).clone();
+        if !crate::relation::add_property(&mut def, p) {
+            return Ok(());
+        }
+        let def = Arc::new(def);
+        self.0.ds.connector().define(&def).await?;
+        *write(&self.0.def) = def;
+        Ok(())
+    }
+
+    /// The application the model is registered in.
+    pub fn app(&self) -> Result<App> {
+        self.0
+            .registry
+            .upgrade()
+            .map(|reg| App { reg })
+            .ok_or_else(|| Error::NotAttached(self.0.name.to_string()))
+    }
+
+    /// A relation of this model with LB3's defaults applied (foreign key names, through model).
+    pub fn relation(&self, name: &str) -> Result<Arc<crate::relation::ResolvedRelation>> {
+        let def = self.def();
+        let rel = def.relations.get(name).ok_or_else(|| {
+            Error::bad_request(format!(
+                "Relation \"{name}\" is not defined for {} model",
+                self.0.name
+            ))
+        })?;
+        let app = self.app()?;
+        crate::relation::resolve(&def, rel, &|n| app.definition_of(n)).map(Arc::new)
     }
 
     /// The data source.
@@ -283,7 +449,7 @@ impl ModelHandle {
     }
 
     fn id_name(&self) -> &str {
-        self.0.def.id_name()
+        &self.0.id_name
     }
 
     fn id_where(&self, id: &Value) -> Where {
@@ -292,7 +458,7 @@ impl ModelHandle {
 
     /// Coerces an id given by a caller (a path segment, say) to the id property's type.
     pub fn coerce_id(&self, id: Value) -> Result<Value> {
-        let ty = self.0.def.property(self.id_name()).map(|p| p.ty.clone());
+        let ty = self.def().property(self.id_name()).map(|p| p.ty.clone());
         match ty {
             Some(ty) => crate::data::coerce_value(&ty, id.clone())
                 .map_err(|m| Error::bad_request(format!("`{}` {m}: {id}", self.id_name()))),
@@ -331,7 +497,7 @@ impl ModelHandle {
         options: &Options,
         state: &mut serde_json::Map<String, serde_json::Value>,
     ) -> HookContext {
-        let mut c = HookContext::new(&self.0.def.name, hook, method, options.clone());
+        let mut c = HookContext::new(&self.0.name, hook, method, options.clone());
         c.hook_state = std::mem::take(state);
         c
     }
@@ -372,20 +538,21 @@ impl ModelHandle {
         // added by a hook (`{born: {gt: "2021-01-01"}}`, `{qty: "2"}`) compares as a parsed one
         // does, on every connector.
         if let Some(w) = filter.where_.take() {
-            filter.where_ = Some(coerce_where(&self.0.def, w));
+            filter.where_ = Some(coerce_where(&self.def(), w));
         }
         Ok(filter)
     }
 
     fn apply_default_scope(&self, mut filter: Filter) -> Result<Filter> {
-        let Some(scope) = &self.0.def.scope else {
+        let def = self.def();
+        let Some(scope) = &def.scope else {
             return Ok(filter);
         };
         let scope = Filter::from_json(
             scope,
             &ParseOptions {
                 prohibit_hidden_properties: false,
-                ..ParseOptions::for_model(&self.0.def)
+                ..ParseOptions::for_model(&def)
             },
         )?;
         if let Some(w) = scope.where_ {
@@ -411,7 +578,8 @@ impl ModelHandle {
 
     /// LB3 forces a default scope's `where` equalities onto written data.
     fn apply_scope_to_data(&self, data: &mut Record) -> Result<()> {
-        let Some(scope) = &self.0.def.scope else {
+        let def = self.def();
+        let Some(scope) = &def.scope else {
             return Ok(());
         };
         let Some(w) = scope.get("where") else {
@@ -421,7 +589,7 @@ impl ModelHandle {
             w,
             &ParseOptions {
                 prohibit_hidden_properties: false,
-                ..ParseOptions::for_model(&self.0.def)
+                ..ParseOptions::for_model(&def)
             },
         )?;
         let mut forced = Vec::new();
@@ -444,7 +612,7 @@ impl ModelHandle {
     /// uniqueness (against the data source). `existing_id` excludes the record itself from
     /// uniqueness checks.
     pub async fn validate(&self, record: &Record, is_new: bool, options: &Options) -> Result<()> {
-        let def = &self.0.def;
+        let def = &self.def();
         let mut errors = ValidationError::new(&def.name);
         if is_new && def.force_id() {
             if let Some(v) = record.get(self.id_name()) {
@@ -567,7 +735,33 @@ impl ModelHandle {
             filter.limit = Some(DEFAULT_LIMIT_WITH_SKIP);
         }
         let filter = self.access(filter, "find", options, &mut state).await?;
-        self.find_raw(&filter, options, &mut state).await
+        self.find_including(filter, options, &mut state).await
+    }
+
+    /// Runs an accessed filter and resolves its `include`, fetching the keys resolution needs
+    /// and stripping those that `fields` did not ask for.
+    async fn find_including(
+        &self,
+        mut filter: Filter,
+        options: &Options,
+        state: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<Record>> {
+        if filter.include.is_empty() {
+            return self.find_raw(&filter, options, state).await;
+        }
+        let includes = std::mem::take(&mut filter.include);
+        for inc in &includes {
+            // Unknown relations fail before any query runs.
+            self.relation(&inc.relation)?;
+        }
+        let added = crate::relation::ensure_fields(
+            &mut filter.fields,
+            &crate::relation::needed_keys(self, &includes),
+        );
+        let mut rows = self.find_raw(&filter, options, state).await?;
+        crate::relation::include(self, &mut rows, &includes, options, &mut Vec::new()).await?;
+        crate::relation::strip(&mut rows, &added);
+        Ok(rows)
     }
 
     async fn find_raw(
@@ -576,7 +770,7 @@ impl ModelHandle {
         options: &Options,
         state: &mut serde_json::Map<String, serde_json::Value>,
     ) -> Result<Vec<Record>> {
-        let rows = self.connector().find(&self.0.def, filter, options).await?;
+        let rows = self.connector().find(&self.def(), filter, options).await?;
         if !self.has_observers(HookKind::Loaded) {
             return Ok(rows);
         }
@@ -624,12 +818,16 @@ impl ModelHandle {
         f.limit = Some(1);
         f.skip = None;
         let f = self.access(f, "findById", options, state).await?;
-        Ok(self.find_raw(&f, options, state).await?.into_iter().next())
+        Ok(self
+            .find_including(f, options, state)
+            .await?
+            .into_iter()
+            .next())
     }
 
     fn not_found(&self, id: &Value) -> Error {
         Error::NotFound {
-            model: self.0.def.name.clone(),
+            model: self.0.name.to_string(),
             id: id.to_string(),
         }
     }
@@ -655,7 +853,7 @@ impl ModelHandle {
             )
             .await?;
         self.connector()
-            .count(&self.0.def, f.where_.as_ref(), options)
+            .count(&self.def(), f.where_.as_ref(), options)
             .await
     }
 
@@ -684,7 +882,7 @@ impl ModelHandle {
         state: &mut serde_json::Map<String, serde_json::Value>,
         method: &'static str,
     ) -> Result<Record> {
-        let def = &self.0.def;
+        let def = &self.def();
         let mut data = data;
         self.apply_scope_to_data(&mut data)?;
         let mut instance = prepare(def, data, WriteKind::Create)?;
@@ -743,7 +941,7 @@ impl ModelHandle {
         data: Record,
         options: &Options,
     ) -> Result<u64> {
-        let def = &self.0.def;
+        let def = &self.def();
         let mut state = serde_json::Map::new();
         let f = self
             .access(
@@ -828,7 +1026,7 @@ impl ModelHandle {
         let where_ = ctx.where_;
         let count = self
             .connector()
-            .destroy_all(&self.0.def, where_.as_ref(), options)
+            .destroy_all(&self.def(), where_.as_ref(), options)
             .await?;
         let mut ctx = self.ctx(HookKind::AfterDelete, method, options, state);
         ctx.where_ = where_;
@@ -859,7 +1057,7 @@ impl ModelHandle {
     /// findById + patchAttributes, and an unknown id is [`Error::NotFound`]: clients cannot
     /// choose the id of a new record.
     pub async fn upsert(&self, data: Record, options: &Options) -> Result<Upserted> {
-        let def = &self.0.def;
+        let def = &self.def();
         let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
         let Some(id) = id else {
             return Ok(Upserted {
@@ -1003,8 +1201,7 @@ impl ModelHandle {
     }
 
     fn update_on_load(&self) -> bool {
-        self.0
-            .def
+        self.def()
             .options
             .get("updateOnLoad")
             .and_then(serde_json::Value::as_bool)
@@ -1014,7 +1211,7 @@ impl ModelHandle {
     /// `replaceOrCreate(data)`: replaces the record with the data's id, or creates it (always
     /// validated). With `forceId` it is `replaceById`, as in LB3.
     pub async fn replace_or_create(&self, data: Record, options: &Options) -> Result<Upserted> {
-        let def = &self.0.def;
+        let def = &self.def();
         let id = data.get(self.id_name()).filter(|v| !v.is_null()).cloned();
         let Some(id) = id else {
             return Ok(Upserted {
@@ -1109,7 +1306,7 @@ impl ModelHandle {
         let found = self
             .connector()
             .find(
-                &self.0.def,
+                &self.def(),
                 &Filter {
                     where_: f.where_,
                     limit: Some(2),
@@ -1182,7 +1379,7 @@ impl ModelHandle {
         data: Record,
         options: &Options,
     ) -> Result<Record> {
-        let def = &self.0.def;
+        let def = &self.def();
         let id = self.coerce_id(id)?;
         if let Some(given) = data.get(self.id_name()).filter(|v| !v.is_null()) {
             if !self.coerce_id(given.clone()).is_ok_and(|g| g.loose_eq(&id)) {
@@ -1276,7 +1473,7 @@ impl ModelHandle {
         method: &'static str,
         validate: bool,
     ) -> Result<Record> {
-        let def = &self.0.def;
+        let def = &self.def();
         let id = current
             .get(self.id_name())
             .cloned()
@@ -1329,7 +1526,7 @@ impl ModelHandle {
     /// otherwise writes every property: before save → validation → persist → connector →
     /// loaded → after save.
     pub async fn save(&self, instance: Record, options: &Options) -> Result<Record> {
-        let def = &self.0.def;
+        let def = &self.def();
         let Some(id) = instance
             .get(self.id_name())
             .filter(|v| !v.is_null())

@@ -39,6 +39,9 @@ pub struct Capabilities {
     /// Properties a model does not declare are stored and read back (non-strict models on a
     /// document store). SQL tables have no column for them: they are accepted and dropped.
     pub free_form_properties: bool,
+    /// The most values sent in one `inq` list when `include` batches related lookups (LB3's
+    /// `inqLimit`); longer lists are split into several queries.
+    pub inq_limit: usize,
 }
 
 impl Default for Capabilities {
@@ -55,6 +58,7 @@ impl Default for Capabilities {
             arrays: false,
             adhoc_sort: false,
             free_form_properties: false,
+            inq_limit: 1000,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod hooks;
 mod inflect;
 pub mod model;
+pub mod relation;
 pub mod transaction;
 pub mod typed;
 pub mod validation;

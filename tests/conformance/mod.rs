@@ -125,7 +125,7 @@ impl Env {
         if self.caps().migration {
             self.fixture
                 .connector
-                .automigrate(&[m.definition_arc().clone()])
+                .automigrate(&[m.definition()])
                 .await
                 .expect("automigrate");
         }
@@ -242,12 +242,12 @@ pub fn to_json(r: &Record) -> serde_json::Value {
 
 /// Parses a filter against a model, as the REST layer does.
 pub fn filter(m: &ModelHandle, j: serde_json::Value) -> Filter {
-    Filter::from_json(&j, &ParseOptions::for_model(m.definition())).expect("filter parses")
+    Filter::from_json(&j, &ParseOptions::for_model(&m.definition())).expect("filter parses")
 }
 
 /// Parses a bare where against a model.
 pub fn where_(m: &ModelHandle, j: serde_json::Value) -> Where {
-    Where::from_json(&j, &ParseOptions::for_model(m.definition())).expect("where parses")
+    Where::from_json(&j, &ParseOptions::for_model(&m.definition())).expect("where parses")
 }
 
 /// Finds with a parsed filter, ordered by id unless the filter orders.

@@ -47,10 +47,7 @@ pub async fn handle(
         .await
         .unwrap();
     if migrate {
-        connector
-            .automigrate(&[m.definition_arc().clone()])
-            .await
-            .unwrap();
+        connector.automigrate(&[m.definition()]).await.unwrap();
     }
     for r in rows {
         m.create(r, &Options::new()).await.unwrap();

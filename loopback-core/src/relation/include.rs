@@ -1,0 +1,597 @@
+//! Batched `include`: each relation level costs one query per related model (two for
+//! through relations), whatever the number of parents.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::future::BoxFuture;
+
+use super::ResolvedRelation;
+use crate::app::ModelHandle;
+use crate::connector::Options;
+use crate::error::{Error, Result};
+use crate::filter::{Condition, Fields, Filter, Include, ParseOptions, Where};
+use crate::model::RelationKind;
+use crate::value::{Record, Value};
+
+/// The deepest include accepted: `{include: {a: {b: {c: {d: {e: {f: "g"}}}}}}}` is six levels;
+/// one more is refused with a 400. LB3 had no limit.
+pub const MAX_INCLUDE_DEPTH: usize = 6;
+
+/// A hashable form of a key value in which `1`, `1.0` and `"1"` are equal, as juggler's loose
+/// id comparison has them.
+pub(crate) fn key_string(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some((*f as i64).to_string()),
+        other => Some(other.to_json().to_string()),
+    }
+}
+
+/// The properties of a model that resolving `includes` reads: each relation's `key_from` (and
+/// the discriminator of a polymorphic belongsTo).
+pub(crate) fn needed_keys(model: &ModelHandle, includes: &[Include]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inc in includes {
+        if let Ok(rel) = model.relation(&inc.relation) {
+            out.push(rel.key_from.clone());
+            if rel.kind == RelationKind::BelongsTo {
+                if let Some(p) = &rel.polymorphic {
+                    out.push(p.discriminator.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Adds `keys` to a `fields` selection; returns the keys that were added, to strip later.
+pub(crate) fn ensure_fields(fields: &mut Option<Fields>, keys: &[String]) -> Vec<String> {
+    let mut added = Vec::new();
+    match fields {
+        None => {}
+        Some(Fields::Include(list)) => {
+            if list.is_empty() {
+                return added;
+            }
+            for k in keys {
+                if !list.contains(k) {
+                    list.push(k.clone());
+                    added.push(k.clone());
+                }
+            }
+        }
+        Some(Fields::Exclude(list)) => {
+            for k in keys {
+                if let Some(pos) = list.iter().position(|x| x == k) {
+                    list.remove(pos);
+                    added.push(k.clone());
+                }
+            }
+        }
+    }
+    added.dedup();
+    added
+}
+
+/// Removes properties that were only fetched for resolution.
+pub(crate) fn strip(rows: &mut [Record], keys: &[String]) {
+    if keys.is_empty() {
+        return;
+    }
+    for r in rows {
+        for k in keys {
+            r.remove(k.as_str());
+        }
+    }
+}
+
+/// Merges a relation's own scope with the include scope: `where`s are ANDed; for the other
+/// keys the include scope wins and the relation scope fills the gaps; includes add up.
+pub(crate) fn merge_scope(relation_scope: Option<Filter>, scope: Option<Filter>) -> Filter {
+    let (Some(base), scope) = (relation_scope.clone(), scope.clone()) else {
+        return scope.unwrap_or_default();
+    };
+    let Some(mut f) = scope else {
+        return base;
+    };
+    if let Some(w) = base.where_ {
+        f = f.and_where(w);
+    }
+    if f.fields.is_none() {
+        f.fields = base.fields;
+    }
+    if f.order.is_empty() {
+        f.order = base.order;
+    }
+    if f.limit.is_none() {
+        f.limit = base.limit;
+    }
+    if f.skip.is_none() {
+        f.skip = base.skip;
+    }
+    for inc in base.include {
+        if !f.include.iter().any(|i| i.relation == inc.relation) {
+            f.include.push(inc);
+        }
+    }
+    f
+}
+
+fn inq(property: &str, values: Vec<Value>) -> Where {
+    if values.len() == 1 {
+        Where::Cond {
+            property: property.to_owned(),
+            op: Condition::Eq(values.into_iter().next().unwrap_or(Value::Null)),
+        }
+    } else {
+        Where::Cond {
+            property: property.to_owned(),
+            op: Condition::Inq(values),
+        }
+    }
+}
+
+/// Distinct non-null key values, in first-seen order.
+fn distinct_keys<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for v in values {
+        if let Some(k) = key_string(v) {
+            if seen.insert(k) {
+                out.push(v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Runs `filter` on `target` with `key IN values`, in chunks of the connector's `inq` limit.
+/// `limit`/`skip` are not sent: they apply per parent afterwards.
+async fn find_in(
+    target: &ModelHandle,
+    key: &str,
+    values: Vec<Value>,
+    filter: &Filter,
+    options: &Options,
+) -> Result<Vec<Record>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chunk = target
+        .data_source()
+        .connector()
+        .capabilities()
+        .inq_limit
+        .max(1);
+    let base = Filter {
+        limit: None,
+        skip: None,
+        include: Vec::new(),
+        ..filter.clone()
+    };
+    let mut out = Vec::new();
+    for part in values.chunks(chunk) {
+        let f = base.clone().and_where(inq(key, part.to_vec()));
+        out.extend(target.find(f, options).await?);
+    }
+    Ok(out)
+}
+
+/// Applies a per-parent `skip`/`limit` to one parent's related rows.
+fn page(rows: Vec<Record>, filter: &Filter) -> Vec<Record> {
+    let skip = filter.skip.unwrap_or(0) as usize;
+    match filter.limit {
+        Some(l) => rows.into_iter().skip(skip).take(l as usize).collect(),
+        None if skip > 0 => rows.into_iter().skip(skip).collect(),
+        None => rows,
+    }
+}
+
+fn include_error(model: &str, relation: &str) -> Error {
+    Error::bad_request(format!(
+        "Relation \"{relation}\" is not defined for {model} model"
+    ))
+}
+
+/// Parses the include scope again against the target model: values are coerced to its types
+/// and its hidden properties are refused in `where` and `order`, at any depth.
+fn scope_for_target(
+    rel: &ResolvedRelation,
+    target: &ModelHandle,
+    scope: Option<&Filter>,
+) -> Result<Filter> {
+    let def = target.definition();
+    let user = match scope {
+        None => None,
+        Some(s) => Some(Filter::from_json(
+            &s.to_json(),
+            &ParseOptions::for_model(&def),
+        )?),
+    };
+    Ok(merge_scope(rel.scope_filter(&def)?, user))
+}
+
+/// Resolves `includes` on `rows` of `model`, attaching each relation's data under its name.
+pub(crate) fn include<'a>(
+    model: &'a ModelHandle,
+    rows: &'a mut [Record],
+    includes: &'a [Include],
+    options: &'a Options,
+    path: &'a mut Vec<String>,
+) -> BoxFuture<'a, Result<()>> {
+    Box::pin(async move {
+        if rows.is_empty() || includes.is_empty() {
+            return Ok(());
+        }
+        if path.len() >= MAX_INCLUDE_DEPTH {
+            return Err(Error::bad_request(format!(
+                "include is nested too deeply: more than {MAX_INCLUDE_DEPTH} levels ({})",
+                path.join(" → ")
+            )));
+        }
+        for inc in includes {
+            let rel = model
+                .relation(&inc.relation)
+                .map_err(|_| include_error(model.name(), &inc.relation))?;
+            if rel.disable_include {
+                continue;
+            }
+            let step = format!("{}.{}", model.name(), rel.name);
+            if path.contains(&step) {
+                path.push(step);
+                return Err(Error::bad_request(format!(
+                    "include repeats a relation on one path: {}",
+                    path.join(" → ")
+                )));
+            }
+            path.push(step);
+            let res = include_one(model, &rel, rows, inc.scope.as_deref(), options, path).await;
+            path.pop();
+            res?;
+        }
+        Ok(())
+    })
+}
+
+async fn include_one(
+    model: &ModelHandle,
+    rel: &ResolvedRelation,
+    rows: &mut [Record],
+    scope: Option<&Filter>,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let app = model.app()?;
+    if rel.kind == RelationKind::BelongsTo && rel.polymorphic.is_some() {
+        return include_polymorphic_belongs_to(model, rel, rows, scope, options, path).await;
+    }
+    let target = app.try_model(rel.target_name()?)?;
+    let filter = scope_for_target(rel, &target, scope)?;
+    match rel.kind {
+        RelationKind::EmbedsOne | RelationKind::EmbedsMany => {
+            include_embedded(rel, &target, rows, &filter, options, path).await
+        }
+        RelationKind::ReferencesMany => {
+            include_references_many(rel, &target, rows, &filter, options, path).await
+        }
+        _ if rel.through.is_some() => {
+            include_through(model, rel, &target, rows, &filter, options, path).await
+        }
+        _ => include_direct(rel, &target, rows, &filter, options, path).await,
+    }
+}
+
+/// Fetches the related rows of one level with `key IN values` and resolves their own
+/// includes, keeping the keys resolution needs and stripping the ones not asked for.
+async fn fetch_level(
+    target: &ModelHandle,
+    key: &str,
+    values: Vec<Value>,
+    filter: &Filter,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<Vec<Record>> {
+    let mut f = filter.clone();
+    let mut keys = vec![key.to_owned()];
+    keys.extend(needed_keys(target, &filter.include));
+    let added = ensure_fields(&mut f.fields, &keys);
+    let mut found = find_in(target, key, values, &f, options).await?;
+    include(target, &mut found, &filter.include, options, path).await?;
+    // The link key is read before stripping by the caller; strip only the sub-include keys
+    // here and leave `key` to `strip_after`.
+    let sub: Vec<String> = added.iter().filter(|k| *k != key).cloned().collect();
+    strip(&mut found, &sub);
+    Ok(found)
+}
+
+/// belongsTo, hasOne, hasMany (no through).
+async fn include_direct(
+    rel: &ResolvedRelation,
+    target: &ModelHandle,
+    rows: &mut [Record],
+    filter: &Filter,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let keys = distinct_keys(rows.iter().filter_map(|r| r.get(rel.key_from.as_str())));
+    let mut filter = filter.clone();
+    if let (Some(poly), RelationKind::HasOne | RelationKind::HasMany) = (&rel.polymorphic, rel.kind)
+    {
+        filter = filter.and_where(Where::eq(poly.discriminator.clone(), rel.source.clone()));
+    }
+    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&rel.key_to))
+        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&rel.key_to));
+    let found = fetch_level(target, &rel.key_to, keys, &filter, options, path).await?;
+    let mut by_key: HashMap<String, Vec<Record>> = HashMap::new();
+    for mut r in found {
+        let Some(k) = r.get(rel.key_to.as_str()).and_then(key_string) else {
+            continue;
+        };
+        if key_added {
+            r.remove(rel.key_to.as_str());
+        }
+        by_key.entry(k).or_default().push(r);
+    }
+    for row in rows.iter_mut() {
+        let related = row
+            .get(rel.key_from.as_str())
+            .and_then(key_string)
+            .and_then(|k| by_key.get(&k))
+            .cloned()
+            .unwrap_or_default();
+        let related = page(related, &filter);
+        if rel.multiple {
+            row.insert(
+                rel.name.clone(),
+                Value::Array(related.into_iter().map(Value::Object).collect()),
+            );
+        } else if let Some(first) = related.into_iter().next() {
+            row.insert(rel.name.clone(), Value::Object(first));
+        }
+    }
+    Ok(())
+}
+
+/// hasManyThrough and hasAndBelongsToMany: one query on the through model, one on the target.
+async fn include_through(
+    model: &ModelHandle,
+    rel: &ResolvedRelation,
+    target: &ModelHandle,
+    rows: &mut [Record],
+    filter: &Filter,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let Some(th) = &rel.through else {
+        return Ok(());
+    };
+    let app = model.app()?;
+    let through = app.try_model(&th.model)?;
+    let keys = distinct_keys(rows.iter().filter_map(|r| r.get(rel.key_from.as_str())));
+    let mut link_filter = Filter {
+        fields: Some(Fields::Include(vec![
+            rel.key_to.clone(),
+            th.key_through.clone(),
+        ])),
+        ..Filter::default()
+    };
+    if let Some(poly) = &rel.polymorphic {
+        link_filter =
+            link_filter.and_where(Where::eq(poly.discriminator.clone(), rel.source.clone()));
+    }
+    let links = find_in(&through, &rel.key_to, keys, &link_filter, options).await?;
+    // parent key -> target keys, in link order
+    let mut linked: HashMap<String, Vec<String>> = HashMap::new();
+    let mut target_ids = Vec::new();
+    let mut seen = HashSet::new();
+    for l in &links {
+        let (Some(from), Some(to)) = (
+            l.get(rel.key_to.as_str()).and_then(key_string),
+            l.get(th.key_through.as_str()),
+        ) else {
+            continue;
+        };
+        if let Some(tk) = key_string(to) {
+            linked.entry(from).or_default().push(tk.clone());
+            if seen.insert(tk) {
+                target_ids.push(to.clone());
+            }
+        }
+    }
+    let id = target.definition().id_name().to_owned();
+    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&id))
+        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&id));
+    let found = fetch_level(target, &id, target_ids, filter, options, path).await?;
+    // Target query order (the scope's order) decides the order within each parent.
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for (i, r) in found.iter().enumerate() {
+        if let Some(k) = r.get(id.as_str()).and_then(key_string) {
+            position.entry(k).or_insert(i);
+        }
+    }
+    let found: Vec<Record> = found
+        .into_iter()
+        .map(|mut r| {
+            if key_added {
+                r.remove(id.as_str());
+            }
+            r
+        })
+        .collect();
+    for row in rows.iter_mut() {
+        let mut idx: Vec<usize> = row
+            .get(rel.key_from.as_str())
+            .and_then(key_string)
+            .and_then(|k| linked.get(&k))
+            .map(|tks| {
+                tks.iter()
+                    .filter_map(|t| position.get(t).copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        idx.sort_unstable();
+        idx.dedup();
+        let related = page(idx.into_iter().map(|i| found[i].clone()).collect(), filter);
+        if rel.multiple {
+            row.insert(
+                rel.name.clone(),
+                Value::Array(related.into_iter().map(Value::Object).collect()),
+            );
+        } else if let Some(first) = related.into_iter().next() {
+            row.insert(rel.name.clone(), Value::Object(first));
+        }
+    }
+    Ok(())
+}
+
+/// referencesMany: the ids are stored on the parent; one query on the target.
+async fn include_references_many(
+    rel: &ResolvedRelation,
+    target: &ModelHandle,
+    rows: &mut [Record],
+    filter: &Filter,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let ids = distinct_keys(
+        rows.iter()
+            .filter_map(|r| r.get(rel.key_from.as_str()))
+            .filter_map(Value::as_array)
+            .flatten(),
+    );
+    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&rel.key_to))
+        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&rel.key_to));
+    let found = fetch_level(target, &rel.key_to, ids, filter, options, path).await?;
+    let mut by_key: HashMap<String, Record> = HashMap::new();
+    let mut order: HashMap<String, usize> = HashMap::new();
+    for (i, mut r) in found.into_iter().enumerate() {
+        if let Some(k) = r.get(rel.key_to.as_str()).and_then(key_string) {
+            if key_added {
+                r.remove(rel.key_to.as_str());
+            }
+            order.insert(k.clone(), i);
+            by_key.insert(k, r);
+        }
+    }
+    let explicit_order = !filter.order.is_empty();
+    for row in rows.iter_mut() {
+        let mut keys: Vec<String> = row
+            .get(rel.key_from.as_str())
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(key_string).collect())
+            .unwrap_or_default();
+        if explicit_order {
+            keys.sort_by_key(|k| order.get(k).copied().unwrap_or(usize::MAX));
+        }
+        let related: Vec<Record> = keys.iter().filter_map(|k| by_key.get(k).cloned()).collect();
+        let related = page(related, filter);
+        row.insert(
+            rel.name.clone(),
+            Value::Array(related.into_iter().map(Value::Object).collect()),
+        );
+    }
+    Ok(())
+}
+
+/// embedsOne/embedsMany: no query for the embedded data itself; nested includes of the
+/// embedded items are resolved in one batch over every parent.
+async fn include_embedded(
+    rel: &ResolvedRelation,
+    target: &ModelHandle,
+    rows: &mut [Record],
+    filter: &Filter,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let mut items: Vec<Record> = Vec::new();
+    let mut counts = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        let before = items.len();
+        match row.get(rel.key_from.as_str()) {
+            Some(Value::Object(o)) if !rel.multiple => items.push(o.clone()),
+            Some(Value::Array(a)) if rel.multiple => {
+                items.extend(a.iter().filter_map(|v| v.as_object().cloned()))
+            }
+            _ => {}
+        }
+        counts.push(items.len() - before);
+    }
+    let matcher = filter.where_.as_ref().map(Where::compile).transpose()?;
+    include(target, &mut items, &filter.include, options, path).await?;
+    let mut it = items.into_iter();
+    for (row, n) in rows.iter_mut().zip(counts) {
+        let mine: Vec<Record> = it
+            .by_ref()
+            .take(n)
+            .filter(|r| matcher.as_ref().map_or(true, |m| m.matches(r)))
+            .collect();
+        if rel.multiple {
+            let mine = page(mine, filter);
+            row.insert(
+                rel.name.clone(),
+                Value::Array(mine.into_iter().map(Value::Object).collect()),
+            );
+        } else if let Some(first) = mine.into_iter().next() {
+            row.insert(rel.name.clone(), Value::Object(first));
+        }
+    }
+    Ok(())
+}
+
+/// Polymorphic belongsTo: one query per distinct target model named by the discriminators.
+async fn include_polymorphic_belongs_to(
+    model: &ModelHandle,
+    rel: &ResolvedRelation,
+    rows: &mut [Record],
+    scope: Option<&Filter>,
+    options: &Options,
+    path: &mut Vec<String>,
+) -> Result<()> {
+    let Some(poly) = &rel.polymorphic else {
+        return Ok(());
+    };
+    let app = model.app()?;
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(Value::String(t)) = row.get(poly.discriminator.as_str()) {
+            match groups.iter_mut().find(|(n, _)| n == t) {
+                Some((_, v)) => v.push(i),
+                None => groups.push((t.clone(), vec![i])),
+            }
+        }
+    }
+    for (type_name, idx) in groups {
+        let target = app.model(&type_name).ok_or_else(|| {
+            Error::bad_request(format!(
+                "{} `{type_name}` of relation `{}` is not a model",
+                poly.discriminator, rel.name
+            ))
+        })?;
+        let filter = scope_for_target(rel, &target, scope)?;
+        let key_to = rel.key_to.clone();
+        let keys = distinct_keys(
+            idx.iter()
+                .filter_map(|&i| rows[i].get(rel.key_from.as_str())),
+        );
+        let found = fetch_level(&target, &key_to, keys, &filter, options, path).await?;
+        let mut by_key: HashMap<String, Record> = HashMap::new();
+        for r in found {
+            if let Some(k) = r.get(key_to.as_str()).and_then(key_string) {
+                by_key.entry(k).or_insert(r);
+            }
+        }
+        for i in idx {
+            let hit = rows[i]
+                .get(rel.key_from.as_str())
+                .and_then(key_string)
+                .and_then(|k| by_key.get(&k))
+                .cloned();
+            if let Some(r) = hit {
+                rows[i].insert(rel.name.clone(), Value::Object(r));
+            }
+        }
+    }
+    Ok(())
+}

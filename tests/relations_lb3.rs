@@ -1,0 +1,142 @@
+//! Include results compared with what LoopBack 3 (loopback-datasource-juggler 3.x, memory
+//! connector) returns for the same models and data. The expected JSON was recorded from LB3 and
+//! is written out here; differences that are deliberate are marked.
+
+use loopback::{
+    connectors, App, Filter, ModelDefinition, ModelHandle, Options, ParseOptions, Record,
+};
+use serde_json::{json, Value as Json};
+
+async fn setup() -> (App, ModelHandle, ModelHandle) {
+    let app = App::new();
+    app.data_source("db", connectors::memory());
+    let def = |j: Json| ModelDefinition::from_lb3_json(&j).expect("model JSON");
+    let author = app
+        .define(
+            def(json!({"name": "Author", "properties": {"name": "string"},
+                "relations": {"books": {"type": "hasMany", "model": "Book"},
+                              "profile": {"type": "hasOne", "model": "Profile"}}})),
+            "db",
+        )
+        .await
+        .unwrap();
+    let book = app
+        .define(
+            def(
+                json!({"name": "Book", "properties": {"title": "string", "price": "number"},
+                "relations": {"author": {"type": "belongsTo", "model": "Author"},
+                              "tags": {"type": "hasAndBelongsToMany", "model": "Tag"}}}),
+            ),
+            "db",
+        )
+        .await
+        .unwrap();
+    app.define(
+        def(json!({"name": "Profile", "properties": {"bio": "string"}})),
+        "db",
+    )
+    .await
+    .unwrap();
+    app.define(
+        def(json!({"name": "Tag", "properties": {"name": "string"}})),
+        "db",
+    )
+    .await
+    .unwrap();
+    (app, author, book)
+}
+
+fn rec(j: Json) -> Record {
+    Record::from_json(&j).unwrap()
+}
+
+async fn find(m: &ModelHandle, filter: Json) -> Json {
+    let f = Filter::from_json(&filter, &ParseOptions::for_model(&m.definition())).unwrap();
+    let rows = m.find(f, &Options::new()).await.unwrap();
+    Json::Array(rows.iter().map(Record::to_json).collect())
+}
+
+#[tokio::test]
+async fn include_matches_lb3() {
+    let (app, author, book) = setup().await;
+    let o = Options::new();
+    let a = author.create(rec(json!({"name": "A"})), &o).await.unwrap();
+    author.create(rec(json!({"name": "B"})), &o).await.unwrap();
+    book.create(rec(json!({"title": "x", "price": 3, "authorId": 1})), &o)
+        .await
+        .unwrap();
+    book.create(rec(json!({"title": "y", "price": 5, "authorId": 1})), &o)
+        .await
+        .unwrap();
+    book.create(rec(json!({"title": "z", "price": 1, "authorId": 99})), &o)
+        .await
+        .unwrap();
+    let w = book
+        .create(rec(json!({"title": "w", "price": 2})), &o)
+        .await
+        .unwrap();
+    let tag = app.try_model("Tag").unwrap();
+    tag.create(rec(json!({"name": "t1"})), &o).await.unwrap();
+    book.related(&w, "tags")
+        .unwrap()
+        .link(json!(1).into(), Record::new(), &o)
+        .await
+        .unwrap();
+    let _ = a;
+
+    // The implicit through model LB3 defines: BookTag {id, bookId, tagId}.
+    let through = app.try_model("BookTag").unwrap().definition();
+    assert_eq!(
+        through.properties.keys().collect::<Vec<_>>(),
+        ["id", "bookId", "tagId"]
+    );
+
+    assert_eq!(
+        find(&book, json!({"include": ["author", "tags"]})).await,
+        json!([
+            {"id":1,"title":"x","price":3,"authorId":1,"author":{"id":1,"name":"A"},"tags":[]},
+            {"id":2,"title":"y","price":5,"authorId":1,"author":{"id":1,"name":"A"},"tags":[]},
+            {"id":3,"title":"z","price":1,"authorId":99,"tags":[]},
+            {"id":4,"title":"w","price":2,"tags":[{"id":1,"name":"t1"}]}
+        ])
+    );
+    assert_eq!(
+        find(&author, json!({"include": ["books", "profile"]})).await,
+        json!([
+            {"id":1,"name":"A","books":[
+                {"id":1,"title":"x","price":3,"authorId":1},
+                {"id":2,"title":"y","price":5,"authorId":1}]},
+            {"id":2,"name":"B","books":[]}
+        ])
+    );
+    // LB3 keeps the `authorId` it added to `fields`; we strip what was not asked for.
+    assert_eq!(
+        find(
+            &author,
+            json!({"include": {"relation": "books",
+            "scope": {"limit": 1, "order": "price DESC", "fields": ["title"]}}})
+        )
+        .await,
+        json!([{"id":1,"name":"A","books":[{"title":"y"}]},{"id":2,"name":"B","books":[]}])
+    );
+    // LB3 fails with "ID property "id" is missing for included item"; we fetch the key and
+    // strip it.
+    assert_eq!(
+        find(&author, json!({"fields": ["name"], "include": "books"})).await,
+        json!([
+            {"name":"A","books":[
+                {"id":1,"title":"x","price":3,"authorId":1},
+                {"id":2,"title":"y","price":5,"authorId":1}]},
+            {"name":"B","books":[]}
+        ])
+    );
+    let err = author
+        .find(Filter::new().include("nope"), &o)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Relation \"nope\" is not defined for Author model"
+    );
+    assert_eq!(err.status(), 400);
+}
