@@ -7,6 +7,7 @@
 
 mod include;
 mod methods;
+mod scope;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::model::{
 pub use include::MAX_INCLUDE_DEPTH;
 pub(crate) use include::{ensure_fields, include, needed_keys, strip};
 pub use methods::Related;
+pub use scope::Scoped;
 
 /// The polymorphic part of a relation (LB3's normalised `polymorphic` object).
 #[derive(Debug, Clone, PartialEq)]
