@@ -140,3 +140,33 @@ async fn include_matches_lb3() {
     );
     assert_eq!(err.status(), 400);
 }
+
+#[tokio::test]
+async fn include_trees_are_checked_before_any_query() {
+    // No data at all: LB3 returns [] without looking at the include; we check the whole tree.
+    let (_app, author, _book) = setup().await;
+    let o = Options::new();
+    let bad = |j: Json| {
+        let author = author.clone();
+        async move {
+            let f = Filter::from_json(&j, &ParseOptions::for_model(&author.definition())).unwrap();
+            author.find(f, &Options::new()).await.unwrap_err()
+        }
+    };
+    let e = bad(json!({"include": {"books": "nope"}})).await;
+    assert_eq!(
+        e.to_string(),
+        "Relation \"nope\" is not defined for Book model"
+    );
+    let e = bad(json!({"include": {"books": {"author": "books"}}})).await;
+    assert_eq!(e.status(), 400);
+    assert_eq!(
+        e.to_string(),
+        "include repeats a relation on one path: Author.books → Book.author → Author.books"
+    );
+    assert!(author
+        .find(Filter::new().include("books"), &o)
+        .await
+        .unwrap()
+        .is_empty());
+}

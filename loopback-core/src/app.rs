@@ -750,10 +750,8 @@ impl ModelHandle {
             return self.find_raw(&filter, options, state).await;
         }
         let includes = std::mem::take(&mut filter.include);
-        for inc in &includes {
-            // Unknown relations fail before any query runs.
-            self.relation(&inc.relation)?;
-        }
+        // Unknown relations, too deep or cyclic trees and bad scopes fail before any query.
+        crate::relation::check_includes(self, &includes)?;
         let added = crate::relation::ensure_fields(
             &mut filter.fields,
             &crate::relation::needed_keys(self, &includes),

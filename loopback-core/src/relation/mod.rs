@@ -496,6 +496,71 @@ pub fn added_properties(
     out
 }
 
+/// Checks a whole include tree before any query runs: every relation exists, the tree is at
+/// most [`MAX_INCLUDE_DEPTH`] deep, no relation repeats on one path, and each scope parses
+/// against its related model (so its hidden properties are refused). Levels below a
+/// polymorphic belongsTo depend on the data and are checked when they are resolved.
+pub(crate) fn check_includes(
+    model: &crate::app::ModelHandle,
+    includes: &[crate::filter::Include],
+) -> Result<()> {
+    fn walk(
+        app: &crate::app::App,
+        model: &crate::app::ModelHandle,
+        includes: &[crate::filter::Include],
+        path: &mut Vec<String>,
+    ) -> Result<()> {
+        if includes.is_empty() {
+            return Ok(());
+        }
+        if path.len() >= MAX_INCLUDE_DEPTH {
+            return Err(Error::bad_request(format!(
+                "include is nested too deeply: more than {MAX_INCLUDE_DEPTH} levels ({})",
+                path.join(" → ")
+            )));
+        }
+        for inc in includes {
+            let rel = model.relation(&inc.relation).map_err(|_| {
+                Error::bad_request(format!(
+                    "Relation \"{}\" is not defined for {} model",
+                    inc.relation,
+                    model.name()
+                ))
+            })?;
+            if rel.disable_include {
+                continue;
+            }
+            let step = format!("{}.{}", model.name(), rel.name);
+            if path.contains(&step) {
+                path.push(step);
+                return Err(Error::bad_request(format!(
+                    "include repeats a relation on one path: {}",
+                    path.join(" → ")
+                )));
+            }
+            let Some(target) = rel.target.as_deref() else {
+                continue;
+            };
+            let target = app.try_model(target)?;
+            let def = target.definition();
+            let nested = match &inc.scope {
+                None => Vec::new(),
+                Some(s) => Filter::from_json(&s.to_json(), &ParseOptions::for_model(&def))?.include,
+            };
+            let mut nested = nested;
+            if let Some(rs) = rel.scope_filter(&def)? {
+                nested.extend(rs.include);
+            }
+            path.push(step);
+            let res = walk(app, &target, &nested, path);
+            path.pop();
+            res?;
+        }
+        Ok(())
+    }
+    walk(&model.app()?, model, includes, &mut Vec::new())
+}
+
 /// Adds `p` to `def` unless it declares a property of that name. Returns whether it was added.
 pub(crate) fn add_property(def: &mut ModelDefinition, p: &PropertyDefinition) -> bool {
     if def.properties.contains_key(&p.name) {
