@@ -301,6 +301,28 @@ impl SqliteConnector {
         self.remap(def)
     }
 
+    /// The `foreignKeys` a model declares, each with the mapping of the table it references
+    /// (among `models`, or known to the connector); keys to unknown models are skipped, as
+    /// LoopBack 3's SQL connectors skip them.
+    fn foreign_keys_of(
+        &self,
+        def: &ModelDefinition,
+        models: &[Arc<ModelDefinition>],
+    ) -> Result<Vec<(ddl::ForeignKeySpec, Arc<TableMapping>)>> {
+        let mut out = Vec::new();
+        for fk in ddl::foreign_keys(def)? {
+            let entity = match models.iter().find(|m| m.name == fk.entity) {
+                Some(m) => self.remap(m)?,
+                None => match crate::sql::Discovery::known_mapping(self, &fk.entity) {
+                    Some(e) => e,
+                    None => continue,
+                },
+            };
+            out.push((fk, entity));
+        }
+        Ok(out)
+    }
+
     fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
         let t = Arc::new(TableMapping::new(&self.dialect, def)?);
         self.tables
@@ -617,13 +639,17 @@ impl Connector for SqliteConnector {
             .begin()
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for t in &tables {
+        for (t, def) in tables.iter().zip(models) {
             let cx = ErrorContext {
                 table: Some(t),
                 values: None,
             };
             let mut stmts = vec![ddl::drop_table(&self.dialect, t)];
-            stmts.extend(ddl::create_table(&self.dialect, t));
+            stmts.extend(ddl::create_table_with_foreign_keys(
+                &self.dialect,
+                t,
+                &self.foreign_keys_of(def, models)?,
+            ));
             for stmt in &stmts {
                 execute(&mut *tx, stmt)
                     .await
@@ -647,7 +673,7 @@ impl Connector for SqliteConnector {
             .begin()
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for t in &tables {
+        for (t, def) in tables.iter().zip(models) {
             let cx = ErrorContext {
                 table: Some(t),
                 values: None,
@@ -657,9 +683,35 @@ impl Connector for SqliteConnector {
                 .map_err(|e| self.classify(e, cx))?
                 .is_empty();
             let mut stmts = Vec::new();
+            let fks = self.foreign_keys_of(def, models)?;
             if !exists {
-                stmts.extend(ddl::create_table(&self.dialect, t));
+                stmts.extend(ddl::create_table_with_foreign_keys(&self.dialect, t, &fks));
             } else {
+                if !fks.is_empty() {
+                    let present: Vec<String> =
+                        fetch_all(&mut *tx, &self.dialect.foreign_key_columns_query(t))
+                            .await
+                            .map_err(|e| self.classify(e, cx))?
+                            .iter()
+                            .map(|r| {
+                                raw_value(r, 0).map(|v| v.as_str().unwrap_or_default().to_owned())
+                            })
+                            .collect::<Result<_>>()?;
+                    for (fk, _) in &fks {
+                        let column = t
+                            .column(&fk.foreign_key)
+                            .map_or(fk.foreign_key.as_str(), |c| c.name.as_str());
+                        if !present.iter().any(|p| p.eq_ignore_ascii_case(column)) {
+                            return Err(Error::NotSupported {
+                                connector: "sqlite3".into(),
+                                feature: format!(
+                                    "adding foreign key `{}` to the existing table `{}` (SQLite cannot alter constraints; automigrate re-creates the table with it)",
+                                    fk.name, t.table
+                                ),
+                            });
+                        }
+                    }
+                }
                 let names = |rows: Vec<SqliteRow>| -> Result<Vec<String>> {
                     rows.iter()
                         .map(|r| {
@@ -773,6 +825,50 @@ mod tests {
         db.define(&m).await.unwrap();
         db.automigrate(std::slice::from_ref(&m)).await.unwrap();
         m
+    }
+
+    #[tokio::test]
+    async fn declared_foreign_keys_are_created_with_the_table() {
+        let db = SqliteConnector::in_memory();
+        let author = model(json!({"name": "Author", "properties": {"name": "string"}}));
+        let book = model(json!({"name": "Book", "properties": {"authorId": "number"},
+            "foreignKeys": {"fk_book_author": {"entity": "Author", "foreignKey": "authorId",
+                "entityKey": "id", "onDelete": "CASCADE"}}}));
+        for m in [&author, &book] {
+            db.define(m).await.unwrap();
+        }
+        db.automigrate(&[book.clone(), author.clone()])
+            .await
+            .unwrap();
+        let a = db
+            .create(&author, record! {"name" => "A"}, &opts())
+            .await
+            .unwrap();
+        db.create(&book, record! {"authorId" => a}, &opts())
+            .await
+            .unwrap();
+        let e = db
+            .create(&book, record! {"authorId" => 99}, &opts())
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), 409, "{e:?}");
+        // ON DELETE CASCADE took effect.
+        db.destroy_all(&author, None, &opts()).await.unwrap();
+        assert_eq!(db.count(&book, None, &opts()).await.unwrap(), 0);
+        // autoupdate of the existing tables finds the key in place.
+        db.autoupdate(&[author.clone(), book.clone()])
+            .await
+            .unwrap();
+        // A key declared later cannot be added to the existing table: a clear error.
+        let book2 = model(
+            json!({"name": "Book", "properties": {"authorId": "number", "editorId": "number"},
+            "foreignKeys": {"fk_book_author": {"entity": "Author", "foreignKey": "authorId"},
+                            "fk_book_editor": {"entity": "Author", "foreignKey": "editorId"}}}),
+        );
+        db.define(&book2).await.unwrap();
+        let e = db.autoupdate(&[book2]).await.unwrap_err();
+        assert!(matches!(e, Error::NotSupported { .. }), "{e:?}");
+        assert!(e.to_string().contains("fk_book_editor"), "{e}");
     }
 
     #[tokio::test]

@@ -19,6 +19,17 @@ pub fn drop_table(d: &dyn Dialect, t: &TableMapping) -> Statement {
 /// `CREATE TABLE` with one column per property and the primary key, then one
 /// `CREATE [UNIQUE] INDEX` per index.
 pub fn create_table(d: &dyn Dialect, t: &TableMapping) -> Vec<Statement> {
+    create_table_with_foreign_keys(d, t, &[])
+}
+
+/// [`create_table`] with `CONSTRAINT … FOREIGN KEY` clauses inside the statement, for
+/// databases that cannot add constraints to an existing table (SQLite). Each key comes with
+/// the mapping of the table it references.
+pub fn create_table_with_foreign_keys(
+    d: &dyn Dialect,
+    t: &TableMapping,
+    fks: &[(ForeignKeySpec, std::sync::Arc<TableMapping>)],
+) -> Vec<Statement> {
     let mut w = SqlWriter::new(d.syntax());
     w.push("CREATE TABLE ");
     w.push(&t.qualified);
@@ -36,6 +47,10 @@ pub fn create_table(d: &dyn Dialect, t: &TableMapping) -> Vec<Statement> {
             w.push(", ");
         }
         w.push(&pk);
+    }
+    for (fk, entity) in fks {
+        w.push(", ");
+        write_foreign_key(&mut w, t, fk, entity);
     }
     w.push(")");
     if let Some(options) = d.table_options() {
@@ -167,7 +182,19 @@ pub fn add_foreign_key(
     let mut w = SqlWriter::new(d.syntax());
     w.push("ALTER TABLE ");
     w.push(&t.qualified);
-    w.push(" ADD CONSTRAINT ");
+    w.push(" ADD ");
+    write_foreign_key(&mut w, t, fk, entity);
+    w.finish()
+}
+
+/// `CONSTRAINT name FOREIGN KEY (column) REFERENCES table (column) [ON DELETE …] [ON UPDATE …]`.
+fn write_foreign_key(
+    w: &mut SqlWriter,
+    t: &TableMapping,
+    fk: &ForeignKeySpec,
+    entity: &TableMapping,
+) {
+    w.push("CONSTRAINT ");
     w.push_identifier(&fk.name);
     w.push(" FOREIGN KEY (");
     w.push_identifier(&key_column(t, &fk.foreign_key));
@@ -190,5 +217,4 @@ pub fn add_foreign_key(
         w.push(" ON UPDATE ");
         w.push(a);
     }
-    w.finish()
 }

@@ -25,6 +25,15 @@ use super::writer::{SqlWriter, Statement};
 pub struct SqliteDialect;
 
 impl SqliteDialect {
+    /// The referencing columns of a table's foreign keys.
+    pub(crate) fn foreign_key_columns_query(&self, table: &TableMapping) -> Statement {
+        let mut w = SqlWriter::new(self.syntax());
+        w.push("SELECT \"from\" FROM pragma_foreign_key_list(");
+        w.push_param(Value::String(table.table.clone()));
+        w.push(")");
+        w.finish()
+    }
+
     /// Whether the column is SQLite's rowid alias: the single id, an INTEGER.
     fn is_rowid(table: &TableMapping, c: &ColumnMapping) -> bool {
         c.is_id()
