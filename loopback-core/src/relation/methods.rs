@@ -701,7 +701,10 @@ impl Related {
         }
         let item = crate::data::prepare(&tdef, item, crate::data::WriteKind::Create)?;
         if self.rel.options.get("validate").and_then(|v| v.as_bool()) != Some(false) {
-            target.validate(&item, true, options).await?;
+            // Not validated as a new record of the target: the item's id was just assigned
+            // by the relation (or given, which embedded lists allow), so the target's
+            // `forceId` "can't be set" rule does not apply.
+            target.validate(&item, false, options).await?;
         }
         items.push(item.clone());
         self.store_embedded(items, options).await?;

@@ -84,7 +84,10 @@ fn belongs_to_defaults_to_relation_name_id() {
 fn has_many_and_has_one_default_to_source_name_id_on_the_target() {
     let m = world();
     let r = resolve_in(&m, "Customer", "orders").unwrap();
-    assert_eq!((r.key_from.as_str(), r.key_to.as_str()), ("id", "customerId"));
+    assert_eq!(
+        (r.key_from.as_str(), r.key_to.as_str()),
+        ("id", "customerId")
+    );
     assert!(r.multiple && r.through.is_none());
     let r = resolve_in(&m, "Customer", "reviews").unwrap();
     assert_eq!(r.key_to, "authorId");
@@ -98,7 +101,10 @@ fn through_relations_default_key_through_to_target_name_id() {
     let r = resolve_in(&m, "Physician", "patients").unwrap();
     assert_eq!(r.key_to, "physicianId");
     let th = r.through.unwrap();
-    assert_eq!((th.model.as_str(), th.key_through.as_str()), ("Appointment", "patientId"));
+    assert_eq!(
+        (th.model.as_str(), th.key_through.as_str()),
+        ("Appointment", "patientId")
+    );
 }
 
 #[test]
@@ -126,7 +132,10 @@ fn embedded_and_referenced_defaults() {
     let r = resolve_in(&m, "Customer", "emails").unwrap();
     assert_eq!((r.key_from.as_str(), r.multiple), ("emailList", true));
     let r = resolve_in(&m, "Customer", "accounts").unwrap();
-    assert_eq!((r.key_from.as_str(), r.key_to.as_str()), ("accountIds", "code"));
+    assert_eq!(
+        (r.key_from.as_str(), r.key_to.as_str()),
+        ("accountIds", "code")
+    );
 }
 
 #[test]
@@ -135,20 +144,30 @@ fn polymorphic_defaults() {
     let r = resolve_in(&m, "Customer", "pictures").unwrap();
     let p = r.polymorphic.unwrap();
     assert_eq!(
-        (p.selector.as_str(), p.foreign_key.as_str(), p.discriminator.as_str()),
+        (
+            p.selector.as_str(),
+            p.foreign_key.as_str(),
+            p.discriminator.as_str()
+        ),
         ("imageable", "imageableId", "imageableType")
     );
     assert_eq!(r.key_to, "imageableId");
     let r = resolve_in(&m, "Picture", "imageable").unwrap();
     assert_eq!(r.target, None);
-    assert_eq!((r.key_from.as_str(), r.key_to.as_str()), ("imageableId", "id"));
+    assert_eq!(
+        (r.key_from.as_str(), r.key_to.as_str()),
+        ("imageableId", "id")
+    );
 }
 
 #[test]
 fn an_unknown_target_is_a_definition_error() {
     let m = defs(&[json!({"name": "A", "relations": {"b": {"type": "belongsTo", "model": "B"}}})]);
     let err = resolve_in(&m, "A", "b").unwrap_err();
-    assert!(err.to_string().contains("`B`, which is not defined"), "{err}");
+    assert!(
+        err.to_string().contains("`B`, which is not defined"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -181,14 +200,26 @@ fn added_properties_follow_lb3() {
         added("Customer", "pictures"),
         [
             ("Picture".into(), "imageableId".into(), PropertyType::Number),
-            ("Picture".into(), "imageableType".into(), PropertyType::String)
+            (
+                "Picture".into(),
+                "imageableType".into(),
+                PropertyType::String
+            )
         ]
     );
     assert_eq!(
         added("Physician", "patients"),
         [
-            ("Appointment".into(), "physicianId".into(), PropertyType::Number),
-            ("Appointment".into(), "patientId".into(), PropertyType::Number)
+            (
+                "Appointment".into(),
+                "physicianId".into(),
+                PropertyType::Number
+            ),
+            (
+                "Appointment".into(),
+                "patientId".into(),
+                PropertyType::Number
+            )
         ]
     );
 }
