@@ -28,15 +28,16 @@
 #![doc = include_str!("../docs/overview.md")]
 
 pub use loopback_core::{
-    app, connector, data, error, field, filter, hooks, model, record, transaction, typed,
+    app, connector, data, error, field, filter, hooks, model, record, relation, transaction, typed,
     validation, value,
 };
 pub use loopback_core::{
     App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error,
-    FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind, Include, Model, ModelDefinition,
-    ModelHandle, ModelHooks, Options, Order, ParseOptions, PersistedModel, PropertyDefinition,
-    PropertyType, Record, RelationDefinition, RelationKind, Result, Strict, Upserted,
-    ValidationError, ValidationKind, ValidationRule, Value, Where,
+    FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind, Include, Loaded, Model,
+    ModelDefinition, ModelHandle, ModelHooks, Options, Order, ParseOptions, PersistedModel,
+    PropertyDefinition, PropertyType, Record, RelationDefinition, RelationKind, RelationRef,
+    Result, Strict, TypedRelated, Upserted, ValidationError, ValidationKind, ValidationRule, Value,
+    Where,
 };
 pub use loopback_core::{
     IsolationLevel, Transaction, TransactionContext, TransactionEvent, TransactionHandle,
@@ -54,6 +55,8 @@ pub mod guide {
     pub mod filters {}
     #[doc = include_str!("../docs/hooks.md")]
     pub mod hooks {}
+    #[doc = include_str!("../docs/relations.md")]
+    pub mod relations {}
     #[doc = include_str!("../docs/validation.md")]
     pub mod validation {}
     #[doc = include_str!("../docs/connectors.md")]
@@ -240,7 +243,7 @@ pub mod __private {
         AclEntry, DefaultValue, IndexDefinition, ModelDefinition, PropertyDefinition,
         PropertyIndex, PropertyType, RelationDefinition, RelationKind, Strict,
     };
-    pub use loopback_core::typed::{field_error, Model};
+    pub use loopback_core::typed::{field_error, Model, RelationRef};
     pub use loopback_core::validation::{ValidationKind, ValidationRule};
     pub use loopback_core::value::{Record, Value};
     pub use loopback_core::{Error, Result};

@@ -31,6 +31,6 @@ pub use model::{
     ModelDefinition, PropertyDefinition, PropertyType, RelationDefinition, RelationKind, Strict,
 };
 pub use transaction::{TransactionContext, TransactionEvent, TransactionHandle};
-pub use typed::{Model, PersistedModel};
+pub use typed::{Loaded, Model, PersistedModel, RelationRef, TypedRelated};
 pub use validation::{ValidationError, ValidationKind, ValidationRule};
 pub use value::{GeoPoint, Key, Record, Value};

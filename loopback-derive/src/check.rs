@@ -156,6 +156,18 @@ fn check_names(cx: &Ctxt, input: &Input) {
                     r.wire
                 ),
             );
+        } else if let (Some(ident), Some(_)) = (&r.attr.name_ident, &r.attr.target) {
+            if let Some(field) = input.column_named(ident) {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "relation `{ident}` would generate `{}::{ident}()`, which is already the column handle of field `{}`; rename the relation or the field, or write the name as a string, `relation(\"{}\", ...)`, to keep it without an accessor",
+                        input.ident,
+                        field.ident,
+                        r.wire
+                    ),
+                );
+            }
         }
         relations.push(&r.wire);
     }

@@ -328,8 +328,9 @@ pub(crate) enum RelationKindAttr {
 pub(crate) struct RelationAttr {
     /// The relation name as written.
     pub(crate) name: Spanned<String>,
-    /// Whether the name was an identifier (renamed like fields) rather than a string (kept).
-    pub(crate) name_is_ident: bool,
+    /// The name when it was written as an identifier (renamed like fields; also the name of the
+    /// generated accessor) rather than a string (kept as written).
+    pub(crate) name_ident: Option<Ident>,
     pub(crate) kind: RelationKindAttr,
     /// The target model type; absent only for a polymorphic `belongs_to`.
     pub(crate) target: Option<syn::Path>,

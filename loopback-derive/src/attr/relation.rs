@@ -63,10 +63,10 @@ pub(crate) fn parse_relation(cx: &Ctxt, kw: ContainerKw, meta: Meta) -> Option<R
     let whole: TokenStream = meta.to_token_stream();
     let items = want_group(cx, kw, meta)?;
     let mut items = items.into_iter();
-    let (name, name_is_ident) = match items.next() {
-        Some(Meta::Flag(id)) => (Spanned::new(id.to_string(), id.span()), true),
+    let (name, name_ident) = match items.next() {
+        Some(Meta::Flag(id)) => (Spanned::new(id.to_string(), id.span()), Some(id)),
         Some(Meta::Lit(Lit::Str(s))) if !s.value().is_empty() => {
-            (Spanned::new(s.value(), s.span()), false)
+            (Spanned::new(s.value(), s.span()), None)
         }
         _ => {
             cx.error_spanned_by(
@@ -79,7 +79,7 @@ pub(crate) fn parse_relation(cx: &Ctxt, kw: ContainerKw, meta: Meta) -> Option<R
     let mut kinds: Vec<(RelationKindAttr, Ident, Option<syn::Path>)> = Vec::new();
     let mut r = RelationAttr {
         name,
-        name_is_ident,
+        name_ident,
         kind: RelationKindAttr::BelongsTo,
         target: None,
         foreign_key: None,

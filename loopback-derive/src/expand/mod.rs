@@ -2,11 +2,13 @@
 //!
 //! Everything generated names the loopback crate through `<crate>::__private` (the `crate`
 //! setting, `::loopback` by default) and sits in `const _: () = { ... };`, so it neither needs
-//! nor adds names in the user's module, apart from the column handles, which are the point.
+//! nor adds names in the user's module, apart from the column handles and relation accessors,
+//! which are the point.
 
 mod columns;
 mod definition;
 mod record;
+mod relations;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -47,6 +49,7 @@ fn generate(input: &Input) -> TokenStream {
     let take = record::take_helper(input);
     let field_value = record::field_value_impl(input);
     let columns = columns::handles(input);
+    let relations = relations::accessors(input);
     let hooks = input.attrs.hooks.as_ref().map(|token| {
         // Spanned on `hooks` so a missing `ModelHooks` impl is reported on the keyword.
         let call = quote_spanned!(token.span()=> #lb::register_model_hooks::<Self>(observers));
@@ -79,12 +82,15 @@ fn generate(input: &Input) -> TokenStream {
             #take
 
             #columns
+
+            #relations
         };
     }
 }
 
-/// What is emitted beside the errors: the trait impls with the right signatures and the column
-/// handles of the fields that were understood, so the rest of the user's code type-checks.
+/// What is emitted beside the errors: the trait impls with the right signatures, the column
+/// handles of the fields and the accessors of the relations that were understood, so the rest
+/// of the user's code type-checks.
 fn skeleton(input: &Input) -> TokenStream {
     let lb = private(input);
     let ident = input.ident;
@@ -96,10 +102,10 @@ fn skeleton(input: &Input) -> TokenStream {
     where_clause
         .predicates
         .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
-    let columns = if input.supported_shape {
-        columns::handles(input)
+    let (columns, relations) = if input.supported_shape {
+        (columns::handles(input), relations::accessors(input))
     } else {
-        TokenStream::new()
+        (TokenStream::new(), TokenStream::new())
     };
     let unreachable = quote!(::core::unreachable!(
         "`#[derive(Model)]` reported errors for this type"
@@ -137,6 +143,8 @@ fn skeleton(input: &Input) -> TokenStream {
             }
 
             #columns
+
+            #relations
         };
     }
 }
