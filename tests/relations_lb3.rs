@@ -170,3 +170,63 @@ async fn include_trees_are_checked_before_any_query() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn embeds_many_refuses_a_duplicate_id_as_lb3_does() {
+    let app = App::new();
+    app.data_source("db", connectors::memory());
+    let def = |j: Json| ModelDefinition::from_lb3_json(&j).expect("model JSON");
+    app.define(
+        def(
+            json!({"name": "EmailAddress", "properties": {"label": "string", "address": "string"}}),
+        ),
+        "db",
+    )
+    .await
+    .unwrap();
+    let customer = app
+        .define(
+            def(json!({"name": "Customer", "properties": {"name": "string"},
+                "relations": {"emails": {"type": "embedsMany", "model": "EmailAddress",
+                    "property": "emailList", "options": {"forceId": false}}}})),
+            "db",
+        )
+        .await
+        .unwrap();
+    let o = Options::new();
+    let c = customer
+        .create(rec(json!({"name": "C"})), &o)
+        .await
+        .unwrap();
+    let mut emails = customer.related(&c, "emails").unwrap();
+    let first = emails
+        .create(rec(json!({"label": "work", "address": "w@x"})), &o)
+        .await
+        .unwrap();
+    assert_eq!(first.get("id"), Some(&loopback::Value::Int(1)));
+    let e = emails
+        .create(rec(json!({"id": 1, "label": "home", "address": "h@x"})), &o)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 422);
+    let loopback::Error::Validation(v) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        v.details()["messages"],
+        json!({"emailList": ["contains duplicate `id`"]})
+    );
+    // Nothing was written.
+    let stored = customer
+        .find_by_id(json!(1).into(), None, &o)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored
+            .get("emailList")
+            .and_then(|v| v.as_array())
+            .map(<[loopback::Value]>::len),
+        Some(1)
+    );
+}

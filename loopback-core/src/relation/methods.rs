@@ -690,12 +690,14 @@ impl Related {
                     .iter()
                     .any(|r| r.get(id.as_str()).is_some_and(|x| x.loose_eq(v)))
                 {
-                    return Err(Error::bad_request(format!(
-                        "{} `{}` already exists in `{}`",
-                        target.name(),
-                        v,
-                        self.rel.name
-                    )));
+                    // LB3 reports this on the owner: 422, code `uniqueness`.
+                    let mut err = crate::validation::ValidationError::new(self.source.name());
+                    err.add(
+                        &self.rel.key_from,
+                        "uniqueness",
+                        format!("contains duplicate `{id}`"),
+                    );
+                    return Err(err.into());
                 }
             }
         }
