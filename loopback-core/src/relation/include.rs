@@ -179,6 +179,20 @@ async fn find_in(
     Ok(out)
 }
 
+/// [`page`] on positions.
+fn page_indices(idx: Vec<usize>, filter: &Filter) -> Vec<usize> {
+    let skip = filter.skip.unwrap_or(0) as usize;
+    let take = filter.limit.map_or(usize::MAX, |l| l as usize);
+    idx.into_iter().skip(skip).take(take).collect()
+}
+
+/// [`page`] of a group that other parents share: copies only the rows kept.
+fn page_ref(rows: &[Record], filter: &Filter) -> Vec<Record> {
+    let skip = filter.skip.unwrap_or(0) as usize;
+    let take = filter.limit.map_or(usize::MAX, |l| l as usize);
+    rows.iter().skip(skip).take(take).cloned().collect()
+}
+
 /// Applies a per-parent `skip`/`limit` to one parent's related rows.
 fn page(rows: Vec<Record>, filter: &Filter) -> Vec<Record> {
     let skip = filter.skip.unwrap_or(0) as usize;
@@ -334,14 +348,33 @@ async fn include_direct(
         }
         by_key.entry(k).or_default().push(r);
     }
-    for row in rows.iter_mut() {
-        let related = row
-            .get(rel.key_from.as_str())
-            .and_then(key_string)
-            .and_then(|k| by_key.get(&k))
-            .cloned()
-            .unwrap_or_default();
-        let related = page(related, &filter);
+    // Each group moves to the last parent that uses it; only shared groups are copied.
+    let parent_keys: Vec<Option<String>> = rows
+        .iter()
+        .map(|r| r.get(rel.key_from.as_str()).and_then(key_string))
+        .collect();
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for k in parent_keys.iter().flatten() {
+        *uses.entry(k.as_str()).or_default() += 1;
+    }
+    for (row, key) in rows.iter_mut().zip(&parent_keys) {
+        let related = match key {
+            None => Vec::new(),
+            Some(k) => {
+                let left = uses.get_mut(k.as_str()).map(|n| {
+                    *n -= 1;
+                    *n
+                });
+                if left == Some(0) {
+                    page(by_key.remove(k).unwrap_or_default(), &filter)
+                } else {
+                    by_key
+                        .get(k)
+                        .map(|g| page_ref(g, &filter))
+                        .unwrap_or_default()
+                }
+            }
+        };
         if rel.multiple {
             row.insert(
                 rel.name.clone(),
@@ -411,29 +444,50 @@ async fn include_through(
             position.entry(k).or_insert(i);
         }
     }
-    let found: Vec<Record> = found
+    let mut found: Vec<Option<Record>> = found
         .into_iter()
         .map(|mut r| {
             if key_added {
                 r.remove(id.as_str());
             }
-            r
+            Some(r)
         })
         .collect();
-    for row in rows.iter_mut() {
-        let mut idx: Vec<usize> = row
-            .get(rel.key_from.as_str())
-            .and_then(key_string)
-            .and_then(|k| linked.get(&k))
-            .map(|tks| {
-                tks.iter()
-                    .filter_map(|t| position.get(t).copied())
-                    .collect()
+    // Each parent's target positions, paged; a target moves to the last parent that uses it.
+    let per_row: Vec<Vec<usize>> = rows
+        .iter()
+        .map(|row| {
+            let mut idx: Vec<usize> = row
+                .get(rel.key_from.as_str())
+                .and_then(key_string)
+                .and_then(|k| linked.get(&k))
+                .map(|tks| {
+                    tks.iter()
+                        .filter_map(|t| position.get(t).copied())
+                        .collect()
+                })
+                .unwrap_or_default();
+            idx.sort_unstable();
+            idx.dedup();
+            page_indices(idx, filter)
+        })
+        .collect();
+    let mut uses = vec![0usize; found.len()];
+    for &i in per_row.iter().flatten() {
+        uses[i] += 1;
+    }
+    for (row, idx) in rows.iter_mut().zip(per_row) {
+        let related: Vec<Record> = idx
+            .into_iter()
+            .filter_map(|i| {
+                uses[i] -= 1;
+                if uses[i] == 0 {
+                    found[i].take()
+                } else {
+                    found[i].clone()
+                }
             })
-            .unwrap_or_default();
-        idx.sort_unstable();
-        idx.dedup();
-        let related = page(idx.into_iter().map(|i| found[i].clone()).collect(), filter);
+            .collect();
         if rel.multiple {
             row.insert(
                 rel.name.clone(),
