@@ -543,65 +543,24 @@ impl ModelHandle {
         Ok(filter)
     }
 
-    fn apply_default_scope(&self, mut filter: Filter) -> Result<Filter> {
+    fn apply_default_scope(&self, filter: Filter) -> Result<Filter> {
         let def = self.def();
         let Some(scope) = &def.scope else {
             return Ok(filter);
         };
-        let scope = Filter::from_json(
-            scope,
-            &ParseOptions {
-                prohibit_hidden_properties: false,
-                ..ParseOptions::for_model(&def)
-            },
-        )?;
-        if let Some(w) = scope.where_ {
-            filter = filter.and_where(w);
-        }
-        if filter.order.is_empty() {
-            filter.order = scope.order;
-        }
-        if filter.limit.is_none() {
-            filter.limit = scope.limit;
-        }
-        if filter.skip.is_none() {
-            filter.skip = scope.skip;
-        }
-        if filter.fields.is_none() {
-            filter.fields = scope.fields;
-        }
-        if filter.include.is_empty() {
-            filter.include = scope.include;
-        }
-        Ok(filter)
+        let scope = Filter::from_json(scope, &ParseOptions::for_definition(&def))?;
+        Ok(filter.merged_with(scope))
     }
 
     /// LB3 forces a default scope's `where` equalities onto written data.
     fn apply_scope_to_data(&self, data: &mut Record) -> Result<()> {
         let def = self.def();
-        let Some(scope) = &def.scope else {
+        let Some(w) = def.scope.as_ref().and_then(|s| s.get("where")) else {
             return Ok(());
         };
-        let Some(w) = scope.get("where") else {
-            return Ok(());
-        };
-        let w = Where::from_json(
-            w,
-            &ParseOptions {
-                prohibit_hidden_properties: false,
-                ..ParseOptions::for_model(&def)
-            },
-        )?;
-        let mut forced = Vec::new();
-        w.for_each_cond(&mut |p, c| {
-            if let Condition::Eq(v) = c {
-                forced.push((p.to_owned(), v.clone()));
-            }
-        });
-        if matches!(w, Where::Cond { .. } | Where::And(_)) {
-            for (p, v) in forced {
-                data.insert(p, v);
-            }
+        let w = Where::from_json(w, &ParseOptions::for_definition(&def))?;
+        for (p, v) in w.equalities() {
+            data.insert(p, v.clone());
         }
         Ok(())
     }

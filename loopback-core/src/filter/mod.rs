@@ -234,6 +234,34 @@ impl Filter {
         self
     }
 
+    /// Merges `defaults` under this filter, as LB3's `mergeQuery` merges a default or
+    /// relation scope into a caller's filter: the `where`s are ANDed, this filter's `fields`,
+    /// `order`, `limit` and `skip` win and the defaults fill the gaps, and the defaults'
+    /// includes are added unless this filter includes the same relation.
+    pub fn merged_with(mut self, defaults: Filter) -> Filter {
+        if let Some(w) = defaults.where_ {
+            self = self.and_where(w);
+        }
+        if self.fields.is_none() {
+            self.fields = defaults.fields;
+        }
+        if self.order.is_empty() {
+            self.order = defaults.order;
+        }
+        if self.limit.is_none() {
+            self.limit = defaults.limit;
+        }
+        if self.skip.is_none() {
+            self.skip = defaults.skip;
+        }
+        for inc in defaults.include {
+            if !self.include.iter().any(|i| i.relation == inc.relation) {
+                self.include.push(inc);
+            }
+        }
+        self
+    }
+
     /// Appends a sort key.
     pub fn order_by(mut self, property: impl Into<String>, direction: Direction) -> Self {
         self.order.push(Order {
@@ -340,6 +368,25 @@ impl Where {
             }
             Where::Cond { property, op } => f(property, op),
         }
+    }
+
+    /// The `property = value` conditions that every matching row satisfies: this condition
+    /// itself, or the members of a top-level `and` (nested `and`s included, never the inside
+    /// of `or`/`nor`). LB3 writes them onto data created through a scope.
+    pub fn equalities(&self) -> Vec<(&str, &Value)> {
+        let mut out = Vec::new();
+        fn walk<'a>(w: &'a Where, out: &mut Vec<(&'a str, &'a Value)>) {
+            match w {
+                Where::Cond {
+                    property,
+                    op: Condition::Eq(v),
+                } => out.push((property, v)),
+                Where::And(v) => v.iter().for_each(|w| walk(w, out)),
+                _ => {}
+            }
+        }
+        walk(self, &mut out);
+        out
     }
 
     /// If this where pins the id property to one value (`{id: x}`), that value.

@@ -48,6 +48,15 @@ impl<'a> ParseOptions<'a> {
             ..ParseOptions::default()
         }
     }
+
+    /// Options for filters written in `model`'s own definition (default `scope`, named
+    /// `scopes`, relation scopes): trusted, so hidden properties may be named.
+    pub fn for_definition(model: &'a ModelDefinition) -> Self {
+        ParseOptions {
+            prohibit_hidden_properties: false,
+            ..ParseOptions::for_model(model)
+        }
+    }
 }
 
 impl Filter {

@@ -2020,3 +2020,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn equalities_are_the_conditions_every_match_satisfies() {
+    let w = Where::from_json(
+        &json!({"and": [{"a": 1}, {"and": [{"b": "x"}]}, {"or": [{"c": 2}, {"c": 3}]}],
+                "d": {"gt": 4}}),
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    let eq: Vec<(&str, Json)> = w
+        .equalities()
+        .into_iter()
+        .map(|(p, v)| (p, v.to_json()))
+        .collect();
+    assert_eq!(eq, [("a", json!(1)), ("b", json!("x"))]);
+    let or = Where::from_json(
+        &json!({"or": [{"a": 1}, {"b": 2}]}),
+        &ParseOptions::default(),
+    )
+    .unwrap();
+    assert!(or.equalities().is_empty());
+}
+
+#[test]
+fn merged_with_ands_wheres_and_lets_the_caller_win() {
+    let parse = |j: Json| Filter::from_json(&j, &ParseOptions::default()).unwrap();
+    let caller = parse(json!({"where": {"a": 1}, "limit": 5, "include": ["x"]}));
+    let defaults = parse(json!({"where": {"b": 2}, "limit": 10, "order": "a DESC",
+        "include": ["x", {"relation": "y"}]}));
+    let m = caller.merged_with(defaults);
+    assert_eq!(
+        m.to_json(),
+        json!({"where": {"a": 1, "b": 2}, "order": ["a DESC"], "limit": 5,
+               "include": [{"relation": "x"}, {"relation": "y"}]})
+    );
+}

@@ -87,38 +87,6 @@ pub(crate) fn strip(rows: &mut [Record], keys: &[String]) {
     }
 }
 
-/// Merges a relation's own scope with the include scope: `where`s are ANDed; for the other
-/// keys the include scope wins and the relation scope fills the gaps; includes add up.
-pub(crate) fn merge_scope(relation_scope: Option<Filter>, scope: Option<Filter>) -> Filter {
-    let (Some(base), scope) = (relation_scope.clone(), scope.clone()) else {
-        return scope.unwrap_or_default();
-    };
-    let Some(mut f) = scope else {
-        return base;
-    };
-    if let Some(w) = base.where_ {
-        f = f.and_where(w);
-    }
-    if f.fields.is_none() {
-        f.fields = base.fields;
-    }
-    if f.order.is_empty() {
-        f.order = base.order;
-    }
-    if f.limit.is_none() {
-        f.limit = base.limit;
-    }
-    if f.skip.is_none() {
-        f.skip = base.skip;
-    }
-    for inc in base.include {
-        if !f.include.iter().any(|i| i.relation == inc.relation) {
-            f.include.push(inc);
-        }
-    }
-    f
-}
-
 fn inq(property: &str, values: Vec<Value>) -> Where {
     if values.len() == 1 {
         Where::Cond {
@@ -203,15 +171,34 @@ fn page(rows: Vec<Record>, filter: &Filter) -> Vec<Record> {
     }
 }
 
-fn include_error(model: &str, relation: &str) -> Error {
-    Error::bad_request(format!(
-        "Relation \"{relation}\" is not defined for {model} model"
-    ))
+/// Refuses an include path deeper than [`MAX_INCLUDE_DEPTH`].
+pub(crate) fn check_depth(path: &[String]) -> Result<()> {
+    if path.len() >= MAX_INCLUDE_DEPTH {
+        return Err(Error::bad_request(format!(
+            "include is nested too deeply: more than {MAX_INCLUDE_DEPTH} levels ({})",
+            path.join(" → ")
+        )));
+    }
+    Ok(())
+}
+
+/// Pushes `model.relation` onto the include path, refusing a relation already on it.
+pub(crate) fn enter(path: &mut Vec<String>, model: &str, relation: &str) -> Result<()> {
+    let step = format!("{model}.{relation}");
+    let repeated = path.contains(&step);
+    path.push(step);
+    if repeated {
+        return Err(Error::bad_request(format!(
+            "include repeats a relation on one path: {}",
+            path.join(" → ")
+        )));
+    }
+    Ok(())
 }
 
 /// Parses the include scope again against the target model: values are coerced to its types
 /// and its hidden properties are refused in `where` and `order`, at any depth.
-fn scope_for_target(
+pub(crate) fn scope_for_target(
     rel: &ResolvedRelation,
     target: &ModelHandle,
     scope: Option<&Filter>,
@@ -224,7 +211,8 @@ fn scope_for_target(
             &ParseOptions::for_model(&def),
         )?),
     };
-    Ok(merge_scope(rel.scope_filter(&def)?, user))
+    let relation_scope = rel.scope_filter(&def)?.unwrap_or_default();
+    Ok(user.unwrap_or_default().merged_with(relation_scope))
 }
 
 /// Resolves `includes` on `rows` of `model`, attaching each relation's data under its name.
@@ -239,28 +227,13 @@ pub(crate) fn include<'a>(
         if rows.is_empty() || includes.is_empty() {
             return Ok(());
         }
-        if path.len() >= MAX_INCLUDE_DEPTH {
-            return Err(Error::bad_request(format!(
-                "include is nested too deeply: more than {MAX_INCLUDE_DEPTH} levels ({})",
-                path.join(" → ")
-            )));
-        }
+        check_depth(path)?;
         for inc in includes {
-            let rel = model
-                .relation(&inc.relation)
-                .map_err(|_| include_error(model.name(), &inc.relation))?;
+            let rel = model.relation(&inc.relation)?;
             if rel.disable_include {
                 continue;
             }
-            let step = format!("{}.{}", model.name(), rel.name);
-            if path.contains(&step) {
-                path.push(step);
-                return Err(Error::bad_request(format!(
-                    "include repeats a relation on one path: {}",
-                    path.join(" → ")
-                )));
-            }
-            path.push(step);
+            enter(path, model.name(), &rel.name)?;
             let res = include_one(model, &rel, rows, inc.scope.as_deref(), options, path).await;
             path.pop();
             res?;
@@ -306,18 +279,19 @@ async fn fetch_level(
     filter: &Filter,
     options: &Options,
     path: &mut Vec<String>,
-) -> Result<Vec<Record>> {
+) -> Result<(Vec<Record>, bool)> {
     let mut f = filter.clone();
     let mut keys = vec![key.to_owned()];
     keys.extend(needed_keys(target, &filter.include));
     let added = ensure_fields(&mut f.fields, &keys);
     let mut found = find_in(target, key, values, &f, options).await?;
     include(target, &mut found, &filter.include, options, path).await?;
-    // The link key is read before stripping by the caller; strip only the sub-include keys
-    // here and leave `key` to `strip_after`.
-    let sub: Vec<String> = added.iter().filter(|k| *k != key).cloned().collect();
+    // The caller still reads the link key: strip only the sub-include keys here, and tell
+    // whether `key` was added, so the caller strips it after linking.
+    let key_added = added.iter().any(|k| k == key);
+    let sub: Vec<String> = added.into_iter().filter(|k| k != key).collect();
     strip(&mut found, &sub);
-    Ok(found)
+    Ok((found, key_added))
 }
 
 /// belongsTo, hasOne, hasMany (no through).
@@ -335,9 +309,7 @@ async fn include_direct(
     {
         filter = filter.and_where(Where::eq(poly.discriminator.clone(), rel.source.clone()));
     }
-    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&rel.key_to))
-        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&rel.key_to));
-    let found = fetch_level(target, &rel.key_to, keys, &filter, options, path).await?;
+    let (found, key_added) = fetch_level(target, &rel.key_to, keys, &filter, options, path).await?;
     let mut by_key: HashMap<String, Vec<Record>> = HashMap::new();
     for mut r in found {
         let Some(k) = r.get(rel.key_to.as_str()).and_then(key_string) else {
@@ -434,9 +406,7 @@ async fn include_through(
         }
     }
     let id = target.definition().id_name().to_owned();
-    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&id))
-        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&id));
-    let found = fetch_level(target, &id, target_ids, filter, options, path).await?;
+    let (found, key_added) = fetch_level(target, &id, target_ids, filter, options, path).await?;
     // Target query order (the scope's order) decides the order within each parent.
     let mut position: HashMap<String, usize> = HashMap::new();
     for (i, r) in found.iter().enumerate() {
@@ -515,9 +485,7 @@ async fn include_references_many(
             .filter_map(Value::as_array)
             .flatten(),
     );
-    let key_added = matches!(&filter.fields, Some(Fields::Include(l)) if !l.is_empty() && !l.contains(&rel.key_to))
-        || matches!(&filter.fields, Some(Fields::Exclude(l)) if l.contains(&rel.key_to));
-    let found = fetch_level(target, &rel.key_to, ids, filter, options, path).await?;
+    let (found, key_added) = fetch_level(target, &rel.key_to, ids, filter, options, path).await?;
     let mut by_key: HashMap<String, Record> = HashMap::new();
     let mut order: HashMap<String, usize> = HashMap::new();
     for (i, mut r) in found.into_iter().enumerate() {
@@ -629,10 +597,14 @@ async fn include_polymorphic_belongs_to(
             idx.iter()
                 .filter_map(|&i| rows[i].get(rel.key_from.as_str())),
         );
-        let found = fetch_level(&target, &key_to, keys, &filter, options, path).await?;
+        let (found, key_added) =
+            fetch_level(&target, &key_to, keys, &filter, options, path).await?;
         let mut by_key: HashMap<String, Record> = HashMap::new();
-        for r in found {
+        for mut r in found {
             if let Some(k) = r.get(key_to.as_str()).and_then(key_string) {
+                if key_added {
+                    r.remove(key_to.as_str());
+                }
                 by_key.entry(k).or_insert(r);
             }
         }

@@ -70,6 +70,39 @@ impl Related {
         self.app.try_model(self.rel.target_name()?)
     }
 
+    /// The through model and its settings; an error for a relation without one.
+    fn through_pair(&self) -> Result<(ModelHandle, &super::Through)> {
+        match (self.through()?, &self.rel.through) {
+            (Some(model), Some(th)) => Ok((model, th)),
+            _ => Err(Error::bad_request(format!(
+                "relation `{}` has no through model",
+                self.rel.name
+            ))),
+        }
+    }
+
+    /// Whether embedded items are validated (`options.validate`, default true).
+    fn validates_items(&self) -> bool {
+        self.rel.options.get("validate").and_then(|v| v.as_bool()) != Some(false)
+    }
+
+    /// Where the targets matching `where_` within the relation and its scope are.
+    async fn related_where(
+        &self,
+        target: &ModelHandle,
+        where_: Option<Where>,
+        options: &Options,
+    ) -> Result<Where> {
+        let mut w = self.target_where(target, options).await?;
+        if let Some(sw) = self.relation_scope(target)?.where_ {
+            w = w.and(sw);
+        }
+        if let Some(extra) = where_ {
+            w = w.and(extra);
+        }
+        Ok(w)
+    }
+
     fn through(&self) -> Result<Option<ModelHandle>> {
         match &self.rel.through {
             None => Ok(None),
@@ -113,12 +146,9 @@ impl Related {
             .unwrap_or_default())
     }
 
-    /// The user filter merged with the relation scope (see `merge_scope`).
+    /// The caller's filter merged with the relation scope ([`Filter::merged_with`]).
     fn scoped(&self, target: &ModelHandle, filter: Filter) -> Result<Filter> {
-        Ok(super::include::merge_scope(
-            Some(self.relation_scope(target)?),
-            Some(filter),
-        ))
+        Ok(filter.merged_with(self.relation_scope(target)?))
     }
 
     /// Ids of the targets linked through the through model, in link order.
@@ -227,13 +257,7 @@ impl Related {
             return Ok(self.find(f, options).await?.len() as u64);
         }
         let target = self.target()?;
-        let mut w = self.target_where(&target, options).await?;
-        if let Some(sw) = self.relation_scope(&target)?.where_ {
-            w = w.and(sw);
-        }
-        if let Some(extra) = where_ {
-            w = w.and(extra);
-        }
+        let w = self.related_where(&target, where_, options).await?;
         target.count(Some(w), options).await
     }
 
@@ -437,29 +461,22 @@ impl Related {
     /// Deletes every related instance matching `where_` (LB3's `__delete__`); returns how many.
     pub async fn destroy_all(&mut self, where_: Option<Where>, options: &Options) -> Result<u64> {
         if self.rel.is_embedded() {
+            let items = self.embedded_items();
+            let total = items.len();
             let keep: Vec<Record> = match &where_ {
                 None => Vec::new(),
                 Some(w) => {
                     let c = w.compile()?;
-                    self.embedded_items()
-                        .into_iter()
-                        .filter(|r| !c.matches(r))
-                        .collect()
+                    items.into_iter().filter(|r| !c.matches(r)).collect()
                 }
             };
-            let n = self.embedded_items().len() - keep.len();
+            let n = total - keep.len();
             self.store_embedded(keep, options).await?;
             return Ok(n as u64);
         }
         let target = self.target()?;
-        let mut w = self.target_where(&target, options).await?;
-        if let Some(sw) = self.relation_scope(&target)?.where_ {
-            w = w.and(sw);
-        }
-        if let Some(extra) = where_ {
-            w = w.and(extra);
-        }
-        if let (Some(through), Some(th)) = (self.through()?, &self.rel.through) {
+        let w = self.related_where(&target, where_, options).await?;
+        if self.rel.through.is_some() || self.rel.kind == RelationKind::ReferencesMany {
             let id = target.definition().id_name().to_owned();
             let doomed: Vec<Value> = target
                 .find(
@@ -470,31 +487,20 @@ impl Related {
                 .into_iter()
                 .filter_map(|mut r| r.remove(&id))
                 .collect();
-            if !doomed.is_empty() {
+            if let Some(th) = self.rel.through.clone().filter(|_| !doomed.is_empty()) {
+                let (through, _) = self.through_pair()?;
                 through
                     .destroy_all(
                         Some(self.direct_where()?.and(Where::Cond {
-                            property: th.key_through.clone(),
-                            op: crate::filter::Condition::Inq(doomed),
+                            property: th.key_through,
+                            op: crate::filter::Condition::Inq(doomed.clone()),
                         })),
                         options,
                     )
                     .await?;
             }
-        }
-        if self.rel.kind == RelationKind::ReferencesMany {
-            let id = target.definition().id_name().to_owned();
-            let doomed: Vec<Value> = target
-                .find(
-                    Filter::default().and_where(w.clone()).fields([id.as_str()]),
-                    options,
-                )
-                .await?
-                .into_iter()
-                .filter_map(|mut r| r.remove(&id))
-                .collect();
-            for d in &doomed {
-                self.remove_reference(d, options).await?;
+            if self.rel.kind == RelationKind::ReferencesMany {
+                self.remove_references(&doomed, options).await?;
             }
         }
         target.destroy_all(Some(w), options).await
@@ -548,12 +554,7 @@ impl Related {
     // ----- links (through relations, referencesMany) ----------------------------------------
 
     async fn link_unchecked(&self, fk: Value, data: Record, options: &Options) -> Result<Record> {
-        let (Some(through), Some(th)) = (self.through()?, &self.rel.through) else {
-            return Err(Error::bad_request(format!(
-                "relation `{}` has no through model",
-                self.rel.name
-            )));
-        };
+        let (through, th) = self.through_pair()?;
         let mut link = data;
         link.insert(self.rel.key_to.clone(), self.source_key()?);
         link.insert(th.key_through.clone(), fk.clone());
@@ -597,12 +598,7 @@ impl Related {
         if self.rel.kind == RelationKind::ReferencesMany {
             return self.remove_reference(&fk, options).await;
         }
-        let (Some(through), Some(th)) = (self.through()?, &self.rel.through) else {
-            return Err(Error::bad_request(format!(
-                "relation `{}` has no through model",
-                self.rel.name
-            )));
-        };
+        let (through, th) = self.through_pair()?;
         through
             .destroy_all(
                 Some(
@@ -636,9 +632,15 @@ impl Related {
     }
 
     async fn remove_reference(&mut self, id: &Value, options: &Options) -> Result<()> {
+        self.remove_references(std::slice::from_ref(id), options)
+            .await
+    }
+
+    /// Drops `ids` from the stored list in one write.
+    async fn remove_references(&mut self, doomed: &[Value], options: &Options) -> Result<()> {
         let mut ids = self.referenced_ids();
         let before = ids.len();
-        ids.retain(|v| !v.loose_eq(id));
+        ids.retain(|v| !doomed.iter().any(|d| v.loose_eq(d)));
         if ids.len() == before {
             return Ok(());
         }
@@ -702,7 +704,7 @@ impl Related {
             }
         }
         let item = crate::data::prepare(&tdef, item, crate::data::WriteKind::Create)?;
-        if self.rel.options.get("validate").and_then(|v| v.as_bool()) != Some(false) {
+        if self.validates_items() {
             // Not validated as a new record of the target: the item's id was just assigned
             // by the relation (or given, which embedded lists allow), so the target's
             // `forceId` "can't be set" rule does not apply.
@@ -747,7 +749,7 @@ impl Related {
             item.insert(k.clone(), v.clone());
         }
         let item = crate::data::prepare(&tdef, item, crate::data::WriteKind::Create)?;
-        if self.rel.options.get("validate").and_then(|v| v.as_bool()) != Some(false) {
+        if self.validates_items() {
             target.validate(&item, false, options).await?;
         }
         items[pos] = item.clone();

@@ -108,14 +108,7 @@ impl ResolvedRelation {
     pub fn scope_filter(&self, target: &ModelDefinition) -> Result<Option<Filter>> {
         match &self.scope {
             None => Ok(None),
-            Some(s) => Filter::from_json(
-                s,
-                &ParseOptions {
-                    prohibit_hidden_properties: false,
-                    ..ParseOptions::for_model(target)
-                },
-            )
-            .map(Some),
+            Some(s) => Filter::from_json(s, &ParseOptions::for_definition(target)).map(Some),
         }
     }
 }
@@ -513,48 +506,19 @@ pub(crate) fn check_includes(
         if includes.is_empty() {
             return Ok(());
         }
-        if path.len() >= MAX_INCLUDE_DEPTH {
-            return Err(Error::bad_request(format!(
-                "include is nested too deeply: more than {MAX_INCLUDE_DEPTH} levels ({})",
-                path.join(" → ")
-            )));
-        }
+        include::check_depth(path)?;
         for inc in includes {
-            let rel = model.relation(&inc.relation).map_err(|_| {
-                Error::bad_request(format!(
-                    "Relation \"{}\" is not defined for {} model",
-                    inc.relation,
-                    model.name()
-                ))
-            })?;
+            let rel = model.relation(&inc.relation)?;
             if rel.disable_include {
                 continue;
             }
-            let step = format!("{}.{}", model.name(), rel.name);
-            if path.contains(&step) {
-                path.push(step);
-                return Err(Error::bad_request(format!(
-                    "include repeats a relation on one path: {}",
-                    path.join(" → ")
-                )));
+            include::enter(path, model.name(), &rel.name)?;
+            if let Some(target) = rel.target.as_deref() {
+                let target = app.try_model(target)?;
+                let scope = include::scope_for_target(&rel, &target, inc.scope.as_deref())?;
+                walk(app, &target, &scope.include, path)?;
             }
-            let Some(target) = rel.target.as_deref() else {
-                continue;
-            };
-            let target = app.try_model(target)?;
-            let def = target.definition();
-            let nested = match &inc.scope {
-                None => Vec::new(),
-                Some(s) => Filter::from_json(&s.to_json(), &ParseOptions::for_model(&def))?.include,
-            };
-            let mut nested = nested;
-            if let Some(rs) = rel.scope_filter(&def)? {
-                nested.extend(rs.include);
-            }
-            path.push(step);
-            let res = walk(app, &target, &nested, path);
             path.pop();
-            res?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 use crate::app::ModelHandle;
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Filter, ParseOptions, Where};
+use crate::filter::{Filter, ParseOptions, Where};
 use crate::value::Record;
 
 /// A named scope of a model. Built by [`ModelHandle::scope`].
@@ -25,13 +25,7 @@ impl ModelHandle {
                 def.name
             ))
         })?;
-        let filter = Filter::from_json(
-            json,
-            &ParseOptions {
-                prohibit_hidden_properties: false,
-                ..ParseOptions::for_model(&def)
-            },
-        )?;
+        let filter = Filter::from_json(json, &ParseOptions::for_definition(&def))?;
         Ok(Scoped {
             model: self.clone(),
             name: name.to_owned(),
@@ -59,7 +53,7 @@ impl Scoped {
     /// The caller's filter merged into the scope: the `where`s are ANDed, the caller's other
     /// keys win, the scope fills the rest.
     pub fn merged(&self, filter: Filter) -> Filter {
-        super::include::merge_scope(Some(self.filter.clone()), Some(filter))
+        filter.merged_with(self.filter.clone())
     }
 
     fn merged_where(&self, where_: Option<Where>) -> Option<Where> {
@@ -85,24 +79,8 @@ impl Scoped {
     pub async fn create(&self, data: Record, options: &Options) -> Result<Record> {
         let mut data = data;
         if let Some(w) = &self.filter.where_ {
-            if matches!(w, Where::Cond { .. } | Where::And(_)) {
-                let mut forced = Vec::new();
-                let top: Vec<&Where> = match w {
-                    Where::And(v) => v.iter().collect(),
-                    other => vec![other],
-                };
-                for t in top {
-                    if let Where::Cond {
-                        property,
-                        op: Condition::Eq(v),
-                    } = t
-                    {
-                        forced.push((property.clone(), v.clone()));
-                    }
-                }
-                for (k, v) in forced {
-                    data.insert(k, v);
-                }
+            for (k, v) in w.equalities() {
+                data.insert(k, v.clone());
             }
         }
         self.model.create(data, options).await
