@@ -10,11 +10,11 @@ conformance_suite!(|| async { conformance::Fixture::new(loopback::connectors::me
 mod limited {
     use std::sync::Arc;
 
-    use super::conformance::limited::LimitedConnector;
+    use super::conformance::wrapped::WrappedConnector;
     use super::conformance::Fixture;
 
     conformance_suite!(|| async {
-        Fixture::new(Arc::new(LimitedConnector::without_patterns_and_geo(
+        Fixture::new(Arc::new(WrappedConnector::without_patterns_and_geo(
             loopback::connectors::memory(),
         )))
     });

@@ -11,7 +11,7 @@ use loopback::relation::MAX_INCLUDE_DEPTH;
 use loopback::{Error, Filter, ModelHandle, ParseOptions, Record, Value};
 use serde_json::json;
 
-use super::counting::CountingConnector;
+use super::wrapped::WrappedConnector;
 use super::*;
 
 /// The library used by most cases.
@@ -1247,9 +1247,9 @@ pub async fn include_scope_with_bad_where_fails(fx: Fixture) {
 
 // ----- query counts --------------------------------------------------------------------------
 
-/// The fixture's connector behind a [`CountingConnector`].
-fn counted(fx: Fixture) -> (Env, Arc<CountingConnector>) {
-    let (fx, counter) = CountingConnector::wrap(fx);
+/// The fixture's connector behind a [`WrappedConnector`].
+fn counted(fx: Fixture) -> (Env, Arc<WrappedConnector>) {
+    let (fx, counter) = WrappedConnector::counting(fx);
     (Env::new(fx), counter)
 }
 
@@ -1262,7 +1262,7 @@ async fn seed_n(m: &ModelHandle, n: usize, row: impl Fn(usize) -> serde_json::Va
 /// Runs a parsed filter and returns the rows and the number of connector `find`s it cost.
 async fn finds_of(
     m: &ModelHandle,
-    counter: &CountingConnector,
+    counter: &WrappedConnector,
     j: serde_json::Value,
 ) -> (Vec<Record>, usize) {
     let f = filter(m, j);

@@ -32,19 +32,17 @@ use loopback::{
 };
 use serde_json::json;
 
-pub mod counting;
 pub mod crud;
 pub mod fields;
 pub mod hooks;
 pub mod ids_defaults;
 pub mod include;
-#[allow(dead_code)] // only some instantiations wrap their connector
-pub mod limited;
 pub mod operators;
 pub mod ordering_paging;
 pub mod relations;
 pub mod strict;
 pub mod validation;
+pub mod wrapped;
 
 /// What a connector's factory hands to each case: the connector to test, and a guard dropped
 /// when the case ends (e.g. one that drops the case's schema).
