@@ -34,18 +34,19 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use loopback::{
     App, Connector, Filter, ModelDefinition, ModelHandle, Options, ParseOptions, Record, Value,
 };
 use serde_json::json;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{FromRow, Row};
 
 const AUTHORS: i64 = 100;
@@ -263,14 +264,6 @@ impl Db {
             Db::Postgres(p) => load_postgres(p, q).await,
         }
         .expect("loaded")
-    }
-
-    async fn execute(&self, sql: &str) {
-        match self {
-            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
-            Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
-        }
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// The authors, books and reviews, with explicit ids, in one transaction.
@@ -565,62 +558,28 @@ fn bench_database(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: &str, s: 
 }
 
 fn bench_sqlite(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("bench.db");
-    let connector = loopback::connectors::sqlite(
-        serde_json::json!({"file": path.to_str().expect("a UTF-8 path")}),
-    )
-    .expect("sqlite connector");
-    // The same pool settings as the connector's.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_lazy_with(SqliteConnectOptions::new().filename(&path));
-    let setup = rt.block_on(Setup::new(connector, Db::Sqlite(pool), None));
+    let db = common::sqlite();
+    let setup = rt.block_on(Setup::new(
+        db.connector.clone(),
+        Db::Sqlite(db.pool.clone()),
+        None,
+    ));
     bench_database(c, rt, "sqlite", &setup);
 }
 
 fn bench_postgres(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let url = std::env::var("LOOPBACK_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pool = match rt.block_on(
-        PgPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&url),
-    ) {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("include: skipping the PostgreSQL group, {url} is unreachable: {e}");
-            return;
-        }
+    let Some(pg) = common::postgres(rt, "include") else {
+        return;
     };
-    let schema = format!(
-        "lb_bench_include_{}_{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_millis()
-    );
-    let connector =
-        loopback::connectors::postgres(serde_json::json!({"url": url, "schema": schema}))
-            .expect("postgresql connector");
-    let db = Db::Postgres(pool.clone());
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let setup = rt.block_on(Setup::new(connector, db, Some(&schema)));
+    pg.run_then_drop(rt, || {
+        let db = Db::Postgres(pg.pool.clone());
+        let setup = rt.block_on(Setup::new(pg.connector.clone(), db, Some(&pg.schema)));
         bench_database(c, rt, "postgres", &setup)
-    }));
-    rt.block_on(Db::Postgres(pool).execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")));
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    });
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    // sqlx pools start their maintenance task on creation.
+    let rt = common::runtime();
     let _runtime = rt.enter();
     bench_sqlite(c, &rt);
     bench_postgres(c, &rt);

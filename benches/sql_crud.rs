@@ -24,6 +24,8 @@
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,8 +33,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use loopback::{App, Connector, Filter, Model, ModelHandle, Options, PersistedModel, Value};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{FromRow, Row};
 
 /// Rows in `users` for the load and lookup scenarios.
@@ -401,63 +403,29 @@ fn bench_database(c: &mut Criterion, rt: &tokio::runtime::Runtime, db: &str, s: 
 }
 
 fn bench_sqlite(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let path = dir.path().join("bench.db");
-    let connector = loopback::connectors::sqlite(
-        serde_json::json!({"file": path.to_str().expect("a UTF-8 path")}),
-    )
-    .expect("sqlite connector");
-    // The same pool settings as the connector's.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_lazy_with(SqliteConnectOptions::new().filename(&path));
-    let setup = rt.block_on(Setup::new(connector, Db::Sqlite(pool), "\"users\""));
+    let db = common::sqlite();
+    let setup = rt.block_on(Setup::new(
+        db.connector.clone(),
+        Db::Sqlite(db.pool.clone()),
+        "\"users\"",
+    ));
     bench_database(c, rt, "sqlite", &setup);
 }
 
 fn bench_postgres(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let url = std::env::var("LOOPBACK_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
-    let pool = match rt.block_on(
-        PgPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&url),
-    ) {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("sql_crud: skipping the PostgreSQL groups, {url} is unreachable: {e}");
-            return;
-        }
+    let Some(pg) = common::postgres(rt, "sql_crud") else {
+        return;
     };
-    let schema = format!(
-        "lb_bench_{}_{}",
-        std::process::id(),
-        Utc::now().timestamp_millis()
-    );
-    let connector =
-        loopback::connectors::postgres(serde_json::json!({"url": url, "schema": schema}))
-            .expect("postgresql connector");
-    let table = format!("\"{schema}\".\"users\"");
-    let db = Db::Postgres(pool.clone());
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let setup = rt.block_on(Setup::new(connector, db, &table));
+    pg.run_then_drop(rt, || {
+        let table = format!("\"{}\".\"users\"", pg.schema);
+        let db = Db::Postgres(pg.pool.clone());
+        let setup = rt.block_on(Setup::new(pg.connector.clone(), db, &table));
         bench_database(c, rt, "postgres", &setup)
-    }));
-    rt.block_on(Db::Postgres(pool).execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")));
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
+    });
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    // sqlx pools start their maintenance task on creation.
+    let rt = common::runtime();
     let _runtime = rt.enter();
     bench_sqlite(c, &rt);
     bench_postgres(c, &rt);
