@@ -478,3 +478,64 @@ async fn hand_built_references() -> Result<(), Error> {
     assert!(loaded[0].related_many(wrong).is_err());
     Ok(())
 }
+
+#[tokio::test]
+async fn conditions_on_related_models_through_the_accessor() -> Result<(), Error> {
+    let apis = setup().await;
+    let frank = author(&apis, "Frank").await;
+    let ursula = author(&apis, "Ursula").await;
+    let nobody = author(&apis, "Nobody").await;
+    apis.authors
+        .related(&frank, Author::books())?
+        .create_many(&[book("Dune"), book("Dune Messiah")])
+        .await?;
+    apis.authors
+        .related(&ursula, Author::books())?
+        .create(&book("Earthsea"))
+        .await?;
+    let names = |authors: Vec<Author>| -> Vec<String> {
+        let mut v: Vec<String> = authors.into_iter().map(|a| a.name).collect();
+        v.sort();
+        v
+    };
+
+    // Authors with at least one / no / only books whose title starts with "Dune".
+    let dune = || Book::title().like("Dune%");
+    let some = apis
+        .authors
+        .find(Filter::with_where(Author::books().some(dune())))
+        .await?;
+    assert_eq!(names(some), ["Frank"]);
+    let none = apis
+        .authors
+        .find(Filter::with_where(Author::books().none(dune())))
+        .await?;
+    assert_eq!(names(none), ["Nobody", "Ursula"]);
+    let every = apis
+        .authors
+        .find(Filter::with_where(
+            Author::books().every(Book::title().neq("Earthsea")),
+        ))
+        .await?;
+    assert_eq!(names(every), ["Frank", "Nobody"]);
+
+    // Books by the author named Ursula, combined with a condition of their own.
+    let by_ursula = apis
+        .books
+        .find(Filter::with_where(
+            Book::author()
+                .some(Author::name().eq("Ursula"))
+                .and(Book::title().like("Earth%")),
+        ))
+        .await?;
+    assert_eq!(titles(&by_ursula), ["Earthsea"]);
+    assert_eq!(
+        apis.authors
+            .count(Some(Author::books().none(Book::title().is_not_null())))
+            .await?,
+        1,
+        "only {} has no book",
+        nobody.name
+    );
+    Ok(())
+}

@@ -780,6 +780,7 @@ fn memory_capabilities() -> Capabilities {
         adhoc_sort: true,
         free_form_properties: true,
         inq_limit: usize::MAX,
+        related_where: false,
     }
 }
 

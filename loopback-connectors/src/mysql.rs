@@ -462,6 +462,7 @@ fn mysql_capabilities() -> Capabilities {
         adhoc_sort: false,
         free_form_properties: false,
         inq_limit: 1000,
+        related_where: true,
     }
 }
 

@@ -490,6 +490,7 @@ fn postgres_capabilities() -> Capabilities {
         adhoc_sort: false,
         free_form_properties: false,
         inq_limit: 1000,
+        related_where: true,
     }
 }
 

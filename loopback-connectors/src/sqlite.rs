@@ -416,6 +416,7 @@ fn sqlite_capabilities() -> Capabilities {
         adhoc_sort: false,
         free_form_properties: false,
         inq_limit: 1000,
+        related_where: true,
     }
 }
 

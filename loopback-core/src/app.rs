@@ -444,7 +444,7 @@ impl ModelHandle {
         write(&self.0.validators).insert(name.to_owned(), CustomValidator::Async(f));
     }
 
-    fn connector(&self) -> &dyn Connector {
+    pub(crate) fn connector(&self) -> &dyn Connector {
         self.0.ds.connector().as_ref()
     }
 
@@ -536,11 +536,43 @@ impl ModelHandle {
         };
         // LB3's DAO coerces where values after the access hook, so a condition built in code or
         // added by a hook (`{born: {gt: "2021-01-01"}}`, `{qty: "2"}`) compares as a parsed one
-        // does, on every connector.
+        // does, on every connector. Conditions on related models are resolved first: those
+        // read by key become `inq`/`nin` lists, coerced to this model's key type here.
         if let Some(w) = filter.where_.take() {
+            let w = crate::relation::resolve_related(self, w, options).await?;
             filter.where_ = Some(coerce_where(&self.def(), w));
         }
         Ok(filter)
+    }
+
+    /// Resolves the conditions on related models that a hook added after `access`.
+    async fn resolve_late(&self, w: Option<Where>, options: &Options) -> Result<Option<Where>> {
+        match w {
+            Some(w) if w.has_related() => Ok(Some(coerce_where(
+                &self.def(),
+                crate::relation::resolve_related(self, w, options).await?,
+            ))),
+            w => Ok(w),
+        }
+    }
+
+    /// Parses a filter from a caller (a request, say) against this model: values coerced to
+    /// the property types, hidden properties refused, and conditions on related models and
+    /// include scopes read against the related models.
+    pub fn parse_filter(&self, json: &serde_json::Value) -> Result<Filter> {
+        let def = self.def();
+        let app = self.app()?;
+        let lookup = move |n: &str| app.definition_of(n);
+        Filter::from_json(json, &ParseOptions::for_model(&def).with_models(&lookup))
+    }
+
+    /// Parses a `where` from a caller against this model, as [`ModelHandle::parse_filter`]
+    /// parses a filter.
+    pub fn parse_where(&self, json: &serde_json::Value) -> Result<Where> {
+        let def = self.def();
+        let app = self.app()?;
+        let lookup = move |n: &str| app.definition_of(n);
+        Where::from_json(json, &ParseOptions::for_model(&def).with_models(&lookup))
     }
 
     fn apply_default_scope(&self, filter: Filter) -> Result<Filter> {
@@ -548,17 +580,43 @@ impl ModelHandle {
         let Some(scope) = &def.scope else {
             return Ok(filter);
         };
-        let scope = Filter::from_json(scope, &ParseOptions::for_definition(&def))?;
+        let scope = self.parse_trusted_filter(&def, scope)?;
         Ok(filter.merged_with(scope))
+    }
+
+    /// Parses a filter written in `def` (a scope): trusted, and read with the application's
+    /// models so that it may hold conditions on related models.
+    pub(crate) fn parse_trusted_filter(
+        &self,
+        def: &ModelDefinition,
+        json: &serde_json::Value,
+    ) -> Result<Filter> {
+        match self.app() {
+            Ok(app) => {
+                let lookup = move |n: &str| app.definition_of(n);
+                Filter::from_json(
+                    json,
+                    &ParseOptions::for_definition(def).with_models(&lookup),
+                )
+            }
+            Err(_) => Filter::from_json(json, &ParseOptions::for_definition(def)),
+        }
+    }
+
+    /// The `where` of the default scope, if any.
+    pub(crate) fn default_scope_where(&self) -> Result<Option<Where>> {
+        let def = self.def();
+        let Some(scope) = &def.scope else {
+            return Ok(None);
+        };
+        Ok(self.parse_trusted_filter(&def, scope)?.where_)
     }
 
     /// LB3 forces a default scope's `where` equalities onto written data.
     fn apply_scope_to_data(&self, data: &mut Record) -> Result<()> {
-        let def = self.def();
-        let Some(w) = def.scope.as_ref().and_then(|s| s.get("where")) else {
+        let Some(w) = self.default_scope_where()? else {
             return Ok(());
         };
-        let w = Where::from_json(w, &ParseOptions::for_definition(&def))?;
         for (p, v) in w.equalities() {
             data.insert(p, v.clone());
         }
@@ -938,6 +996,7 @@ impl ModelHandle {
         ctx.data = Some(data);
         let ctx = self.fire(ctx, &mut state).await?;
         let (where_, data) = (ctx.where_, ctx.data.unwrap_or_default());
+        let where_ = self.resolve_late(where_, options).await?;
         let count = self
             .connector()
             .update_all(def, where_.as_ref(), data.clone(), options)
@@ -980,7 +1039,7 @@ impl ModelHandle {
         ctx.where_ = f.where_;
         ctx.instance = instance.clone();
         let ctx = self.fire(ctx, state).await?;
-        let where_ = ctx.where_;
+        let where_ = self.resolve_late(ctx.where_, options).await?;
         let count = self
             .connector()
             .destroy_all(&self.def(), where_.as_ref(), options)
@@ -1579,12 +1638,14 @@ const DEFAULT_LIMIT_WITH_SKIP: u64 = 100;
 /// LB3's `_coerce` does. Values that do not convert are left as they are (they then simply
 /// match nothing); pattern operators, `near` and undeclared or free-form properties are not
 /// touched.
-fn coerce_where(def: &ModelDefinition, w: Where) -> Where {
+pub(crate) fn coerce_where(def: &ModelDefinition, w: Where) -> Where {
     let all = |v: Vec<Where>| v.into_iter().map(|w| coerce_where(def, w)).collect();
     match w {
         Where::And(v) => Where::And(all(v)),
         Where::Or(v) => Where::Or(all(v)),
         Where::Nor(v) => Where::Nor(all(v)),
+        // Coerced against the related model when the relation is resolved.
+        r @ Where::Related(_) => r,
         Where::Cond { property, op } => {
             let ty = match def.property(&property).map(|p| &p.ty) {
                 Some(PropertyType::Array(elem)) => (**elem).clone(),

@@ -42,6 +42,11 @@ pub struct Capabilities {
     /// The most values sent in one `inq` list when `include` batches related lookups (LB3's
     /// `inqLimit`); longer lists are split into several queries.
     pub inq_limit: usize,
+    /// Resolved conditions on related models ([`Where::Related`] with its
+    /// [`join`](crate::filter::RelatedWhere::join) set) are compiled into the connector's own
+    /// query (SQL subqueries), when the related model lives in the same data source. Without
+    /// it, the operation layer reads the related keys first and passes `inq`/`nin` lists.
+    pub related_where: bool,
 }
 
 impl Default for Capabilities {
@@ -59,6 +64,7 @@ impl Default for Capabilities {
             adhoc_sort: false,
             free_form_properties: false,
             inq_limit: 1000,
+            related_where: false,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::app::{App, ModelHandle};
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::filter::{Filter, Where};
+use crate::filter::{Filter, Quantifier, Where};
 use crate::hooks::Observers;
 use crate::model::{ModelDefinition, RelationKind};
 use crate::relation::{Related, ResolvedRelation};
@@ -404,6 +404,23 @@ impl<S, T> RelationRef<S, T> {
     /// The relation name.
     pub const fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// `S`s with at least one related `T` that satisfies `where_` (a condition on `T`, such as
+    /// `Book::price().gt(10)`); for a belongsTo or hasOne, the one related `T` satisfies it.
+    pub fn some(&self, where_: Where) -> Where {
+        Where::related(self.name, Quantifier::Some, where_)
+    }
+
+    /// `S`s with no related `T` that satisfies `where_` (those with no related `T` at all
+    /// included).
+    pub fn none(&self, where_: Where) -> Where {
+        Where::related(self.name, Quantifier::None, where_)
+    }
+
+    /// `S`s whose related `T`s all satisfy `where_` (those with no related `T` included).
+    pub fn every(&self, where_: Where) -> Where {
+        Where::related(self.name, Quantifier::Every, where_)
     }
 }
 

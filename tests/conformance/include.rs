@@ -1214,10 +1214,12 @@ pub async fn include_scope_with_bad_where_fails(fx: Fixture) {
             "scope": {"where": {"secret": "s"}}}}}),
     )
     .await;
+    // The author's scope is read against Author with the application's models, so the nested
+    // profile scope is refused while the author level is read (the path is the nested one).
     assert_err(
         &e,
         400,
-        r#"Properties "secret" are not allowed in query (at `filter.where.secret`)"#,
+        r#"Properties "secret" are not allowed in query (at `filter.include[0].scope.where.secret`)"#,
     );
     // An unknown operator.
     let e = find_err(

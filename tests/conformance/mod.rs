@@ -39,6 +39,7 @@ pub mod ids_defaults;
 pub mod include;
 pub mod operators;
 pub mod ordering_paging;
+pub mod related_where;
 pub mod relations;
 pub mod strict;
 pub mod validation;
@@ -709,6 +710,19 @@ macro_rules! conformance_suite {
             include::include_query_count_has_many_through,
             include::include_query_count_nested,
             include::include_query_count_without_include,
+            related_where::related_where_belongs_to,
+            related_where::related_where_has_many_quantifiers,
+            related_where::related_where_through_relations,
+            related_where::related_where_nested_relations,
+            related_where::related_where_combined_with_other_conditions,
+            related_where::related_where_in_count_update_and_destroy,
+            related_where::related_where_self_relation_writes,
+            related_where::related_where_applies_scopes,
+            related_where::related_where_polymorphic_has_many,
+            related_where::related_where_in_include_scope_and_relation_queries,
+            related_where::related_where_built_in_code,
+            related_where::related_where_bad_inputs_are_400,
+            related_where::related_where_query_count,
         );
     };
     (@cases $factory:expr; $($area:ident :: $case:ident),* $(,)?) => {

@@ -2,7 +2,9 @@
 //! [`Statement`] to run. Identifiers come only from the [`TableMapping`]; every value is a
 //! parameter.
 
-use loopback_core::filter::{Condition, Direction, Filter, RegexpPattern, Where};
+use loopback_core::filter::{
+    Condition, Direction, Filter, Quantifier, RegexpPattern, RelatedWhere, Where,
+};
 use loopback_core::model::PropertyType;
 use loopback_core::{Error, Record, Result, Value};
 
@@ -342,7 +344,72 @@ pub fn write_where(
             Ok(())
         }
         Where::Cond { property, op } => write_condition(w, d, t, property, op),
+        Where::Related(r) => write_related(w, d, t, r),
     }
+}
+
+/// A resolved condition on related models as an uncorrelated subquery on the related table:
+/// `some` is `key IN (SELECT key_to FROM related WHERE …)`; `none` is its negation, where a
+/// null key (no related row) matches and null `key_to`s are left out so that `NOT IN` stays
+/// two-valued; `every` (which the operation layer already turns into `none`) is `none` of the
+/// negated condition.
+fn write_related(
+    w: &mut SqlWriter,
+    d: &dyn Dialect,
+    t: &TableMapping,
+    r: &RelatedWhere,
+) -> Result<()> {
+    let Some(join) = &r.join else {
+        return Err(Error::bad_request(format!(
+            "the condition on relation \"{}\" of {} was not resolved through the model",
+            r.relation.escape_debug(),
+            t.model
+        )));
+    };
+    let from = &t.columns[resolve(d, t, &join.key_from, "where")?].quoted;
+    // Built per statement from the definition the condition carries: the same mapping the
+    // connector caches, and cheap next to the round trip.
+    let target = TableMapping::new(d, &join.target)?;
+    let to = &target.columns[resolve(d, &target, &join.key_to, "where")?].quoted;
+    let negated = !matches!(r.quantifier, Quantifier::Some);
+    if negated {
+        w.push("(");
+        w.push(from);
+        w.push(" IS NULL OR ");
+        w.push(from);
+        w.push(" NOT IN (");
+    } else {
+        w.push(from);
+        w.push(" IN (");
+    }
+    let derived = d.derived_subqueries();
+    if derived {
+        w.push("SELECT ");
+        w.push(to);
+        w.push(" FROM (");
+    }
+    w.push("SELECT ");
+    w.push(to);
+    w.push(" FROM ");
+    w.push(&target.qualified);
+    w.push(" WHERE ");
+    if negated {
+        w.push(to);
+        w.push(" IS NOT NULL AND ");
+    }
+    if r.quantifier == Quantifier::Every {
+        // As `nor` writes it: a NULL condition is one the row does not satisfy.
+        w.push("NOT COALESCE(");
+        write_where(w, d, &target, &r.where_)?;
+        w.push(", FALSE)");
+    } else {
+        write_where(w, d, &target, &r.where_)?;
+    }
+    if derived {
+        w.push(") AS related_keys");
+    }
+    w.push(if negated { "))" } else { ")" });
+    Ok(())
 }
 
 fn write_junction(

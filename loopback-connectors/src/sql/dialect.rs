@@ -89,6 +89,14 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         }
     }
 
+    /// Whether a subquery in a condition must read from a derived table (`SELECT k FROM
+    /// (SELECT k FROM t WHERE …) AS s`): MySQL refuses an `UPDATE`/`DELETE` whose condition
+    /// reads the table being changed unless the rows are materialised first (error 1093;
+    /// MariaDB since 10.3 accepts both forms).
+    fn derived_subqueries(&self) -> bool {
+        false
+    }
+
     /// The tail of an `INSERT INTO t` that sets no column: `DEFAULT VALUES` (MySQL: `() VALUES ()`).
     fn insert_default_values(&self) -> &'static str {
         " DEFAULT VALUES"

@@ -106,6 +106,10 @@ fn needs_prefix(sql_type: &str) -> bool {
 }
 
 impl Dialect for MySqlDialect {
+    fn derived_subqueries(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "mysql"
     }

@@ -2,7 +2,9 @@
 //! conventions (`$n` placeholders, lower-cased names, native `ILIKE`, no `RETURNING`) that
 //! checks the builders follow what a dialect says.
 
-use loopback_core::filter::{Condition, Direction, Filter, Near, RegexpPattern, Where};
+use loopback_core::filter::{
+    Condition, Direction, Filter, Join, Near, Quantifier, RegexpPattern, RelatedWhere, Where,
+};
 use loopback_core::model::ModelDefinition;
 use loopback_core::value::parse_date;
 use loopback_core::{record, Error, GeoPoint, Record, Result, Value};
@@ -852,4 +854,76 @@ fn decoding_by_property_type() {
     assert_eq!(enc("i", Value::Float(4.0)), Value::Int(4));
     assert_eq!(enc("d", s("1970-01-01T00:00:00.005Z")), Value::Int(5));
     assert_eq!(enc("any", s("x")), s(r#""x""#));
+}
+
+fn related(quantifier: Quantifier, w: Where) -> Where {
+    let review =
+        def(json!({"name": "Review", "properties": {"stars": "number", "productId": "number"}}));
+    Where::Related(Box::new(RelatedWhere {
+        relation: "reviews".into(),
+        quantifier,
+        where_: w,
+        join: Some(Join {
+            key_from: "id".into(),
+            target: std::sync::Arc::new(review),
+            key_to: "productId".into(),
+        }),
+    }))
+}
+
+#[test]
+fn related_conditions_are_uncorrelated_subqueries() {
+    let stars = || c("stars", Condition::Gte(Value::Int(4)));
+    assert_eq!(
+        cond(related(Quantifier::Some, stars())),
+        (
+            r#""id" IN (SELECT "productId" FROM "Review" WHERE "stars" >= ?)"#.into(),
+            vec![Value::Int(4)]
+        )
+    );
+    assert_eq!(
+        cond(related(Quantifier::None, stars())).0,
+        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND "stars" >= ?))"#
+    );
+    assert_eq!(
+        cond(related(Quantifier::Every, stars())).0,
+        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND NOT COALESCE("stars" >= ?, FALSE)))"#
+    );
+    // Parameters keep their order around a subquery.
+    let (sql, params) = cond(Where::And(vec![
+        Where::eq("name", "a"),
+        related(Quantifier::Some, stars()),
+        c("qty", Condition::Lt(Value::Int(9))),
+    ]));
+    assert_eq!(
+        sql,
+        r#"("name" = ? AND "id" IN (SELECT "productId" FROM "Review" WHERE "stars" >= ?) AND "qty" < ?)"#
+    );
+    assert_eq!(params, vec![s("a"), Value::Int(4), Value::Int(9)]);
+    // Placeholders are numbered through the subquery.
+    let t = TableMapping::new(&Dollar, &product()).unwrap();
+    let w = Where::And(vec![
+        Where::eq("name", "a"),
+        related(Quantifier::Some, stars()),
+    ]);
+    assert_eq!(
+        count(&Dollar, &t, Some(&w)).unwrap().sql,
+        r#"SELECT COUNT(*) FROM "product" WHERE ("name" = $1 AND "id" IN (SELECT "productid" FROM "review" WHERE "stars" >= $2))"#
+    );
+}
+
+#[test]
+fn related_conditions_refused_when_unresolved_or_unknown() {
+    let unresolved = Where::related("reviews", Quantifier::Some, Where::eq("stars", 1));
+    let e = err(unresolved);
+    assert_eq!(e.status(), 400);
+    assert!(e.to_string().contains("was not resolved"), "{e}");
+    // Keys and related properties are checked against the definitions.
+    let e = err(related(Quantifier::Some, Where::eq("nosuch", 1)));
+    assert_eq!(e.status(), 400);
+    assert!(
+        e.to_string()
+            .contains("`nosuch` is not a property of model `Review`"),
+        "{e}"
+    );
 }

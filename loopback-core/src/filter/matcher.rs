@@ -333,6 +333,15 @@ fn compile_node(w: &Where, slots: &dyn Fn(&str) -> Option<usize>) -> Result<Node
             path: PropertyPath::new(property, slots),
             test: Test::compile(property, op)?,
         },
+        // Matching one record cannot see its related records: the operation layer turns
+        // these into key lists first.
+        Where::Related(r) => {
+            return Err(Error::bad_request(format!(
+                "the condition on relation \"{}\" must be resolved through the model before \
+                 matching records",
+                r.relation
+            )))
+        }
     })
 }
 

@@ -11,11 +11,14 @@ mod matcher;
 mod parse;
 mod query_string;
 
+use std::sync::Arc;
+
+use crate::model::ModelDefinition;
 use crate::value::{DistanceUnit, GeoPoint, Value};
 
 pub use builder::Column;
 pub use matcher::{apply_filter, like_to_regex, CompiledFilter, CompiledWhere, Row};
-pub use parse::ParseOptions;
+pub use parse::{ModelLookup, ParseOptions};
 
 /// Keys that are never accepted anywhere in a filter or a model definition: they are the
 /// prototype-pollution vectors of the JavaScript original.
@@ -56,6 +59,77 @@ pub enum Where {
         /// The operator and its operand.
         op: Condition,
     },
+    /// A condition on the models related to each candidate through one of its relations
+    /// (`{"books": {"some": {"price": {"gt": 10}}}}`, or the shorthand `{"author.name": "X"}`);
+    /// see `docs/relations.md`.
+    Related(Box<RelatedWhere>),
+}
+
+/// How many of a candidate's related models must satisfy a [`RelatedWhere`]'s condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    /// At least one (`some`, and what a dotted path such as `author.name` means).
+    Some,
+    /// None of them (`none`); a candidate with no related model matches.
+    None,
+    /// All of them (`every`); a candidate with no related model matches.
+    Every,
+}
+
+impl Quantifier {
+    /// The keyword in a `where` object.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Quantifier::Some => "some",
+            Quantifier::None => "none",
+            Quantifier::Every => "every",
+        }
+    }
+
+    /// The quantifier a keyword names.
+    pub fn from_keyword(s: &str) -> Option<Self> {
+        match s {
+            "some" => Some(Quantifier::Some),
+            "none" => Some(Quantifier::None),
+            "every" => Some(Quantifier::Every),
+            _ => None,
+        }
+    }
+}
+
+/// A condition on related models: which relation, how many related models must match, and
+/// the condition on them (written against the related model).
+///
+/// The operation layer resolves the relation before a connector sees the condition: it fills
+/// [`RelatedWhere::join`], adds the related model's default scope, the relation's scope and
+/// any polymorphic discriminator to `where_`, rewrites a through relation as a condition on
+/// the through model that holds one on the target, and turns `every` into `none` of the
+/// negation. A connector that cannot join ([`Capabilities::related_where`]) never sees one:
+/// the operation layer reads the related keys first and passes an `inq`/`nin` instead.
+///
+/// [`Capabilities::related_where`]: crate::connector::Capabilities::related_where
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedWhere {
+    /// The relation name, as the filtered model declares it.
+    pub relation: String,
+    /// How many related models must match.
+    pub quantifier: Quantifier,
+    /// The condition on each related model.
+    pub where_: Where,
+    /// How the two models link, once resolved.
+    pub join: Option<Join>,
+}
+
+/// How a filtered model links to the related model of a [`RelatedWhere`]: a candidate is
+/// related to the rows of `target` whose `key_to` equals the candidate's `key_from`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    /// The property of the filtered model.
+    pub key_from: String,
+    /// The related model.
+    pub target: Arc<ModelDefinition>,
+    /// The property of the related model.
+    pub key_to: String,
 }
 
 /// An operator with its operand, as it applies to one property.
@@ -331,6 +405,16 @@ impl Where {
         }
     }
 
+    /// A condition on the models related through `relation` (see [`RelatedWhere`]).
+    pub fn related(relation: impl Into<String>, quantifier: Quantifier, where_: Where) -> Self {
+        Where::Related(Box::new(RelatedWhere {
+            relation: relation.into(),
+            quantifier,
+            where_,
+            join: None,
+        }))
+    }
+
     /// `property = value`.
     pub fn eq(property: impl Into<String>, value: impl Into<Value>) -> Self {
         Where::cond(property, Condition::Eq(value.into()))
@@ -358,7 +442,8 @@ impl Where {
         }
     }
 
-    /// Visits every property condition in the tree.
+    /// Visits every condition on this model's properties in the tree (not those inside a
+    /// [`Where::Related`], which name the related model's properties).
     pub fn for_each_cond<'a>(&'a self, f: &mut impl FnMut(&'a str, &'a Condition)) {
         match self {
             Where::And(v) | Where::Or(v) | Where::Nor(v) => {
@@ -367,6 +452,16 @@ impl Where {
                 }
             }
             Where::Cond { property, op } => f(property, op),
+            Where::Related(_) => {}
+        }
+    }
+
+    /// Whether the tree holds a condition on related models.
+    pub fn has_related(&self) -> bool {
+        match self {
+            Where::And(v) | Where::Or(v) | Where::Nor(v) => v.iter().any(Where::has_related),
+            Where::Cond { .. } => false,
+            Where::Related(_) => true,
         }
     }
 

@@ -6,21 +6,32 @@
 //! unknown operators and invalid operands are 400s whose path names the offending key.
 //! `docs/filters.md` describes the language as implemented.
 
+use std::fmt;
+use std::sync::Arc;
+
 use serde_json::{Map, Value as Json};
 
 use super::{
-    is_forbidden_key, Condition, Direction, Fields, Filter, Include, Near, Order, RegexpPattern,
-    Where,
+    is_forbidden_key, Condition, Direction, Fields, Filter, Include, Near, Order, Quantifier,
+    RegexpPattern, Where,
 };
 use crate::error::{Error, Result};
 use crate::model::{ModelDefinition, PropertyType};
 use crate::value::{parse_date, DistanceUnit, GeoPoint, Value};
 
+/// Finds a model definition by name: what [`ParseOptions::models`] holds, so that conditions
+/// on related models and include scopes are parsed against the related model.
+pub type ModelLookup<'a> = &'a (dyn Fn(&str) -> Option<Arc<ModelDefinition>> + Send + Sync);
+
 /// How strictly to parse, and against which model.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ParseOptions<'a> {
     /// The model whose property types drive coercion and whose hidden properties are refused.
     pub model: Option<&'a ModelDefinition>,
+    /// The other models of the application, by name. Conditions on related models
+    /// (`{"books": {"some": …}}`, `{"author.name": …}`) need it: without it they are refused
+    /// with a 400 that says so.
+    pub models: Option<ModelLookup<'a>>,
     /// Maximum nesting depth of the filter (LB3 `maxDepthOfQuery`, default 32).
     pub max_depth: usize,
     /// Accept `$`-prefixed keys (LB3 `allowExtendedOperators`).
@@ -29,10 +40,26 @@ pub struct ParseOptions<'a> {
     pub prohibit_hidden_properties: bool,
 }
 
+impl fmt::Debug for ParseOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseOptions")
+            .field("model", &self.model.map(|m| m.name.as_str()))
+            .field("models", &self.models.is_some())
+            .field("max_depth", &self.max_depth)
+            .field("allow_extended_operators", &self.allow_extended_operators)
+            .field(
+                "prohibit_hidden_properties",
+                &self.prohibit_hidden_properties,
+            )
+            .finish()
+    }
+}
+
 impl Default for ParseOptions<'_> {
     fn default() -> Self {
         ParseOptions {
             model: None,
+            models: None,
             max_depth: 32,
             allow_extended_operators: false,
             prohibit_hidden_properties: true,
@@ -56,6 +83,22 @@ impl<'a> ParseOptions<'a> {
             prohibit_hidden_properties: false,
             ..ParseOptions::for_model(model)
         }
+    }
+
+    /// These options, with the application's other models for conditions on related models
+    /// and include scopes.
+    pub fn with_models(self, models: ModelLookup<'a>) -> Self {
+        ParseOptions {
+            models: Some(models),
+            ..self
+        }
+    }
+
+    /// The definition of the model that `relation` of [`ParseOptions::model`] targets, when
+    /// both are known.
+    fn target_of(&self, relation: &str) -> Option<Arc<ModelDefinition>> {
+        let rel = self.model?.relations.get(relation)?;
+        (self.models?)(rel.model.as_deref()?)
     }
 }
 
@@ -171,6 +214,13 @@ impl Where {
             },
             Where::Or(items) => logical_to_json("or", items),
             Where::Nor(items) => logical_to_json("nor", items),
+            Where::Related(r) => {
+                let mut q = Map::new();
+                q.insert(r.quantifier.keyword().to_owned(), r.where_.to_json());
+                let mut m = Map::new();
+                m.insert(r.relation.clone(), Json::Object(q));
+                Json::Object(m)
+            }
         }
     }
 }
@@ -668,8 +718,13 @@ fn parse_include(
                 let scope = match sub {
                     Json::Bool(true) | Json::Null => None,
                     Json::String(_) | Json::Array(_) | Json::Object(_) => {
+                        let target = opts.target_of(&relation);
+                        let nested_opts = ParseOptions {
+                            model: target.as_deref(),
+                            ..*opts
+                        };
                         let mut nested = Vec::new();
-                        parse_include(sub, &at, opts, &mut nested)?;
+                        parse_include(sub, &at, &nested_opts, &mut nested)?;
                         Some(Box::new(Filter {
                             include: nested,
                             ..Filter::default()
@@ -735,9 +790,12 @@ fn parse_scoped_include(
     let scope = match o.get("scope") {
         None | Some(Json::Null) => None,
         Some(s @ Json::Object(_)) => {
-            // The related model is not known here: no coercion, no hidden-property check.
+            // Parsed against the related model when the application's models are at hand;
+            // otherwise without coercion or hidden-property checks, which the include then
+            // applies when it re-reads the scope against the related model.
+            let target = opts.target_of(&relation);
             let scope_opts = ParseOptions {
-                model: None,
+                model: target.as_deref(),
                 ..*opts
             };
             Some(Box::new(parse_filter(s, &scope_path, &scope_opts)?))
@@ -791,7 +849,7 @@ fn parse_where(v: &Json, path: &Path<'_>, opts: &ParseOptions<'_>) -> Result<Whe
                     _ => Where::Nor(parsed),
                 });
             }
-            _ => parse_property(key, value, &at, opts, &mut items)?,
+            _ => parse_entry(key, value, &at, opts, &mut items)?,
         }
     }
     if items.len() == 1 {
@@ -800,6 +858,118 @@ fn parse_where(v: &Json, path: &Path<'_>, opts: &ParseOptions<'_>) -> Result<Whe
         }
     }
     Ok(Where::And(items))
+}
+
+/// One `key: value` entry of a `where` object other than `and`/`or`/`nor`: a condition on a
+/// related model when the key names a relation of the model (`books`, or a dotted path that
+/// starts with one, `author.name`) and no property, else a condition on a property.
+fn parse_entry(
+    key: &str,
+    v: &Json,
+    path: &Path<'_>,
+    opts: &ParseOptions<'_>,
+    out: &mut Vec<Where>,
+) -> Result<()> {
+    let Some(model) = opts.model else {
+        return parse_property(key, v, path, opts, out);
+    };
+    let (head, rest) = match key.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (key, None),
+    };
+    let Some(rel) = model.relations.get(head) else {
+        return parse_property(key, v, path, opts, out);
+    };
+    if model.property(head).is_some() {
+        return parse_property(key, v, path, opts, out);
+    }
+    check_name(key, path, "property")?;
+    let unsupported = |why: &str| {
+        err(
+            path,
+            format!(
+                "Relation \"{head}\" of {} cannot be filtered on: {why}",
+                model.name
+            ),
+        )
+    };
+    use crate::model::RelationKind;
+    match rel.kind {
+        RelationKind::EmbedsOne | RelationKind::EmbedsMany => {
+            let property = rel.property.as_deref().unwrap_or(head);
+            return Err(unsupported(&format!(
+                "its models are embedded; name the property that holds them instead \
+                 (`{property}.<name>`)"
+            )));
+        }
+        RelationKind::ReferencesMany => {
+            return Err(unsupported(
+                "referencesMany keeps its ids in an array, which conditions cannot join on",
+            ))
+        }
+        _ => {}
+    }
+    let Some(target_name) = rel.model.as_deref() else {
+        return Err(unsupported(
+            "it is a polymorphic belongsTo, whose target model depends on each instance",
+        ));
+    };
+    let Some(models) = opts.models else {
+        return Err(err(
+            path,
+            format!(
+                "\"{head}\" is a relation of {}: conditions on related models need the \
+                 application's models (parse through the model, or with \
+                 ParseOptions::with_models)",
+                model.name
+            ),
+        ));
+    };
+    let Some(target) = models(target_name) else {
+        return Err(unsupported(&format!(
+            "its target model {target_name} is not defined"
+        )));
+    };
+    let target_opts = ParseOptions {
+        model: Some(&target),
+        ..*opts
+    };
+    let (quantifier, inner) = match rest {
+        // `author.name: …` is `author: {some: {name: …}}`.
+        Some(rest) => {
+            let mut items = Vec::with_capacity(1);
+            parse_entry(rest, v, path, &target_opts, &mut items)?;
+            let inner = if items.len() == 1 {
+                items.pop().unwrap_or_else(|| Where::And(Vec::new()))
+            } else {
+                Where::And(items)
+            };
+            (Quantifier::Some, inner)
+        }
+        None => {
+            let quantified = match v {
+                Json::Object(o) if o.len() == 1 => o
+                    .iter()
+                    .next()
+                    .and_then(|(k, inner)| Some((Quantifier::from_keyword(k)?, k, inner))),
+                _ => None,
+            };
+            let Some((quantifier, k, inner)) = quantified else {
+                return Err(err(
+                    path,
+                    format!(
+                        "The condition on relation \"{head}\" must be an object with one key, \
+                         some, none or every, holding a where object (or use a dotted path such \
+                         as \"{head}.<property>\"), not {}",
+                        show(v)
+                    ),
+                ));
+            };
+            (quantifier, parse_where(inner, &path.key(k), &target_opts)?)
+        }
+    };
+    out.push(Where::related(head, quantifier, inner));
+    Ok(())
 }
 
 /// One `prop: value` or `prop: {op: operand, ...}` entry; several operators are AND-ed.
@@ -1295,6 +1465,17 @@ fn merged_and(items: &[Where]) -> Option<Map<String, Json>> {
                     m.insert(property.clone(), Json::Object(ops));
                 }
                 i += run;
+            }
+            Where::Related(r) => {
+                if matches!(r.relation.as_str(), "and" | "or" | "nor")
+                    || m.contains_key(&r.relation)
+                {
+                    return None;
+                }
+                if let Json::Object(one) = items[i].to_json() {
+                    m.extend(one);
+                }
+                i += 1;
             }
             w @ (Where::And(children) | Where::Or(children) | Where::Nor(children)) => {
                 let key = match w {

@@ -2056,3 +2056,188 @@ fn merged_with_ands_wheres_and_lets_the_caller_win() {
                "include": [{"relation": "x"}, {"relation": "y"}]})
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conditions on related models
+
+mod related {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::filter::Quantifier;
+
+    fn models(name: &str) -> Option<Arc<ModelDefinition>> {
+        let j = match name {
+            "Author" => json!({"name": "Author", "properties": {"name": "string", "born": "date"},
+                "relations": {"books": {"type": "hasMany", "model": "Book"},
+                              "home": {"type": "embedsOne", "model": "Address",
+                                       "property": "homeAddress"},
+                              "ghost": {"type": "hasMany", "model": "Nowhere"}}}),
+            "Book" => json!({"name": "Book",
+                "properties": {"title": "string", "price": "number", "code": "string",
+                               "authorId": "number"},
+                "hidden": ["code"],
+                "relations": {"author": {"type": "belongsTo", "model": "Author"},
+                              "owner": {"type": "belongsTo", "polymorphic": true}}}),
+            _ => return None,
+        };
+        Some(Arc::new(ModelDefinition::from_lb3_json(&j).unwrap()))
+    }
+
+    fn parse_on(model: &str, j: Json) -> crate::error::Result<Filter> {
+        let def = models(model).unwrap();
+        let lookup = models;
+        Filter::from_json(&j, &ParseOptions::for_model(&def).with_models(&lookup))
+    }
+
+    fn where_on(model: &str, j: Json) -> Where {
+        parse_on(model, json!({ "where": j }))
+            .unwrap()
+            .where_
+            .unwrap()
+    }
+
+    #[test]
+    fn quantified_and_dotted_forms() {
+        let gt = Where::cond("price", Condition::Gt(Value::Int(10)));
+        for (q, quantifier) in [
+            ("some", Quantifier::Some),
+            ("none", Quantifier::None),
+            ("every", Quantifier::Every),
+        ] {
+            assert_eq!(
+                where_on("Author", json!({"books": {q: {"price": {"gt": "10"}}}})),
+                Where::related("books", quantifier, gt.clone()),
+            );
+        }
+        assert_eq!(
+            where_on("Author", json!({"books.price": {"gt": 10}})),
+            Where::related("books", Quantifier::Some, gt.clone()),
+        );
+        // Nested, and values coerced by the related model's types at each level.
+        assert_eq!(
+            where_on("Author", json!({"books.author.born": "2020-01-01"})),
+            Where::related(
+                "books",
+                Quantifier::Some,
+                Where::related(
+                    "author",
+                    Quantifier::Some,
+                    Where::eq("born", parse_date("2020-01-01").unwrap())
+                )
+            ),
+        );
+        // Beside other conditions.
+        assert_eq!(
+            where_on("Book", json!({"title": "t", "author.name": "ann"})),
+            Where::And(vec![
+                Where::eq("title", "t"),
+                Where::related("author", Quantifier::Some, Where::eq("name", "ann")),
+            ]),
+        );
+        // An empty condition: any related model.
+        assert_eq!(
+            where_on("Author", json!({"books": {"none": {}}})),
+            Where::related("books", Quantifier::None, Where::And(vec![])),
+        );
+    }
+
+    #[test]
+    fn printed_and_parsed_back() {
+        for j in [
+            json!({"books": {"every": {"price": {"gt": 10}}}}),
+            json!({"name": "x", "books": {"some": {"author": {"none": {"name": "y"}}}}}),
+            json!({"or": [{"books": {"some": {"title": "a"}}}, {"name": "b"}]}),
+        ] {
+            let w = where_on("Author", j.clone());
+            assert_eq!(w.to_json(), j);
+            assert_eq!(where_on("Author", w.to_json()), w);
+        }
+        // The dotted shorthand prints in the explicit form.
+        assert_eq!(
+            where_on("Book", json!({"author.name": "ann"})).to_json(),
+            json!({"author": {"some": {"name": "ann"}}})
+        );
+    }
+
+    #[test]
+    fn include_scopes_are_read_against_the_related_model() {
+        let f = parse_on(
+            "Author",
+            json!({"include": {"relation": "books",
+                               "scope": {"where": {"price": "5", "author.name": "x"}}}}),
+        )
+        .unwrap();
+        let scope = f.include[0].scope.as_ref().unwrap();
+        assert_eq!(
+            scope.where_,
+            Some(Where::And(vec![
+                Where::eq("price", 5),
+                Where::related("author", Quantifier::Some, Where::eq("name", "x")),
+            ]))
+        );
+        // Hidden properties of the related model are refused there too.
+        let e = parse_on(
+            "Author",
+            json!({"include": {"relation": "books", "scope": {"where": {"code": "c"}}}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), Some("PROPERTY_NOT_ALLOWED_IN_QUERY"));
+    }
+
+    #[test]
+    fn bad_related_conditions() {
+        let fails = |model: &str, j: Json| -> (String, String) {
+            let (path, message, _) = invalid(parse_on(model, json!({ "where": j })));
+            (path, message)
+        };
+        let (path, message) = fails("Author", json!({"books": {"most": {}}}));
+        assert_eq!(path, "filter.where.books");
+        assert!(
+            message.contains("one key, some, none or every"),
+            "{message}"
+        );
+        assert!(fails("Author", json!({"books": [1]})).1.contains("one key"));
+        let (path, message) = fails("Author", json!({"books": {"some": "x"}}));
+        assert_eq!(path, "filter.where.books.some");
+        assert!(message.contains("is not an object"), "{message}");
+        let (path, _) = fails("Author", json!({"books": {"some": {"price": {"foo": 1}}}}));
+        assert_eq!(path, "filter.where.books.some.price.foo");
+        assert!(fails("Author", json!({"home.city": "x"}))
+            .1
+            .contains("embedded"));
+        assert!(fails("Author", json!({"ghost.x": 1}))
+            .1
+            .contains("target model Nowhere is not defined"));
+        assert!(fails("Book", json!({"owner.name": "x"}))
+            .1
+            .contains("polymorphic belongsTo"));
+        let (_, message, code) = invalid(parse_on("Author", json!({"where": {"books.code": "c"}})));
+        assert_eq!(code, Some("PROPERTY_NOT_ALLOWED_IN_QUERY"));
+        assert!(message.contains("\"code\""), "{message}");
+        // Without the models, the parser says what it needs instead of reading a nested path.
+        let def = models("Book").unwrap();
+        let (_, message, _) = invalid(Where::from_json(
+            &json!({"author.name": "x"}),
+            &ParseOptions::for_model(&def),
+        ));
+        assert!(
+            message.contains("need the application's models"),
+            "{message}"
+        );
+        // Without a model, a dotted path stays a nested property path.
+        assert_eq!(
+            where_of(json!({"author.name": "x"})),
+            Where::eq("author.name", "x")
+        );
+    }
+
+    #[test]
+    fn matching_a_record_needs_resolution_first() {
+        let w = Where::related("books", Quantifier::Some, Where::eq("price", 1));
+        assert!(w.compile().is_err());
+        assert!(!w.matches(&Record::new()));
+        assert!(w.has_related());
+        assert!(!Where::eq("a", 1).has_related());
+    }
+}

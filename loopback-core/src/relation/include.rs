@@ -9,7 +9,7 @@ use super::ResolvedRelation;
 use crate::app::ModelHandle;
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Fields, Filter, Include, ParseOptions, Where};
+use crate::filter::{Condition, Fields, Filter, Include, Where};
 use crate::model::RelationKind;
 use crate::value::{Record, Value};
 
@@ -203,15 +203,11 @@ pub(crate) fn scope_for_target(
     target: &ModelHandle,
     scope: Option<&Filter>,
 ) -> Result<Filter> {
-    let def = target.definition();
     let user = match scope {
         None => None,
-        Some(s) => Some(Filter::from_json(
-            &s.to_json(),
-            &ParseOptions::for_model(&def),
-        )?),
+        Some(s) => Some(target.parse_filter(&s.to_json())?),
     };
-    let relation_scope = rel.scope_filter(&def)?.unwrap_or_default();
+    let relation_scope = rel.scope_filter_of(target)?.unwrap_or_default();
     Ok(user.unwrap_or_default().merged_with(relation_scope))
 }
 

@@ -140,10 +140,7 @@ impl Related {
     }
 
     fn relation_scope(&self, target: &ModelHandle) -> Result<Filter> {
-        Ok(self
-            .rel
-            .scope_filter(&target.definition())?
-            .unwrap_or_default())
+        Ok(self.rel.scope_filter_of(target)?.unwrap_or_default())
     }
 
     /// The caller's filter merged with the relation scope ([`Filter::merged_with`]).

@@ -7,6 +7,7 @@
 
 mod include;
 mod methods;
+mod related_where;
 mod scope;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::model::{
 pub use include::MAX_INCLUDE_DEPTH;
 pub(crate) use include::{ensure_fields, include, needed_keys, strip};
 pub use methods::Related;
+pub(crate) use related_where::resolve_related;
 pub use scope::Scoped;
 
 /// The polymorphic part of a relation (LB3's normalised `polymorphic` object).
@@ -104,7 +106,17 @@ impl ResolvedRelation {
         })
     }
 
-    /// The relation scope parsed against the target model definition.
+    /// The relation scope parsed against the target model, with the application's models (so
+    /// that it may hold conditions on the target's own relations).
+    pub fn scope_filter_of(&self, target: &crate::app::ModelHandle) -> Result<Option<Filter>> {
+        let def = target.definition();
+        match &self.scope {
+            None => Ok(None),
+            Some(s) => target.parse_trusted_filter(&def, s).map(Some),
+        }
+    }
+
+    /// The relation scope parsed against the target model definition alone.
     pub fn scope_filter(&self, target: &ModelDefinition) -> Result<Option<Filter>> {
         match &self.scope {
             None => Ok(None),

@@ -4,7 +4,7 @@
 use crate::app::ModelHandle;
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::filter::{Filter, ParseOptions, Where};
+use crate::filter::{Filter, Where};
 use crate::value::Record;
 
 /// A named scope of a model. Built by [`ModelHandle::scope`].
@@ -25,7 +25,7 @@ impl ModelHandle {
                 def.name
             ))
         })?;
-        let filter = Filter::from_json(json, &ParseOptions::for_definition(&def))?;
+        let filter = self.parse_trusted_filter(&def, json)?;
         Ok(Scoped {
             model: self.clone(),
             name: name.to_owned(),
