@@ -43,6 +43,13 @@ pub use loopback_core::{
     IsolationLevel, Transaction, TransactionContext, TransactionEvent, TransactionHandle,
 };
 
+/// LoopBack 3's REST API over hyper: [`rest::RestApi`] (a tower `Service`) and [`rest::serve`].
+/// See `docs/rest.md` ([`guide::rest`]).
+#[cfg(feature = "rest")]
+pub mod rest {
+    pub use loopback_core::rest::{http, serve, Cors, RestApi, RestApiBuilder, RestBody, Route};
+}
+
 /// `#[derive(Model)]`: see `docs/derive.md`.
 #[cfg(feature = "derive")]
 pub use loopback_derive::Model;
@@ -61,6 +68,8 @@ pub mod guide {
     pub mod validation {}
     #[doc = include_str!("../docs/connectors.md")]
     pub mod connectors {}
+    #[doc = include_str!("../docs/rest.md")]
+    pub mod rest {}
     #[doc = include_str!("../docs/compatibility.md")]
     pub mod compatibility {}
 }

@@ -14,6 +14,8 @@ pub mod hooks;
 mod inflect;
 pub mod model;
 pub mod relation;
+#[cfg(feature = "rest")]
+pub mod rest;
 pub mod transaction;
 pub mod typed;
 pub mod validation;

@@ -1,0 +1,38 @@
+//! LoopBack 3's REST API over hyper 1: [`RestApi`], a tower `Service` that serves every
+//! model's PersistedModel routes (`GET /api/Books`, `PATCH /api/Books/1`, …) with LB3's status
+//! codes, bodies, error envelope and CORS, and [`serve`], which runs it on a TCP listener.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use loopback_core::rest::{serve, RestApi};
+//! use loopback_core::{App, ModelDefinition};
+//!
+//! let app = App::new();
+//! // app.data_source("db", …); app.define(ModelDefinition::from_lb3_json(…)?, "db").await?;
+//! let api = RestApi::builder(&app).rest_root("/api").build();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! serve(listener, api, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The route table, the error format and what differs from LB3 are in `docs/rest.md`.
+
+mod api;
+mod body;
+mod cors;
+mod errors;
+mod handlers;
+mod input;
+mod output;
+mod routes;
+mod serve;
+
+pub use api::{RestApi, RestApiBuilder};
+pub use body::RestBody;
+pub use cors::Cors;
+pub use routes::Route;
+pub use serve::serve;
+
+/// The `http` crate the REST types use (requests, responses, headers), re-exported so that
+/// callers build requests with the same version.
+pub use http;
