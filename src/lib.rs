@@ -81,8 +81,8 @@ pub mod connectors {
     use loopback_core::{Connector, Error};
 
     /// Builds the connector a LoopBack 3 `datasources.json` entry names with its `connector` key
-    /// (`memory`, `sqlite3`, `postgresql`, `mysql`, also in their `loopback-connector-<name>`
-    /// long form), configured with the entry's other keys. A connector whose feature is not
+    /// (`memory`, `transient`, `sqlite3`, `postgresql`, `mysql`, also in their
+    /// `loopback-connector-<name>` long form), configured with the entry's other keys. A connector whose feature is not
     /// compiled in, an unknown connector or an unknown setting is an error naming it.
     pub fn from_settings(
         settings: &serde_json::Value,
@@ -158,13 +158,36 @@ pub mod connectors {
                 #[cfg(not(feature = "mysql"))]
                 Err(missing("mysql"))
             }
+            "transient" => {
+                if let Some(key) = obj
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "name" | "connector"))
+                {
+                    return Err(Error::definition(
+                        format!("datasource.{key}"),
+                        format!(
+                            "unknown setting `{key}` for the transient connector; it takes none"
+                        ),
+                    ));
+                }
+                Ok(transient())
+            }
             other => Err(Error::definition(
                 "datasource.connector",
                 format!(
-                    "unknown connector `{other}`; expected memory, sqlite3, postgresql or mysql"
+                    "unknown connector `{other}`; expected memory, transient, sqlite3, \
+                     postgresql or mysql"
                 ),
             )),
         }
+    }
+
+    pub use loopback_connectors::transient::TransientConnector;
+
+    /// LoopBack 3's `transient` connector, which stores nothing: for models that only shape
+    /// data, such as the targets of embedded relations.
+    pub fn transient() -> Arc<dyn Connector> {
+        TransientConnector::shared()
     }
 
     #[cfg(feature = "memory")]

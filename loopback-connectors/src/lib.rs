@@ -5,6 +5,8 @@
 //!
 //! - [`memory`] (feature `memory`, on by default): LoopBack 3's in-memory store, optionally
 //!   persisted to a JSON file in LoopBack's format. The embedded default, needing nothing.
+//! - [`transient`] (always built): LoopBack 3's `transient` connector, which stores nothing;
+//!   for models that only shape data, such as embedded ones.
 //! - [`sqlite`] (feature `sqlite`): LoopBack 3's `sqlite3` connector, over sqlx, with SQLite
 //!   built in.
 //! - [`postgres`] (feature `postgres`): LoopBack 3's `postgresql` connector, over sqlx.
@@ -23,6 +25,8 @@ pub mod memory;
 
 #[cfg(feature = "sql")]
 pub mod sql;
+
+pub mod transient;
 
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
