@@ -527,3 +527,46 @@ async fn constraint_violations_are_4xx_naming_the_property() {
         .unwrap();
     assert_eq!(next.as_i64().map(|n| n > 10), Some(true), "{next:?}");
 }
+
+/// PostgreSQL text cannot hold NUL: a comparison with one is a 400 before any statement, also
+/// inside a condition on related models.
+#[tokio::test]
+async fn nul_in_a_related_condition_is_400() {
+    let Some((db, _schema)) = pg_db::TestSchema::create().await else {
+        return;
+    };
+    let app = App::new();
+    app.data_source("db", db.clone());
+    let mut defs = Vec::new();
+    for j in [
+        json!({"name": "Author", "properties": {"name": "string"},
+            "relations": {"books": {"type": "hasMany", "model": "Book"}}}),
+        json!({"name": "Book", "properties": {"title": "string"}}),
+    ] {
+        let m = app
+            .define(ModelDefinition::from_lb3_json(&j).unwrap(), "db")
+            .await
+            .unwrap();
+        defs.push(m);
+    }
+    let all: Vec<_> = defs.iter().map(|m| m.definition()).collect();
+    db.automigrate(&all).await.unwrap();
+    let authors = &defs[0];
+    let w = authors
+        .parse_where(&json!({"books": {"some": {"title": {"gt": "a\u{0}b"}}}}))
+        .unwrap();
+    let e = authors
+        .find(Filter::with_where(w), &opts())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 400, "{e:?}");
+    assert!(e.to_string().contains("NUL character"), "{e}");
+    let w = authors
+        .parse_where(&json!({"books.title": {"gt": "a"}}))
+        .unwrap();
+    assert!(authors
+        .find(Filter::with_where(w), &opts())
+        .await
+        .unwrap()
+        .is_empty());
+}

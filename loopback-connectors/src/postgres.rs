@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
-use loopback_core::filter::{Condition, Filter, Where};
+use loopback_core::filter::{Condition, Filter, RelatedWhere, Where};
 use loopback_core::model::{ModelDefinition, PropertyType};
 use loopback_core::validation::ValidationError;
 use loopback_core::value::GeoPoint;
@@ -446,10 +446,28 @@ impl PostgresConnector {
         if let Some(message) = invalid {
             return Err(Error::bad_request(message));
         }
-        match refused {
-            Some(what) => Err(sql::not_supported(self.dialect.name(), what)),
-            None => Ok(()),
+        if let Some(what) = refused {
+            return Err(sql::not_supported(self.dialect.name(), what));
         }
+        // Conditions on related models are checked against the related table.
+        fn related<'w>(w: &'w Where, out: &mut Vec<&'w RelatedWhere>) {
+            match w {
+                Where::And(v) | Where::Or(v) | Where::Nor(v) => {
+                    v.iter().for_each(|w| related(w, out));
+                }
+                Where::Cond { .. } => {}
+                Where::Related(r) => out.push(r),
+            }
+        }
+        let mut nested = Vec::new();
+        related(w, &mut nested);
+        for r in nested {
+            if let Some(join) = &r.join {
+                let target = self.mapping(&join.target)?;
+                self.check_where(&target, Some(&r.where_))?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs DDL statements in one transaction.

@@ -26,6 +26,7 @@ pub struct SqliteDialect;
 
 impl SqliteDialect {
     /// The referencing columns of a table's foreign keys.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn foreign_key_columns_query(&self, table: &TableMapping) -> Statement {
         let mut w = SqlWriter::new(self.syntax());
         w.push("SELECT \"from\" FROM pragma_foreign_key_list(");
