@@ -1407,3 +1407,129 @@ pub async fn rel_update_by_id_refuses_foreign_key_change(fx: Fixture) {
     );
     assert_eq!(stored_json(picture, 1).await, pic);
 }
+
+// ----- add / remove ------------------------------------------------------------------------
+
+/// referencesMany `add`/`remove` (LB3's names for linking and unlinking by id), and an
+/// embedsMany of link items with `options.belongsTo` (LB3's embedded links): `add` embeds an
+/// item pointing at an existing model, `remove` drops the items that point at it.
+pub async fn rel_add_and_remove(fx: Fixture) {
+    let env = Env::new(fx);
+    let ms = env
+        .define_all(vec![
+            json!({"name": "Book", "properties": {"name": "string"},
+                "relations": {
+                    "people": {"type": "embedsMany", "model": "Link", "property": "links",
+                               "options": {"belongsTo": "person"}},
+                    "authors": {"type": "referencesMany", "model": "Person"}}}),
+            json!({"name": "Link", "base": "Model", "properties": {"role": "string"},
+                "relations": {"person": {"type": "belongsTo", "model": "Person"}}}),
+            json!({"name": "Person", "properties": {"name": "string"}}),
+            json!({"name": "Shelf", "properties": {"name": "string"},
+                "relations": {"books": {"type": "hasMany", "model": "Book"}}}),
+        ])
+        .await;
+    let (book, person, shelf_model) = (&ms[0], &ms[2], &ms[3]);
+    let b = seed(book, &[r#"{"name": "b1"}"#]).await;
+    seed(person, &[r#"{"name": "ann"}"#, r#"{"name": "bob"}"#]).await;
+
+    // referencesMany.
+    let mut authors = book.related(&b[0], "authors").unwrap();
+    let added = authors
+        .add(Value::Int(2), Record::new(), &opts())
+        .await
+        .unwrap();
+    assert_eq!(opt_json(added), json!({"id": 2, "name": "bob"}));
+    authors
+        .add(Value::Int(1), Record::new(), &opts())
+        .await
+        .unwrap();
+    authors
+        .add(Value::Int(2), Record::new(), &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        authors
+            .add(Value::Int(9), Record::new(), &opts())
+            .await
+            .unwrap(),
+        None,
+        "a missing model is not added"
+    );
+    assert_eq!(stored_json(book, 1).await["personIds"], json!([2, 1]));
+    authors.remove(Value::Int(2), &opts()).await.unwrap();
+    authors.remove(Value::Int(7), &opts()).await.unwrap();
+    assert_eq!(stored_json(book, 1).await["personIds"], json!([1]));
+
+    // embedsMany of links.
+    let mut people = book.related(&b[0], "people").unwrap();
+    let item = people
+        .add(Value::Int(1), rec(json!({"role": "author"})), &opts())
+        .await
+        .unwrap()
+        .expect("ann exists");
+    assert_eq!(
+        deep_json(&item),
+        json!({"role": "author", "id": 1, "personId": 1})
+    );
+    people
+        .add(Value::Int(2), rec(json!({"role": "editor"})), &opts())
+        .await
+        .unwrap()
+        .expect("bob exists");
+    people
+        .add(Value::Int(1), rec(json!({"role": "editor"})), &opts())
+        .await
+        .unwrap()
+        .expect("ann again");
+    assert_eq!(
+        people
+            .add(Value::Int(9), Record::new(), &opts())
+            .await
+            .unwrap(),
+        None
+    );
+    let roles = |j: serde_json::Value| -> Vec<(i64, String)> {
+        j["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["personId"].as_i64().unwrap(),
+                    l["role"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        roles(stored_json(book, 1).await),
+        [
+            (1, "author".to_owned()),
+            (2, "editor".to_owned()),
+            (1, "editor".to_owned())
+        ]
+    );
+    people.remove(Value::Int(1), &opts()).await.unwrap();
+    assert_eq!(
+        roles(stored_json(book, 1).await),
+        [(2, "editor".to_owned())]
+    );
+
+    // Other relations have no add/remove.
+    let e = book
+        .related(&b[0], "people")
+        .unwrap()
+        .create(rec(json!({"role": "x"})), &opts())
+        .await;
+    assert!(e.is_ok(), "plain create still works on the link list");
+    let shelf = seed(shelf_model, &[r#"{"name": "s"}"#]).await;
+    let e = shelf_model
+        .related(&shelf[0], "books")
+        .unwrap()
+        .add(Value::Int(1), Record::new(), &opts())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 400);
+    assert!(e.to_string().contains("no add/remove"), "{e}");
+}

@@ -608,6 +608,100 @@ impl Related {
         Ok(())
     }
 
+    /// LB3's `add`, for the two relations that keep references in the owner:
+    ///
+    /// - referencesMany: lists the existing target `fk` (a second add lists it once) and returns
+    ///   the target;
+    /// - embedsMany with `options.belongsTo` naming a belongsTo relation of the embedded model
+    ///   (a list of links): embeds a new item built from `data` that points at the existing
+    ///   model `fk` through that relation, and returns the item.
+    ///
+    /// `Ok(None)` when the model `fk` does not exist; nothing is written then.
+    pub async fn add(
+        &mut self,
+        fk: Value,
+        data: Record,
+        options: &Options,
+    ) -> Result<Option<Record>> {
+        if self.rel.kind == RelationKind::ReferencesMany {
+            let target = self.target()?;
+            let fk = target.coerce_id(fk)?;
+            let Some(found) = target.find_by_id(fk.clone(), None, options).await? else {
+                return Ok(None);
+            };
+            self.push_reference(fk, options).await?;
+            return Ok(Some(found));
+        }
+        let link = self.embedded_link()?;
+        let referenced = self.target()?.app()?.try_model(link.target_name()?)?;
+        let fk = referenced.coerce_id(fk)?;
+        let filter = Filter::with_where(Where::eq(link.key_to.clone(), fk))
+            .merged_with(link.scope_filter_of(&referenced)?.unwrap_or_default());
+        let Some(found) = referenced.find_one(filter, options).await? else {
+            return Ok(None);
+        };
+        let mut item = data;
+        item.insert(
+            link.key_from.clone(),
+            found
+                .get(link.key_to.as_str())
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        self.embedded_create(item, options).await.map(Some)
+    }
+
+    /// LB3's `remove`, the reverse of [`Related::add`]: unlists `fk` (referencesMany), or drops
+    /// every embedded link item that points at `fk` (embedsMany with `options.belongsTo`).
+    /// Removing what is not there changes nothing.
+    pub async fn remove(&mut self, fk: Value, options: &Options) -> Result<()> {
+        if self.rel.kind == RelationKind::ReferencesMany {
+            return self.unlink(fk, options).await;
+        }
+        let link = self.embedded_link()?;
+        let referenced = self.target()?.app()?.try_model(link.target_name()?)?;
+        let fk = referenced.coerce_id(fk)?;
+        let mut items = self.embedded_items();
+        let before = items.len();
+        items.retain(|item| {
+            !item
+                .get(link.key_from.as_str())
+                .is_some_and(|v| v.loose_eq(&fk))
+        });
+        if items.len() == before {
+            return Ok(());
+        }
+        self.store_embedded(items, options).await
+    }
+
+    /// The belongsTo relation of the embedded model that `options.belongsTo` of an embedsMany
+    /// names (LB3's embedded links).
+    fn embedded_link(&self) -> Result<Arc<ResolvedRelation>> {
+        if self.rel.kind != RelationKind::EmbedsMany {
+            return Err(Error::bad_request(format!(
+                "relation `{}` of {} has no add/remove: they are for referencesMany and for \
+                 embedsMany with options.belongsTo",
+                self.rel.name, self.rel.source
+            )));
+        }
+        let Some(name) = self.rel.options.get("belongsTo").and_then(|v| v.as_str()) else {
+            return Err(Error::bad_request(format!(
+                "Invalid reference: relation `{}` of {} has no options.belongsTo",
+                self.rel.name, self.rel.source
+            )));
+        };
+        let link = self.target()?.relation(name)?;
+        if link.kind != RelationKind::BelongsTo || link.target.is_none() {
+            return Err(Error::bad_request(format!(
+                "Invalid reference: options.belongsTo of `{}` must name a belongsTo relation \
+                 of {} with one target model",
+                self.rel.name,
+                self.target()?.name()
+            )));
+        }
+        Ok(link)
+    }
+
     async fn store_source(&mut self, key: String, value: Value, options: &Options) -> Result<()> {
         let mut patch = Record::new();
         patch.insert(key, value);
