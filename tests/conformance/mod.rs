@@ -678,6 +678,7 @@ macro_rules! conformance_suite {
             hooks::hooks_before_save_runs_before_validation,
             relations::rel_belongs_to_methods,
             relations::rel_add_and_remove,
+            relations::rel_embedded_ids_follow_force_id_and_persistent,
             relations::rel_has_one_methods,
             relations::rel_has_many_methods,
             relations::rel_has_many_through_methods,

@@ -1533,3 +1533,49 @@ pub async fn rel_add_and_remove(fx: Fixture) {
     assert_eq!(e.status(), 400);
     assert!(e.to_string().contains("no add/remove"), "{e}");
 }
+
+/// embedsMany ids as LB3 assigns them: the next number when none is given, always with
+/// `options.forceId`, never with `options.persistent`.
+pub async fn rel_embedded_ids_follow_force_id_and_persistent(fx: Fixture) {
+    let env = Env::new(fx);
+    let ms = env
+        .define_all(vec![
+            json!({"name": "Customer", "properties": {"name": "string"},
+                "relations": {
+                    "forced": {"type": "embedsMany", "model": "Note", "property": "forcedNotes",
+                               "options": {"forceId": true}},
+                    "given": {"type": "embedsMany", "model": "Note", "property": "givenNotes",
+                              "options": {"forceId": false}},
+                    "kept": {"type": "embedsMany", "model": "Note", "property": "keptNotes",
+                             "options": {"persistent": true}}}}),
+            json!({"name": "Note", "base": "Model", "properties": {"text": "string"}}),
+        ])
+        .await;
+    let customer = &ms[0];
+    let c = seed(customer, &[r#"{"name": "ann"}"#]).await;
+    let ids = |rows: Vec<Record>| {
+        rows.iter()
+            .map(|r| r.get("id").cloned())
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    for (rel, given) in [("forced", 50), ("given", 50), ("kept", 50)] {
+        let mut r = customer.related(&c[0], rel).unwrap();
+        let a = r
+            .create(rec(json!({"text": "a", "id": given})), &opts())
+            .await
+            .unwrap();
+        let b = r.create(rec(json!({"text": "b"})), &opts()).await.unwrap();
+        out.push(ids(vec![a, b]));
+    }
+    assert_eq!(
+        out,
+        [
+            // forceId: the given 50 is replaced by the next number.
+            vec![Some(Value::Int(1)), Some(Value::Int(2))],
+            vec![Some(Value::Int(50)), Some(Value::Int(51))],
+            // persistent: no id is made up.
+            vec![Some(Value::Int(50)), None],
+        ]
+    );
+}

@@ -761,7 +761,11 @@ impl Related {
         } else {
             Vec::new()
         };
-        if item.get(id.as_str()).map_or(true, Value::is_null) && tdef.property(&id).is_some() {
+        // LB3 assigns an id when none is given, or always with `options.forceId`, unless
+        // `options.persistent` leaves ids to the target's data source.
+        let options_say = |k: &str| super::option_bool(&self.rel.options, k);
+        let assign = options_say("forceId") || item.get(id.as_str()).map_or(true, Value::is_null);
+        if assign && !options_say("persistent") && tdef.property(&id).is_some() {
             // Like LB3's memory-backed transient models: the next number, or a UUID for
             // string ids.
             let next = match tdef.property(&id).map(|p| &p.ty) {
