@@ -16,7 +16,7 @@ use super::cors::Cors;
 use super::errors::error_response;
 use super::handlers::{self, Call};
 use super::input;
-use super::output::json_response;
+use super::output::{json_response, no_content_response};
 use super::routes::{Resolved, Route, RouteTable};
 use crate::app::App;
 use crate::connector::Options;
@@ -175,9 +175,17 @@ impl RestApi {
         &self.inner.root
     }
 
-    /// Every route served, model by model, in the order they are matched.
+    /// Every PersistedModel route served (`GET /api/Books/:id`, …), model by model, in the
+    /// order they are matched; the relation routes are listed by [`RestApi::relation_routes`].
     pub fn routes(&self) -> Vec<Route> {
-        self.inner.table.routes(&self.inner.root)
+        self.inner.table.routes(&self.inner.root, false)
+    }
+
+    /// Every relation route served (`GET /api/Authors/:id/books`, …), model by model and
+    /// relation by relation, in the order they are matched; `method` is LB3's name
+    /// (`Author.prototype.__get__books`).
+    pub fn relation_routes(&self) -> Vec<Route> {
+        self.inner.table.routes(&self.inner.root, true)
     }
 
     /// Answers one request. Never fails: every error is a response in LB3's error envelope.
@@ -197,7 +205,7 @@ impl RestApi {
         let query = parts.uri.query();
         let mut res = match inner.table.resolve(&inner.root, &parts.method, path, query) {
             Resolved::NotFound(err) => error_response(&err, inner.debug_errors),
-            Resolved::Call { model, op, id } => {
+            Resolved::Call { model, op, matched } => {
                 let body = if op.takes_body() {
                     input::read_json_body(&parts, body, inner.body_limit).await
                 } else {
@@ -210,7 +218,9 @@ impl RestApi {
                             model: &model.handle,
                             def: model.handle.definition(),
                             query: query.unwrap_or_default(),
-                            id,
+                            id: matched.id,
+                            rel: matched.rel.and_then(|i| model.relations.get(i)),
+                            fk: matched.fk,
                             body,
                             options: Options::new(),
                         };
@@ -219,7 +229,8 @@ impl RestApi {
                     Err(e) => Err(e),
                 };
                 match result {
-                    Ok(json) => json_response(&json),
+                    Ok(Some(json)) => json_response(&json),
+                    Ok(None) => no_content_response(),
                     Err(err) => error_response(&err, inner.debug_errors),
                 }
             }

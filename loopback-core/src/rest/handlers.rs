@@ -8,7 +8,8 @@ use serde_json::{json, Value as Json};
 use super::errors;
 use super::input::{self, CreateData, IdArg, QueryObject};
 use super::output::Publisher;
-use super::routes::Op;
+use super::relations;
+use super::routes::{Op, RelRoute};
 use crate::app::{App, ModelHandle};
 use crate::connector::Options;
 use crate::error::{Error, Result};
@@ -25,14 +26,18 @@ pub(crate) struct Call<'a> {
     pub(crate) query: &'a str,
     /// The raw id path segment of `/:id` routes.
     pub(crate) id: Option<&'a str>,
+    /// The relation of `/:id/<rel>` routes.
+    pub(crate) rel: Option<&'a RelRoute>,
+    /// The raw fk path segment of `/:id/<rel>/:fk` routes.
+    pub(crate) fk: Option<&'a str>,
     /// The JSON body of methods that take data.
     pub(crate) body: Option<Json>,
     pub(crate) options: Options,
 }
 
-/// Runs `op`; the JSON is the 200 response body.
-pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Json> {
-    match op {
+/// Runs `op`; the JSON is the 200 response body, `None` a 204 without content.
+pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Option<Json>> {
+    let json = match op {
         Op::Create => create(call).await,
         Op::PatchOrCreate => patch_or_create(call).await,
         Op::ReplaceOrCreate => replace_or_create(call).await,
@@ -47,7 +52,22 @@ pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Json> {
         Op::DeleteById => delete_by_id(call).await,
         Op::Count => count(call).await,
         Op::PatchAttributes => patch_attributes(call).await,
-    }
+        Op::RelFind
+        | Op::RelGetOne
+        | Op::RelGetBelongsTo
+        | Op::RelCreate
+        | Op::RelUpdate
+        | Op::RelDestroy
+        | Op::RelDeleteAll
+        | Op::RelCount
+        | Op::RelFindById
+        | Op::RelUpdateById
+        | Op::RelDestroyById
+        | Op::RelLink
+        | Op::RelUnlink
+        | Op::RelExists => return relations::dispatch(op, call).await,
+    };
+    json.map(Some)
 }
 
 impl Call<'_> {
@@ -55,13 +75,13 @@ impl Call<'_> {
         Publisher::new(self.app).record(&self.def, record, false)
     }
 
-    fn id(&self) -> Result<IdArg> {
+    pub(super) fn id(&self) -> Result<IdArg> {
         // The table only routes `/:id` paths to methods that read the id.
         let raw = self.id.unwrap_or_default();
         input::id_arg(self.model, raw)
     }
 
-    fn not_found(&self, shown: &str) -> Error {
+    pub(super) fn not_found(&self, shown: &str) -> Error {
         Error::NotFound {
             model: self.model.name().to_owned(),
             id: shown.to_owned(),
@@ -71,8 +91,13 @@ impl Call<'_> {
     /// The `filter` argument, read against the application's models (so that it may hold
     /// conditions on related models and include scopes are read against their targets).
     fn filter(&self) -> Result<Option<Filter>> {
+        self.filter_for(&self.def)
+    }
+
+    /// The `filter` argument read against `def` (the target of a relation route).
+    pub(super) fn filter_for(&self, def: &ModelDefinition) -> Result<Option<Filter>> {
         let lookup = |n: &str| self.app.definition_of(n);
-        let opts = ParseOptions::for_model(&self.def).with_models(&lookup);
+        let opts = ParseOptions::for_model(def).with_models(&lookup);
         match input::query_object(self.query, "filter")? {
             QueryObject::Absent => Ok(None),
             QueryObject::Json(json) => Filter::from_json(&json, &opts).map(Some),
@@ -82,8 +107,13 @@ impl Call<'_> {
 
     /// The `where` argument of count, updateAll and upsertWithWhere.
     fn where_(&self) -> Result<Option<Where>> {
+        self.where_for(&self.def)
+    }
+
+    /// The `where` argument read against `def` (the target of a relation route).
+    pub(super) fn where_for(&self, def: &ModelDefinition) -> Result<Option<Where>> {
         let lookup = |n: &str| self.app.definition_of(n);
-        let opts = ParseOptions::for_model(&self.def).with_models(&lookup);
+        let opts = ParseOptions::for_model(def).with_models(&lookup);
         match input::query_object(self.query, "where")? {
             QueryObject::Absent => Ok(None),
             QueryObject::Json(json) => Where::from_json(&json, &opts).map(Some),
@@ -92,7 +122,7 @@ impl Call<'_> {
     }
 
     /// The `data` argument.
-    fn data(&mut self) -> Result<Record> {
+    pub(super) fn data(&mut self) -> Result<Record> {
         input::data_object(self.body.take())
     }
 }

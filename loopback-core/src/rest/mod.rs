@@ -24,6 +24,7 @@ mod errors;
 mod handlers;
 mod input;
 mod output;
+mod relations;
 mod routes;
 mod serve;
 

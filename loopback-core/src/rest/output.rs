@@ -26,6 +26,13 @@ pub(crate) fn json_response(body: &Json) -> Response<RestBody> {
     res
 }
 
+/// A 204 response without content, as strong-remoting answers methods that return nothing.
+pub(crate) fn no_content_response() -> Response<RestBody> {
+    let mut res = Response::new(RestBody::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    res
+}
+
 /// Where the related data under a key of a record comes from.
 #[derive(Clone)]
 enum Related {

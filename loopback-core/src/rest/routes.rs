@@ -2,13 +2,13 @@
 //! built once; requests are matched segment by segment, without allocating.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use http::Method;
 
 use super::errors;
 use crate::app::ModelHandle;
 use crate::error::Error;
+use crate::model::RelationKind;
 
 /// The PersistedModel methods exposed over REST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,34 @@ pub(crate) enum Op {
     DeleteById,
     Count,
     PatchAttributes,
+    /// `GET /:id/<rel>` of hasMany, through and referencesMany (`__get__`).
+    RelFind,
+    /// `GET /:id/<rel>` of hasOne: 404 when there is none.
+    RelGetOne,
+    /// `GET /:id/<rel>` of belongsTo: `{}` when there is none.
+    RelGetBelongsTo,
+    /// `POST /:id/<rel>` (`__create__`).
+    RelCreate,
+    /// `PUT /:id/<rel>` of hasOne (`__update__`).
+    RelUpdate,
+    /// `DELETE /:id/<rel>` of hasOne (`__destroy__`).
+    RelDestroy,
+    /// `DELETE /:id/<rel>` of to-many relations (`__delete__`).
+    RelDeleteAll,
+    /// `GET /:id/<rel>/count` (`__count__`).
+    RelCount,
+    /// `GET /:id/<rel>/:fk` (`__findById__`).
+    RelFindById,
+    /// `PUT /:id/<rel>/:fk` (`__updateById__`).
+    RelUpdateById,
+    /// `DELETE /:id/<rel>/:fk` (`__destroyById__`).
+    RelDestroyById,
+    /// `PUT /:id/<rel>/rel/:fk` (`__link__`).
+    RelLink,
+    /// `DELETE /:id/<rel>/rel/:fk` (`__unlink__`).
+    RelUnlink,
+    /// `HEAD /:id/<rel>/rel/:fk` (`__exists__`): 200 or 404.
+    RelExists,
 }
 
 impl Op {
@@ -47,6 +75,18 @@ impl Op {
             Op::DeleteById => "deleteById",
             Op::Count => "count",
             Op::PatchAttributes => "prototype.patchAttributes",
+            Op::RelFind | Op::RelGetOne | Op::RelGetBelongsTo => "prototype.__get__",
+            Op::RelCreate => "prototype.__create__",
+            Op::RelUpdate => "prototype.__update__",
+            Op::RelDestroy => "prototype.__destroy__",
+            Op::RelDeleteAll => "prototype.__delete__",
+            Op::RelCount => "prototype.__count__",
+            Op::RelFindById => "prototype.__findById__",
+            Op::RelUpdateById => "prototype.__updateById__",
+            Op::RelDestroyById => "prototype.__destroyById__",
+            Op::RelLink => "prototype.__link__",
+            Op::RelUnlink => "prototype.__unlink__",
+            Op::RelExists => "prototype.__exists__",
         }
     }
 
@@ -61,6 +101,10 @@ impl Op {
                 | Op::ReplaceById
                 | Op::UpdateAll
                 | Op::PatchAttributes
+                | Op::RelCreate
+                | Op::RelUpdate
+                | Op::RelUpdateById
+                | Op::RelLink
         )
     }
 }
@@ -112,29 +156,132 @@ enum Shape {
     Id,
     /// `/:id/<name>`
     IdThen(&'static str),
+    /// `/:id/<rel>`: `<rel>` is the path of one of the model's relations.
+    IdRel,
+    /// `/:id/<rel>/<name>`
+    IdRelThen(&'static str),
+    /// `/:id/<rel>/:fk`
+    IdRelFk,
+    /// `/:id/<rel>/<name>/:fk`
+    IdRelThenFk(&'static str),
+}
+
+/// What a route matched: the id segment, the relation (an index into the model's relations)
+/// and the fk segment, when the route has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Matched<'p> {
+    pub(crate) id: Option<&'p str>,
+    pub(crate) rel: Option<usize>,
+    pub(crate) fk: Option<&'p str>,
 }
 
 impl Shape {
-    /// Matches the segments below the model path; the id segment when there is one.
-    fn matches<'p>(self, segs: &[&'p str]) -> Option<Option<&'p str>> {
+    /// Matches the segments below the model path against a route serving the relations of
+    /// the kinds in `kinds` (none for the model's own routes).
+    fn matches<'p>(self, segs: &[&'p str], kinds: u8, rels: &[RelRoute]) -> Option<Matched<'p>> {
+        let rel = |seg: &str| {
+            rels.iter()
+                .position(|r| r.kinds & kinds != 0 && seg.eq_ignore_ascii_case(&r.path))
+        };
+        let with_id = |id| Matched {
+            id: Some(id),
+            ..Matched::default()
+        };
         match (self, segs) {
-            (Shape::Root, []) => Some(None),
-            (Shape::Literal(name), [s]) if s.eq_ignore_ascii_case(name) => Some(None),
-            (Shape::Id, [id]) => Some(Some(id)),
-            (Shape::IdThen(name), [id, s]) if s.eq_ignore_ascii_case(name) => Some(Some(id)),
+            (Shape::Root, []) => Some(Matched::default()),
+            (Shape::Literal(name), [s]) if s.eq_ignore_ascii_case(name) => Some(Matched::default()),
+            (Shape::Id, [id]) => Some(with_id(id)),
+            (Shape::IdThen(name), [id, s]) if s.eq_ignore_ascii_case(name) => Some(with_id(id)),
+            (Shape::IdRel, [id, r]) => rel(r).map(|i| Matched {
+                rel: Some(i),
+                ..with_id(id)
+            }),
+            (Shape::IdRelThen(name), [id, r, s]) if s.eq_ignore_ascii_case(name) => {
+                rel(r).map(|i| Matched {
+                    rel: Some(i),
+                    ..with_id(id)
+                })
+            }
+            (Shape::IdRelFk, [id, r, fk]) => rel(r).map(|i| Matched {
+                id: Some(id),
+                rel: Some(i),
+                fk: Some(fk),
+            }),
+            (Shape::IdRelThenFk(name), [id, r, s, fk]) if s.eq_ignore_ascii_case(name) => rel(r)
+                .map(|i| Matched {
+                    id: Some(id),
+                    rel: Some(i),
+                    fk: Some(fk),
+                }),
             _ => None,
+        }
+    }
+
+    /// The path below the model, with `rel` for the relation's path.
+    fn display(self, rel: &str) -> String {
+        match self {
+            Shape::Root => String::new(),
+            Shape::Literal(name) => format!("/{name}"),
+            Shape::Id => "/:id".to_owned(),
+            Shape::IdThen(name) => format!("/:id/{name}"),
+            Shape::IdRel => format!("/:id/{rel}"),
+            Shape::IdRelThen(name) => format!("/:id/{rel}/{name}"),
+            Shape::IdRelFk => format!("/:id/{rel}/:fk"),
+            Shape::IdRelThenFk(name) => format!("/:id/{rel}/{name}/:fk"),
         }
     }
 }
 
-impl fmt::Display for Shape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Shape::Root => f.write_str("/"),
-            Shape::Literal(name) => write!(f, "/{name}"),
-            Shape::Id => f.write_str("/:id"),
-            Shape::IdThen(name) => write!(f, "/:id/{name}"),
-        }
+/// Relation kinds, as bits of [`RouteSpec::kinds`] and [`RelRoute::kinds`].
+const BELONGS_TO: u8 = 1;
+const HAS_ONE: u8 = 2;
+/// hasMany (with or without through), hasAndBelongsToMany, referencesMany.
+const TO_MANY: u8 = 4;
+/// Relations with link routes: through relations and referencesMany.
+const LINKS: u8 = 8;
+
+/// A relation mounted under a model's `/:id`.
+#[derive(Debug)]
+pub(crate) struct RelRoute {
+    /// The relation name.
+    pub(crate) name: String,
+    /// Its path segment (`options.http.path`, else the name).
+    path: String,
+    kinds: u8,
+}
+
+impl RelRoute {
+    /// The route of relation `name` of `handle`; `None` for kinds without REST routes
+    /// (embedded relations) and relations that cannot be resolved.
+    fn new(handle: &ModelHandle, name: &str) -> Option<RelRoute> {
+        let rel = handle.relation(name).ok()?;
+        let kinds = match rel.kind {
+            RelationKind::BelongsTo => BELONGS_TO,
+            RelationKind::HasOne => HAS_ONE,
+            RelationKind::ReferencesMany => TO_MANY | LINKS,
+            RelationKind::HasMany | RelationKind::HasAndBelongsToMany => {
+                if rel.through.is_some() {
+                    TO_MANY | LINKS
+                } else {
+                    TO_MANY
+                }
+            }
+            _ => return None,
+        };
+        let path = rel
+            .options
+            .get("http")
+            .and_then(|h| h.get("path"))
+            .and_then(|p| p.as_str())
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty() && !p.contains('/'))
+            .unwrap_or(name)
+            .to_owned();
+        Some(RelRoute {
+            name: name.to_owned(),
+            path,
+            kinds,
+        })
     }
 }
 
@@ -161,6 +308,8 @@ struct RouteSpec {
     shape: Shape,
     op: Op,
     when: When,
+    /// The relation kinds a relation route serves; 0 for the model's own routes.
+    kinds: u8,
 }
 
 const fn route(verb: Verb, shape: Shape, op: Op, when: When) -> RouteSpec {
@@ -169,13 +318,27 @@ const fn route(verb: Verb, shape: Shape, op: Op, when: When) -> RouteSpec {
         shape,
         op,
         when,
+        kinds: 0,
+    }
+}
+
+/// A route of the relations of `kinds` (LB3's `belongsToRemoting`, `hasOneRemoting`,
+/// `hasManyRemoting` and `scopeRemoting`).
+const fn rel_route(verb: Verb, shape: Shape, op: Op, kinds: u8) -> RouteSpec {
+    RouteSpec {
+        verb,
+        shape,
+        op,
+        when: When::Always,
+        kinds,
     }
 }
 
 /// LB3 3.x `PersistedModel.setupRemoting`, in strong-remoting's route order (verbs in reverse
 /// alphabetical order, then literal segments before `:id`); the first match wins. `HEAD`
 /// falls back to the `GET` routes, as Express does. `destroyAll` (`DELETE /`) is not shared
-/// in LB3. `createChangeStream` and the replication routes are not served yet.
+/// in LB3. `createChangeStream` and the replication routes are not served yet. The relation
+/// routes of each verb follow the model's own, longest paths first, `count` before `:fk`.
 const ROUTES: &[RouteSpec] = &[
     route(
         Verb::Put,
@@ -186,6 +349,9 @@ const ROUTES: &[RouteSpec] = &[
     route(Verb::Put, Shape::Root, Op::PatchOrCreate, When::PatchOnPut),
     route(Verb::Put, Shape::Id, Op::ReplaceById, When::ReplaceOnPut),
     route(Verb::Put, Shape::Id, Op::PatchAttributes, When::PatchOnPut),
+    rel_route(Verb::Put, Shape::IdRelThenFk("rel"), Op::RelLink, LINKS),
+    rel_route(Verb::Put, Shape::IdRelFk, Op::RelUpdateById, TO_MANY),
+    rel_route(Verb::Put, Shape::IdRel, Op::RelUpdate, HAS_ONE),
     route(
         Verb::Post,
         Shape::Literal("replaceOrCreate"),
@@ -211,9 +377,11 @@ const ROUTES: &[RouteSpec] = &[
         When::Always,
     ),
     route(Verb::Post, Shape::Root, Op::Create, When::Always),
+    rel_route(Verb::Post, Shape::IdRel, Op::RelCreate, HAS_ONE | TO_MANY),
     route(Verb::Patch, Shape::Root, Op::PatchOrCreate, When::Always),
     route(Verb::Patch, Shape::Id, Op::PatchAttributes, When::Always),
     route(Verb::Head, Shape::Id, Op::HeadExists, When::Always),
+    rel_route(Verb::Head, Shape::IdRelThenFk("rel"), Op::RelExists, LINKS),
     route(Verb::Get, Shape::Literal("count"), Op::Count, When::Always),
     route(
         Verb::Get,
@@ -224,18 +392,33 @@ const ROUTES: &[RouteSpec] = &[
     route(Verb::Get, Shape::IdThen("exists"), Op::Exists, When::Always),
     route(Verb::Get, Shape::Id, Op::FindById, When::Always),
     route(Verb::Get, Shape::Root, Op::Find, When::Always),
+    rel_route(Verb::Get, Shape::IdRelThen("count"), Op::RelCount, TO_MANY),
+    rel_route(Verb::Get, Shape::IdRelFk, Op::RelFindById, TO_MANY),
+    rel_route(Verb::Get, Shape::IdRel, Op::RelFind, TO_MANY),
+    rel_route(Verb::Get, Shape::IdRel, Op::RelGetOne, HAS_ONE),
+    rel_route(Verb::Get, Shape::IdRel, Op::RelGetBelongsTo, BELONGS_TO),
     route(Verb::Delete, Shape::Id, Op::DeleteById, When::Always),
+    rel_route(
+        Verb::Delete,
+        Shape::IdRelThenFk("rel"),
+        Op::RelUnlink,
+        LINKS,
+    ),
+    rel_route(Verb::Delete, Shape::IdRelFk, Op::RelDestroyById, TO_MANY),
+    rel_route(Verb::Delete, Shape::IdRel, Op::RelDeleteAll, TO_MANY),
+    rel_route(Verb::Delete, Shape::IdRel, Op::RelDestroy, HAS_ONE),
 ];
 
 fn find_route<'p>(
     verb: Verb,
     segs: &[&'p str],
     replace_on_put: bool,
-) -> Option<(Op, Option<&'p str>)> {
+    rels: &[RelRoute],
+) -> Option<(Op, Matched<'p>)> {
     ROUTES
         .iter()
         .filter(|r| r.verb == verb && r.when.holds(replace_on_put))
-        .find_map(|r| r.shape.matches(segs).map(|id| (r.op, id)))
+        .find_map(|r| r.shape.matches(segs, r.kinds, rels).map(|m| (r.op, m)))
 }
 
 /// One route of a [`RestApi`](super::RestApi), as [`RestApi::routes`](super::RestApi::routes)
@@ -256,6 +439,8 @@ pub(crate) struct ModelRoutes {
     /// The path below the REST root, as configured (`Books`, `my-notes`).
     path: String,
     replace_on_put: bool,
+    /// The relations with REST routes, in definition order.
+    pub(crate) relations: Vec<RelRoute>,
 }
 
 /// Path segments are matched without allocating: at most this many are looked at.
@@ -274,8 +459,8 @@ pub(crate) enum Resolved<'t, 'p> {
     Call {
         model: &'t ModelRoutes,
         op: Op,
-        /// The raw (still percent-encoded) id segment.
-        id: Option<&'p str>,
+        /// The raw (still percent-encoded) id and fk segments, and the relation.
+        matched: Matched<'p>,
     },
     /// No route: the 404 to answer with.
     NotFound(Error),
@@ -297,29 +482,45 @@ impl RouteTable {
                 .entry(segment_hash(first))
                 .or_default()
                 .push(table.models.len());
+            let relations = def
+                .relations
+                .keys()
+                .filter_map(|name| RelRoute::new(&handle, name))
+                .collect();
             table.models.push(ModelRoutes {
                 handle,
                 replace_on_put: def.replace_on_put(),
                 path,
+                relations,
             });
         }
         table
     }
 
-    /// Every route, model by model, in matching order.
-    pub(crate) fn routes(&self, root: &str) -> Vec<Route> {
+    /// The model routes (`relations` false) or the relation routes (`relations` true), model
+    /// by model, in matching order.
+    pub(crate) fn routes(&self, root: &str, relations: bool) -> Vec<Route> {
         let mut out = Vec::new();
         for m in &self.models {
             for r in ROUTES.iter().filter(|r| r.when.holds(m.replace_on_put)) {
-                let below = match r.shape {
-                    Shape::Root => String::new(),
-                    shape => shape.to_string(),
-                };
-                out.push(Route {
-                    verb: r.verb.as_str(),
-                    path: format!("{root}/{}{below}", m.path),
-                    method: format!("{}.{}", m.handle.name(), r.op.method_name()),
-                });
+                if (r.kinds != 0) != relations {
+                    continue;
+                }
+                if r.kinds == 0 {
+                    out.push(Route {
+                        verb: r.verb.as_str(),
+                        path: format!("{root}/{}{}", m.path, r.shape.display("")),
+                        method: format!("{}.{}", m.handle.name(), r.op.method_name()),
+                    });
+                    continue;
+                }
+                for rel in m.relations.iter().filter(|rel| rel.kinds & r.kinds != 0) {
+                    out.push(Route {
+                        verb: r.verb.as_str(),
+                        path: format!("{root}/{}{}", m.path, r.shape.display(&rel.path)),
+                        method: format!("{}.{}{}", m.handle.name(), r.op.method_name(), rel.name),
+                    });
+                }
             }
         }
         out
@@ -371,15 +572,18 @@ impl RouteTable {
             None
         } else {
             Verb::of(method).and_then(|verb| {
-                let found = find_route(verb, below_model, model.replace_on_put);
+                let rels = &model.relations;
+                let found = find_route(verb, below_model, model.replace_on_put, rels);
                 match (verb, found) {
-                    (Verb::Head, None) => find_route(Verb::Get, below_model, model.replace_on_put),
+                    (Verb::Head, None) => {
+                        find_route(Verb::Get, below_model, model.replace_on_put, rels)
+                    }
                     (_, found) => found,
                 }
             })
         };
         match found {
-            Some((op, id)) => Resolved::Call { model, op, id },
+            Some((op, matched)) => Resolved::Call { model, op, matched },
             None => Resolved::NotFound(errors::no_method_in_class(
                 model.handle.name(),
                 method.as_str(),
@@ -436,41 +640,109 @@ fn segment_hash(s: &str) -> u64 {
 mod tests {
     use super::*;
 
+    fn id(id: &str) -> Matched<'_> {
+        Matched {
+            id: Some(id),
+            ..Matched::default()
+        }
+    }
+
     #[test]
     fn literal_segments_win_over_ids() {
         assert_eq!(
-            find_route(Verb::Get, &["count"], true),
-            Some((Op::Count, None))
+            find_route(Verb::Get, &["count"], true, &[]),
+            Some((Op::Count, Matched::default()))
         );
         assert_eq!(
-            find_route(Verb::Get, &["FINDONE"], true),
-            Some((Op::FindOne, None))
+            find_route(Verb::Get, &["FINDONE"], true, &[]),
+            Some((Op::FindOne, Matched::default()))
         );
         assert_eq!(
-            find_route(Verb::Get, &["7"], true),
-            Some((Op::FindById, Some("7")))
+            find_route(Verb::Get, &["7"], true, &[]),
+            Some((Op::FindById, id("7")))
         );
         assert_eq!(
-            find_route(Verb::Put, &["count"], true),
-            Some((Op::ReplaceById, Some("count")))
+            find_route(Verb::Put, &["count"], true, &[]),
+            Some((Op::ReplaceById, id("count")))
         );
-        assert_eq!(find_route(Verb::Post, &["count"], true), None);
-        assert_eq!(find_route(Verb::Delete, &[], true), None);
+        assert_eq!(find_route(Verb::Post, &["count"], true, &[]), None);
+        assert_eq!(find_route(Verb::Delete, &[], true, &[]), None);
     }
 
     #[test]
     fn put_follows_replace_on_put() {
         assert_eq!(
-            find_route(Verb::Put, &[], true),
-            Some((Op::ReplaceOrCreate, None))
+            find_route(Verb::Put, &[], true, &[]),
+            Some((Op::ReplaceOrCreate, Matched::default()))
         );
         assert_eq!(
-            find_route(Verb::Put, &[], false),
-            Some((Op::PatchOrCreate, None))
+            find_route(Verb::Put, &[], false, &[]),
+            Some((Op::PatchOrCreate, Matched::default()))
         );
         assert_eq!(
-            find_route(Verb::Put, &["1"], false),
-            Some((Op::PatchAttributes, Some("1")))
+            find_route(Verb::Put, &["1"], false, &[]),
+            Some((Op::PatchAttributes, id("1")))
+        );
+    }
+
+    #[test]
+    fn relation_routes_match_by_kind() {
+        let rel = |name: &str, kinds| RelRoute {
+            name: name.to_owned(),
+            path: name.to_owned(),
+            kinds,
+        };
+        let rels = [
+            rel("books", TO_MANY),
+            rel("tags", TO_MANY | LINKS),
+            rel("profile", HAS_ONE),
+            rel("author", BELONGS_TO),
+        ];
+        let m = |id, rel, fk| Matched {
+            id: Some(id),
+            rel: Some(rel),
+            fk,
+        };
+        let get = |segs: &[&'static str]| find_route(Verb::Get, segs, true, &rels);
+        assert_eq!(get(&["1", "BOOKS"]), Some((Op::RelFind, m("1", 0, None))));
+        assert_eq!(
+            get(&["1", "books", "count"]),
+            Some((Op::RelCount, m("1", 0, None)))
+        );
+        assert_eq!(
+            get(&["1", "books", "7"]),
+            Some((Op::RelFindById, m("1", 0, Some("7"))))
+        );
+        assert_eq!(
+            get(&["1", "profile"]),
+            Some((Op::RelGetOne, m("1", 2, None)))
+        );
+        assert_eq!(
+            get(&["1", "author"]),
+            Some((Op::RelGetBelongsTo, m("1", 3, None)))
+        );
+        assert_eq!(get(&["1", "author", "7"]), None);
+        assert_eq!(get(&["1", "nope"]), None);
+        assert_eq!(
+            find_route(Verb::Put, &["1", "tags", "rel", "7"], true, &rels),
+            Some((Op::RelLink, m("1", 1, Some("7"))))
+        );
+        assert_eq!(
+            find_route(Verb::Put, &["1", "books", "rel", "7"], true, &rels),
+            None
+        );
+        assert_eq!(
+            find_route(Verb::Delete, &["1", "profile"], true, &rels),
+            Some((Op::RelDestroy, m("1", 2, None)))
+        );
+        assert_eq!(
+            find_route(Verb::Delete, &["1", "books"], true, &rels),
+            Some((Op::RelDeleteAll, m("1", 0, None)))
+        );
+        assert_eq!(find_route(Verb::Post, &["1", "author"], true, &rels), None);
+        assert_eq!(
+            find_route(Verb::Patch, &["1", "profile"], true, &rels),
+            None
         );
     }
 
