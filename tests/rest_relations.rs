@@ -8,16 +8,14 @@
 mod rest_support;
 
 use loopback::rest::RestApi;
-use loopback::{connectors, App, ModelDefinition};
+use loopback::{App, ModelDefinition};
 use rest_support::*;
 use serde_json::json;
 
 /// `Author` (hidden `email`; hasMany `books`, hasOne `profile`, hasMany `tags` through
 /// `Tagging`), `Book` (hidden `secret`, belongsTo `author`), `Profile`, `Tag`, `Tagging`.
 async fn rel_app() -> App {
-    let app = App::new();
-    app.data_source("db", connectors::memory());
-    for def in [
+    app_with(vec![
         json!({"name": "Author", "properties": {"name": "string", "email": "string"},
             "hidden": ["email"],
             "relations": {
@@ -34,15 +32,8 @@ async fn rel_app() -> App {
         json!({"name": "Tagging", "properties": {"note": "string"},
             "relations": {"author": {"type": "belongsTo", "model": "Author"},
                 "tag": {"type": "belongsTo", "model": "Tag"}}}),
-    ] {
-        app.define(
-            ModelDefinition::from_lb3_json(&def).expect("model JSON"),
-            "db",
-        )
-        .await
-        .expect("define");
-    }
-    app
+    ])
+    .await
 }
 
 /// The API with authors 1 (`A`) and 2 (`B`); books 1-3 of author 1, book 4 of author 2.

@@ -12,9 +12,7 @@ use serde_json::{json, Value as Json};
 /// `Author` (hidden `email`, hasMany `books`), `Book` (required `title`, hidden `secret`,
 /// belongsTo `author`), `Note` (string id `code`, `http.path` `my-notes`).
 pub async fn app() -> App {
-    let app = App::new();
-    app.data_source("db", connectors::memory());
-    for def in [
+    app_with(vec![
         json!({"name": "Author", "properties": {"name": "string", "email": "string"},
             "hidden": ["email"],
             "relations": {"books": {"type": "hasMany", "model": "Book"}}}),
@@ -25,7 +23,16 @@ pub async fn app() -> App {
             "relations": {"author": {"type": "belongsTo", "model": "Author"}}}),
         json!({"name": "Note", "properties": {"code": {"type": "string", "id": true},
             "body": "string"}, "http": {"path": "my-notes"}}),
-    ] {
+    ])
+    .await
+}
+
+/// An application on the memory connector with the models of `defs` (LB3 model JSON), in
+/// order.
+pub async fn app_with(defs: Vec<Json>) -> App {
+    let app = App::new();
+    app.data_source("db", connectors::memory());
+    for def in defs {
         app.define(
             ModelDefinition::from_lb3_json(&def).expect("model JSON"),
             "db",
