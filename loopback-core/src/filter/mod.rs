@@ -18,6 +18,7 @@ use crate::value::{DistanceUnit, GeoPoint, Value};
 
 pub use builder::Column;
 pub use matcher::{apply_filter, like_to_regex, CompiledFilter, CompiledWhere, Row};
+pub(crate) use parse::unfilterable;
 pub use parse::{ModelLookup, ParseOptions};
 
 /// Keys that are never accepted anywhere in a filter or a model definition: they are the

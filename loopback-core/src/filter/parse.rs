@@ -16,7 +16,7 @@ use super::{
     RegexpPattern, Where,
 };
 use crate::error::{Error, Result};
-use crate::model::{ModelDefinition, PropertyType};
+use crate::model::{ModelDefinition, PropertyType, RelationKind};
 use crate::value::{parse_date, DistanceUnit, GeoPoint, Value};
 
 /// Finds a model definition by name: what [`ParseOptions::models`] holds, so that conditions
@@ -893,26 +893,11 @@ fn parse_entry(
             ),
         )
     };
-    use crate::model::RelationKind;
-    match rel.kind {
-        RelationKind::EmbedsOne | RelationKind::EmbedsMany => {
-            let property = rel.property.as_deref().unwrap_or(head);
-            return Err(unsupported(&format!(
-                "its models are embedded; name the property that holds them instead \
-                 (`{property}.<name>`)"
-            )));
-        }
-        RelationKind::ReferencesMany => {
-            return Err(unsupported(
-                "referencesMany keeps its ids in an array, which conditions cannot join on",
-            ))
-        }
-        _ => {}
+    if let Some(why) = unfilterable(rel.kind, rel.model.is_some()) {
+        return Err(unsupported(why));
     }
     let Some(target_name) = rel.model.as_deref() else {
-        return Err(unsupported(
-            "it is a polymorphic belongsTo, whose target model depends on each instance",
-        ));
+        return Err(unsupported("it names no target model"));
     };
     let Some(models) = opts.models else {
         return Err(err(
@@ -970,6 +955,24 @@ fn parse_entry(
     };
     out.push(Where::related(head, quantifier, inner));
     Ok(())
+}
+
+/// Why conditions cannot reach through a relation of `kind`, if they cannot; `has_target`
+/// says whether it names one target model (a polymorphic belongsTo does not).
+pub(crate) fn unfilterable(kind: RelationKind, has_target: bool) -> Option<&'static str> {
+    match kind {
+        RelationKind::EmbedsOne | RelationKind::EmbedsMany => Some(
+            "its models are embedded; name the property that holds them instead \
+             (`<property>.<name>`)",
+        ),
+        RelationKind::ReferencesMany => {
+            Some("referencesMany keeps its ids in an array, which conditions cannot join on")
+        }
+        RelationKind::BelongsTo if !has_target => {
+            Some("it is a polymorphic belongsTo, whose target model depends on each instance")
+        }
+        _ => None,
+    }
 }
 
 /// One `prop: value` or `prop: {op: operand, ...}` entry; several operators are AND-ed.

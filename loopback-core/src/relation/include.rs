@@ -102,7 +102,7 @@ fn inq(property: &str, values: Vec<Value>) -> Where {
 }
 
 /// Distinct non-null key values, in first-seen order.
-fn distinct_keys<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
+pub(crate) fn distinct_keys<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for v in values {
@@ -207,7 +207,7 @@ pub(crate) fn scope_for_target(
         None => None,
         Some(s) => Some(target.parse_filter(&s.to_json())?),
     };
-    let relation_scope = rel.scope_filter_of(target)?.unwrap_or_default();
+    let relation_scope = rel.scope_filter(target)?.unwrap_or_default();
     Ok(user.unwrap_or_default().merged_with(relation_scope))
 }
 

@@ -140,7 +140,7 @@ impl Related {
     }
 
     fn relation_scope(&self, target: &ModelHandle) -> Result<Filter> {
-        Ok(self.rel.scope_filter_of(target)?.unwrap_or_default())
+        Ok(self.rel.scope_filter(target)?.unwrap_or_default())
     }
 
     /// The caller's filter merged with the relation scope ([`Filter::merged_with`]).
@@ -636,7 +636,7 @@ impl Related {
         let referenced = self.target()?.app()?.try_model(link.target_name()?)?;
         let fk = referenced.coerce_id(fk)?;
         let filter = Filter::with_where(Where::eq(link.key_to.clone(), fk))
-            .merged_with(link.scope_filter_of(&referenced)?.unwrap_or_default());
+            .merged_with(link.scope_filter(&referenced)?.unwrap_or_default());
         let Some(found) = referenced.find_one(filter, options).await? else {
             return Ok(None);
         };

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, Result};
-use crate::filter::{Filter, ParseOptions};
+use crate::filter::Filter;
 use crate::model::{
     ModelDefinition, PropertyDefinition, PropertyType, RelationDefinition, RelationKind,
 };
@@ -108,19 +108,11 @@ impl ResolvedRelation {
 
     /// The relation scope parsed against the target model, with the application's models (so
     /// that it may hold conditions on the target's own relations).
-    pub fn scope_filter_of(&self, target: &crate::app::ModelHandle) -> Result<Option<Filter>> {
+    pub fn scope_filter(&self, target: &crate::app::ModelHandle) -> Result<Option<Filter>> {
         let def = target.definition();
         match &self.scope {
             None => Ok(None),
             Some(s) => target.parse_trusted_filter(&def, s).map(Some),
-        }
-    }
-
-    /// The relation scope parsed against the target model definition alone.
-    pub fn scope_filter(&self, target: &ModelDefinition) -> Result<Option<Filter>> {
-        match &self.scope {
-            None => Ok(None),
-            Some(s) => Filter::from_json(s, &ParseOptions::for_definition(target)).map(Some),
         }
     }
 }

@@ -12,18 +12,17 @@
 //!
 //! [`Capabilities::related_where`]: crate::connector::Capabilities::related_where
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::include::key_string;
-use super::ResolvedRelation;
+use super::include::distinct_keys;
 use crate::app::{coerce_where, ModelHandle};
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Fields, Filter, Join, Quantifier, RelatedWhere, Where};
-use crate::model::RelationKind;
+use crate::filter::{
+    unfilterable, Condition, Fields, Filter, Join, Quantifier, RelatedWhere, Where,
+};
 
 /// Resolves every condition on related models in `w`, a condition on `model`. A tree without
 /// one is returned as it is, and a resolved one is left alone, so this can run more than once.
@@ -77,22 +76,6 @@ async fn resolve_all(
     Ok(out)
 }
 
-/// Why a relation cannot be filtered on, if it cannot.
-fn unsupported(rel: &ResolvedRelation) -> Option<&'static str> {
-    match rel.kind {
-        RelationKind::EmbedsOne | RelationKind::EmbedsMany => Some(
-            "its models are embedded; name the property that holds them instead (`<property>.<name>`)",
-        ),
-        RelationKind::ReferencesMany => {
-            Some("referencesMany keeps its ids in an array, which conditions cannot join on")
-        }
-        RelationKind::BelongsTo if rel.target.is_none() => {
-            Some("it is a polymorphic belongsTo, whose target model depends on each instance")
-        }
-        _ => None,
-    }
-}
-
 async fn resolve_one(
     model: &ModelHandle,
     r: RelatedWhere,
@@ -105,7 +88,7 @@ async fn resolve_one(
         )));
     }
     let rel = model.relation(&r.relation)?;
-    if let Some(why) = unsupported(&rel) {
+    if let Some(why) = unfilterable(rel.kind, rel.target.is_some()) {
         return Err(Error::bad_request(format!(
             "Relation \"{}\" of {} cannot be filtered on: {why}",
             rel.name, rel.source
@@ -117,7 +100,7 @@ async fn resolve_one(
 
     // The condition as the related model reads it, limited as every read of it is.
     let mut cond = coerce_where(&tdef, r.where_);
-    if let Some(w) = rel.scope_filter_of(&target)?.and_then(|f| f.where_) {
+    if let Some(w) = rel.scope_filter(&target)?.and_then(|f| f.where_) {
         cond = cond.and(w);
     }
     if let Some(w) = target.default_scope_where()? {
@@ -228,16 +211,7 @@ impl Link<'_> {
             .connector()
             .find(&to.definition(), &filter, read_options)
             .await?;
-        let mut seen = HashSet::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
-        for mut row in rows {
-            let Some(k) = row.remove(self.key_to) else {
-                continue;
-            };
-            if key_string(&k).is_some_and(|s| seen.insert(s)) {
-                keys.push(k);
-            }
-        }
+        let keys = distinct_keys(rows.iter().filter_map(|r| r.get(self.key_to)));
         // `nin` matches a null key too: a row without a related row has none that matches.
         let op = match quantifier {
             Quantifier::Some => Condition::Inq(keys),
