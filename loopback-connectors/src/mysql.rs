@@ -28,10 +28,9 @@
 //! UTC (`time_zone = '+00:00'`), so dates are stored in UTC, and reports matched rather than
 //! changed rows for `UPDATE`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -47,7 +46,7 @@ use sqlx::mysql::{
 use sqlx::{Column, Decode, Executor, Row, TypeInfo, ValueRef};
 
 use crate::sql::{self, ddl, Dialect, ErrorContext, MySqlDialect, Statement, TableMapping, Write};
-use crate::sql::{Conn, SqlTransaction};
+use crate::sql::{Conn, SqlTransaction, TableCache};
 
 /// LoopBack 3's MySQL connector (`"connector": "mysql"`), for MySQL 5.7+ and MariaDB 10.3+.
 ///
@@ -67,15 +66,13 @@ pub struct MySqlConnector {
     pool: MySqlPool,
     dialect: MySqlDialect,
     capabilities: Capabilities,
-    tables: RwLock<HashMap<String, Arc<TableMapping>>>,
+    tables: TableCache,
     location: String,
 }
 
 impl fmt::Debug for MySqlConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tables = self.tables.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<&String> = tables.keys().collect();
-        names.sort();
+        let names = self.tables.model_names();
         f.debug_struct("MySqlConnector")
             .field("server", &self.location)
             .field("models", &names)
@@ -263,7 +260,7 @@ impl MySqlConnector {
             pool,
             dialect: MySqlDialect,
             capabilities: mysql_capabilities(),
-            tables: RwLock::new(HashMap::new()),
+            tables: TableCache::new(),
             location,
         }
     }
@@ -280,26 +277,15 @@ impl MySqlConnector {
 
     /// The table mapping of a model: the cached one when it still fits the definition.
     fn mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        if let Some(t) = self
-            .tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&def.name)
-        {
-            if t.matches(def) {
-                return Ok(Arc::clone(t));
-            }
-        }
-        self.remap(def)
+        self.tables.get(def, |d| self.table_mapping(d))
+    }
+
+    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
+        TableMapping::new(&self.dialect, def)
     }
 
     fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        let t = Arc::new(TableMapping::new(&self.dialect, def)?);
-        self.tables
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(def.name.clone(), Arc::clone(&t));
-        Ok(t)
+        Ok(self.tables.insert(&def.name, self.table_mapping(def)?))
     }
 
     /// Classifies a driver error: first by MySQL error number for what the shared
@@ -809,10 +795,6 @@ impl crate::sql::Discovery for MySqlConnector {
     }
 
     fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(model)
-            .cloned()
+        self.tables.known(model)
     }
 }

@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -52,7 +52,7 @@ use sqlx::{Column, Decode, Encode, Executor, Postgres, Row, Type, TypeInfo, Valu
 use crate::sql::{
     self, ddl, ColumnKind, Dialect, ErrorContext, PostgresDialect, Statement, TableMapping, Write,
 };
-use crate::sql::{Conn, SqlTransaction};
+use crate::sql::{Conn, SqlTransaction, TableCache};
 
 /// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`).
 ///
@@ -63,16 +63,14 @@ pub struct PostgresConnector {
     pool: PgPool,
     dialect: PostgresDialect,
     capabilities: Capabilities,
-    tables: RwLock<HashMap<String, Arc<TableMapping>>>,
+    tables: TableCache,
     schema: Option<String>,
     location: String,
 }
 
 impl fmt::Debug for PostgresConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tables = self.tables.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<&String> = tables.keys().collect();
-        names.sort();
+        let names = self.tables.model_names();
         f.debug_struct("PostgresConnector")
             .field("server", &self.location)
             .field("schema", &self.schema)
@@ -258,7 +256,7 @@ impl PostgresConnector {
             pool,
             dialect: PostgresDialect,
             capabilities: postgres_capabilities(),
-            tables: RwLock::new(HashMap::new()),
+            tables: TableCache::new(),
             schema,
             location,
         })
@@ -281,31 +279,21 @@ impl PostgresConnector {
 
     /// The table mapping of a model: the cached one when it still fits the definition.
     fn mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        if let Some(t) = self
-            .tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&def.name)
-        {
-            if t.matches(def) {
-                return Ok(Arc::clone(t));
-            }
-        }
-        self.remap(def)
+        self.tables.get(def, |d| self.table_mapping(d))
     }
 
-    fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
+    /// A fresh mapping of `def`, in the connector's schema unless the model names one.
+    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
         let mut t = TableMapping::new(&self.dialect, def)?;
         if let (None, Some(schema)) = (&t.schema, &self.schema) {
             t.qualified = self.dialect.qualified_name(schema, &t.table);
             t.schema = Some(schema.clone());
         }
-        let t = Arc::new(t);
-        self.tables
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(def.name.clone(), Arc::clone(&t));
         Ok(t)
+    }
+
+    fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
+        Ok(self.tables.insert(&def.name, self.table_mapping(def)?))
     }
 
     /// Classifies a driver error: PostgreSQL names the column of a not-null violation, and
@@ -1056,11 +1044,7 @@ impl crate::sql::Discovery for PostgresConnector {
     }
 
     fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(model)
-            .cloned()
+        self.tables.known(model)
     }
 
     fn default_owner(&self) -> Option<String> {

@@ -24,11 +24,10 @@
 //! the memory connector (`ilike` is the case-insensitive form), registers the `REGEXP` function
 //! (Rust's `regex` crate), and enforces foreign keys.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -43,8 +42,8 @@ use sqlx::sqlite::{
 use sqlx::{Column, Decode, Executor, Row, Sqlite, TypeInfo, ValueRef};
 
 use crate::sql::{
-    self, ddl, Conn, Dialect, ErrorContext, SqlTransaction, SqliteDialect, Statement, TableMapping,
-    Write,
+    self, ddl, Conn, Dialect, ErrorContext, SqlTransaction, SqliteDialect, Statement, TableCache,
+    TableMapping, Write,
 };
 
 /// LoopBack 3's SQLite connector (`"connector": "sqlite3"`).
@@ -78,15 +77,13 @@ pub struct SqliteConnector {
     pool: SqlitePool,
     dialect: SqliteDialect,
     capabilities: Capabilities,
-    tables: RwLock<HashMap<String, Arc<TableMapping>>>,
+    tables: TableCache,
     location: String,
 }
 
 impl fmt::Debug for SqliteConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tables = self.tables.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<&String> = tables.keys().collect();
-        names.sort();
+        let names = self.tables.model_names();
         f.debug_struct("SqliteConnector")
             .field("database", &self.location)
             .field("models", &names)
@@ -276,7 +273,7 @@ impl SqliteConnector {
             pool,
             dialect: SqliteDialect,
             capabilities: sqlite_capabilities(),
-            tables: RwLock::new(HashMap::new()),
+            tables: TableCache::new(),
             location,
         }
     }
@@ -288,17 +285,7 @@ impl SqliteConnector {
 
     /// The table mapping of a model: the cached one when it still fits the definition.
     fn mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        if let Some(t) = self
-            .tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&def.name)
-        {
-            if t.matches(def) {
-                return Ok(Arc::clone(t));
-            }
-        }
-        self.remap(def)
+        self.tables.get(def, |d| self.table_mapping(d))
     }
 
     /// The `foreignKeys` a model declares, each with the mapping of the table it references
@@ -323,13 +310,12 @@ impl SqliteConnector {
         Ok(out)
     }
 
+    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
+        TableMapping::new(&self.dialect, def)
+    }
+
     fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        let t = Arc::new(TableMapping::new(&self.dialect, def)?);
-        self.tables
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(def.name.clone(), Arc::clone(&t));
-        Ok(t)
+        Ok(self.tables.insert(&def.name, self.table_mapping(def)?))
     }
 
     fn classify(&self, e: sqlx::Error, cx: ErrorContext<'_>) -> Error {
@@ -796,11 +782,7 @@ impl crate::sql::Discovery for SqliteConnector {
     }
 
     fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(model)
-            .cloned()
+        self.tables.known(model)
     }
 }
 

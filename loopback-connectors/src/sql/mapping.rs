@@ -2,6 +2,7 @@
 //! connector.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use loopback_core::model::{ModelDefinition, PropertyDefinition, PropertyType};
 use loopback_core::{Error, Result};
@@ -437,6 +438,61 @@ fn is_type_name(t: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == ',' || c == ' '));
     head_ok && tail_ok
+}
+
+/// A connector's table mappings by model name, each rebuilt when its model's definition
+/// changes (relations add foreign keys to models defined earlier).
+#[derive(Debug, Default)]
+pub struct TableCache {
+    tables: RwLock<HashMap<String, Arc<TableMapping>>>,
+}
+
+impl TableCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        TableCache::default()
+    }
+
+    /// The mapping of `def`: the cached one while it still fits the definition, else one
+    /// built by `build` and cached.
+    pub fn get(
+        &self,
+        def: &ModelDefinition,
+        build: impl FnOnce(&ModelDefinition) -> Result<TableMapping>,
+    ) -> Result<Arc<TableMapping>> {
+        if let Some(t) = self.read().get(&def.name) {
+            if t.matches(def) {
+                return Ok(Arc::clone(t));
+            }
+        }
+        Ok(self.insert(&def.name, build(def)?))
+    }
+
+    /// Caches `t` as the mapping of `model`, replacing any other.
+    pub fn insert(&self, model: &str, t: TableMapping) -> Arc<TableMapping> {
+        let t = Arc::new(t);
+        self.tables
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(model.to_owned(), Arc::clone(&t));
+        t
+    }
+
+    /// The cached mapping of `model`, if any.
+    pub fn known(&self, model: &str) -> Option<Arc<TableMapping>> {
+        self.read().get(model).cloned()
+    }
+
+    /// The names of the cached models, sorted (for `Debug` output).
+    pub fn model_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<TableMapping>>> {
+        self.tables.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub use builder::{
 pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
 pub use discovery::{CatalogQuery, DiscoverOptions, Discovery};
 pub use error::{classify, ErrorContext};
-pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
+pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableCache, TableMapping};
 #[cfg(feature = "mysql")]
 pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
 #[cfg(feature = "postgres")]
