@@ -1,17 +1,38 @@
-//! The response body: one buffer, sent in one frame.
+//! The response body: one buffer sent in one frame, or a stream of frames (change streams).
 
 use std::convert::Infallible;
+use std::fmt;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures::stream::{BoxStream, Stream, StreamExt};
 use http_body::{Body, Frame, SizeHint};
 
-/// The body of every response [`RestApi`](super::RestApi) produces: a complete JSON document (or
-/// nothing), so its exact length is always known.
-#[derive(Debug, Default, Clone)]
+/// The body of every response [`RestApi`](super::RestApi) produces: a complete JSON document
+/// (or nothing), whose exact length is known, or, for change streams, a stream of frames of
+/// unknown length that ends when its source does.
+#[derive(Default)]
 pub struct RestBody {
-    data: Option<Bytes>,
+    kind: Kind,
+}
+
+enum Kind {
+    /// The bytes not yet sent.
+    Full(Option<Bytes>),
+    /// Frames as they come; the mutex is never locked (the body is polled through `&mut`),
+    /// it only makes the body `Sync` as a buffer is.
+    Stream {
+        frames: Mutex<BoxStream<'static, Bytes>>,
+        ended: bool,
+    },
+}
+
+impl Default for Kind {
+    fn default() -> Self {
+        Kind::Full(None)
+    }
 }
 
 impl RestBody {
@@ -19,7 +40,7 @@ impl RestBody {
     pub fn new(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         RestBody {
-            data: (!bytes.is_empty()).then_some(bytes),
+            kind: Kind::Full((!bytes.is_empty()).then_some(bytes)),
         }
     }
 
@@ -28,9 +49,45 @@ impl RestBody {
         RestBody::default()
     }
 
-    /// The bytes not yet sent (all of them until the body is polled).
+    /// A body sending each item of `frames` as one data frame, as it comes, until `frames`
+    /// ends. Its length is unknown (HTTP/1.1 sends it chunked).
+    pub fn stream<S>(frames: S) -> Self
+    where
+        S: Stream<Item = Bytes> + Send + 'static,
+    {
+        RestBody {
+            kind: Kind::Stream {
+                frames: Mutex::new(frames.boxed()),
+                ended: false,
+            },
+        }
+    }
+
+    /// Whether this is a streamed body ([`RestBody::stream`]).
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Stream { .. })
+    }
+
+    /// The bytes not yet sent (all of them until the body is polled); always empty for a
+    /// streamed body, whose bytes are only known as they are polled.
     pub fn as_bytes(&self) -> &[u8] {
-        self.data.as_deref().unwrap_or_default()
+        match &self.kind {
+            Kind::Full(data) => data.as_deref().unwrap_or_default(),
+            Kind::Stream { .. } => &[],
+        }
+    }
+}
+
+impl fmt::Debug for RestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Full(data) => f.debug_struct("RestBody").field("data", data).finish(),
+            Kind::Stream { ended, .. } => f
+                .debug_struct("RestBody")
+                .field("stream", &true)
+                .field("ended", ended)
+                .finish(),
+        }
     }
 }
 
@@ -40,16 +97,85 @@ impl Body for RestBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.get_mut().data.take().map(|b| Ok(Frame::data(b))))
+        match &mut self.get_mut().kind {
+            Kind::Full(data) => Poll::Ready(data.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Stream { ended: true, .. } => Poll::Ready(None),
+            Kind::Stream { frames, ended } => {
+                let frames = frames.get_mut().unwrap_or_else(|e| e.into_inner());
+                match frames.poll_next_unpin(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(Some(b)) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                    Poll::Ready(None) => {
+                        *ended = true;
+                        Poll::Ready(None)
+                    }
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none()
+        match &self.kind {
+            Kind::Full(data) => data.is_none(),
+            Kind::Stream { ended, .. } => *ended,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |b| b.len() as u64))
+        match &self.kind {
+            Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Stream { ended: true, .. } => SizeHint::with_exact(0),
+            Kind::Stream { .. } => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn bodies_are_send_and_sync() {
+        assert_send_sync::<RestBody>();
+    }
+
+    #[tokio::test]
+    async fn full_bodies_have_an_exact_size() {
+        let mut b = RestBody::new("abc");
+        assert_eq!(b.as_bytes(), b"abc");
+        assert_eq!(b.size_hint().exact(), Some(3));
+        assert!(!b.is_end_stream());
+        assert!(!b.is_stream());
+        let f = b.frame().await.unwrap().unwrap();
+        assert_eq!(f.into_data().unwrap(), "abc");
+        assert!(b.is_end_stream());
+        assert!(b.frame().await.is_none());
+        assert!(RestBody::empty().is_end_stream());
+        assert_eq!(RestBody::new("").size_hint().exact(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn streamed_bodies_send_frame_by_frame() {
+        let items = vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")];
+        let mut b = RestBody::stream(futures::stream::iter(items));
+        assert!(b.is_stream());
+        assert_eq!(b.as_bytes(), b"");
+        assert_eq!(b.size_hint().exact(), None);
+        assert!(!b.is_end_stream());
+        let frames: Vec<Bytes> = [b.frame().await, b.frame().await]
+            .into_iter()
+            .map(|f| f.unwrap().unwrap().into_data().unwrap())
+            .collect();
+        assert_eq!(frames, ["a", "bc"]);
+        assert!(!b.is_end_stream());
+        assert!(b.frame().await.is_none());
+        assert!(b.is_end_stream());
+        assert_eq!(b.size_hint().exact(), Some(0));
+        assert!(format!("{b:?}").contains("stream"));
     }
 }

@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use super::api::RestApi;
 
 /// Serves `api` on `listener` until `shutdown` completes, then stops accepting and waits for
-/// the open connections to finish their requests (graceful shutdown).
+/// the open connections to finish their requests (graceful shutdown). Open change streams of
+/// the application are ended (with LB3's `end` event) when shutdown begins.
 ///
 /// Connections speak HTTP/1.1 (with keep-alive) or HTTP/2 (prior knowledge), detected per
 /// connection. Errors of single connections are not reported; accept errors (such as running
@@ -75,6 +76,8 @@ pub async fn serve(
         }
     }
     drop(listener);
+    // Change streams never end by themselves: end them so their connections can finish.
+    api.app().close_change_streams();
     graceful.shutdown().await;
     Ok(())
 }
