@@ -28,16 +28,16 @@
 #![doc = include_str!("../docs/overview.md")]
 
 pub use loopback_core::{
-    app, connector, data, error, field, filter, hooks, model, record, relation, transaction, typed,
-    validation, value,
+    app, changes, connector, data, error, field, filter, hooks, model, record, relation, remote,
+    transaction, typed, validation, value,
 };
 pub use loopback_core::{
-    App, Buffer, Capabilities, Column, Condition, Connector, DataSource, Direction, Error,
-    FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind, Include, Loaded, Model,
-    ModelDefinition, ModelHandle, ModelHooks, Options, Order, ParseOptions, PersistedModel,
-    PropertyDefinition, PropertyType, Quantifier, Record, RelationDefinition, RelationKind,
-    RelationRef, Result, Strict, TypedRelated, Upserted, ValidationError, ValidationKind,
-    ValidationRule, Value, Where,
+    App, Buffer, Capabilities, Change, ChangeKind, ChangeStream, Column, Condition, Connector,
+    DataSource, Direction, Error, FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind,
+    Include, Loaded, Model, ModelDefinition, ModelHandle, ModelHooks, Options, Order, ParseOptions,
+    PersistedModel, PropertyDefinition, PropertyType, Quantifier, Record, RelationDefinition,
+    RelationKind, RelationRef, Result, Strict, TypedRelated, Upserted, ValidationError,
+    ValidationKind, ValidationRule, Value, Where,
 };
 pub use loopback_core::{
     IsolationLevel, Transaction, TransactionContext, TransactionEvent, TransactionHandle,
@@ -70,6 +70,8 @@ pub mod guide {
     pub mod connectors {}
     #[doc = include_str!("../docs/rest.md")]
     pub mod rest {}
+    #[doc = include_str!("../docs/remote-methods.md")]
+    pub mod remote_methods {}
     #[doc = include_str!("../docs/compatibility.md")]
     pub mod compatibility {}
 }

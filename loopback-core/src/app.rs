@@ -74,6 +74,8 @@ struct ModelInner {
     observers: Observers,
     base: Option<ModelHandle>,
     validators: RwLock<HashMap<String, CustomValidator>>,
+    /// The change-stream feed (`createChangeStream`), set up on first subscription.
+    changes: crate::changes::ChangeFeed,
 }
 
 /// A model attached to a data source: the dynamic (by-name, on [`Record`]s) PersistedModel API.
@@ -94,6 +96,7 @@ impl fmt::Debug for ModelHandle {
 struct Registry {
     data_sources: RwLock<IndexMap<String, DataSource>>,
     models: RwLock<IndexMap<String, ModelHandle>>,
+    remotes: crate::remote::Remotes,
 }
 
 /// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
@@ -127,6 +130,11 @@ impl App {
     /// An empty application.
     pub fn new() -> Self {
         App::default()
+    }
+
+    /// The remote methods, disabled names and remote hooks.
+    pub(crate) fn remotes(&self) -> &crate::remote::Remotes {
+        &self.reg.remotes
     }
 
     /// Adds a data source named `name` backed by `connector`, returning it.
@@ -210,6 +218,12 @@ impl App {
         for a in additions.iter().filter(|a| a.model == name) {
             crate::relation::add_property(&mut def, &a.property);
         }
+        // Remote methods declared in the JSON (`methods`); handlers are bound by name later.
+        let declared = def
+            .methods
+            .iter()
+            .map(|(n, spec)| crate::remote::RemoteMethod::from_lb3_json(n, spec))
+            .collect::<Result<Vec<_>>>()?;
         let def = Arc::new(def);
         ds.connector().define(&def).await?;
         let handle = ModelHandle(Arc::new(ModelInner {
@@ -221,8 +235,14 @@ impl App {
             observers: Observers::default(),
             base,
             validators: RwLock::new(HashMap::new()),
+            changes: crate::changes::ChangeFeed::default(),
         }));
         write(&self.reg.models).insert(def.name.clone(), handle.clone());
+        for m in declared {
+            if self.reg.remotes.find(&def.name, &m.string_name()).is_none() {
+                self.reg.remotes.add(&def.name, m, None);
+            }
+        }
         for a in additions.iter().filter(|a| a.model != def.name) {
             if let Some(other) = self.model(&a.model) {
                 other.add_property(&a.property).await?;
@@ -412,6 +432,11 @@ impl ModelHandle {
     /// The data source.
     pub fn data_source(&self) -> &DataSource {
         &self.0.ds
+    }
+
+    /// The change-stream feed of this model (see [`crate::changes`]).
+    pub(crate) fn change_feed(&self) -> &crate::changes::ChangeFeed {
+        &self.0.changes
     }
 
     /// This model's observers (LB3's `Model.observe`).

@@ -5,6 +5,7 @@
 //! Most users depend on the `loopback` facade crate instead of this one.
 
 pub mod app;
+pub mod changes;
 pub mod connector;
 pub mod data;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod hooks;
 mod inflect;
 pub mod model;
 pub mod relation;
+pub mod remote;
 #[cfg(feature = "rest")]
 pub mod rest;
 pub mod transaction;
@@ -22,6 +24,7 @@ pub mod validation;
 pub mod value;
 
 pub use app::{App, DataSource, ModelHandle, Upserted};
+pub use changes::{Change, ChangeKind, ChangeStream};
 pub use connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 pub use error::{Error, Result};
 pub use field::{Buffer, FieldValue};

@@ -55,6 +55,13 @@ impl Where {
     }
 }
 
+/// The value of query parameter `name` as Express's `qs` parser gives it: a string, an array
+/// (repeated keys, `[]`), or an object (bracket keys); `None` when absent. Strings are not
+/// interpreted (remote method arguments convert them by their declared type).
+pub(crate) fn query_value(query: &str, name: &str) -> Result<Option<Json>> {
+    Ok(collect(query, name, 32)?.map(Node::into_json))
+}
+
 /// The JSON value of parameter `name`: decoded JSON text for `name={...}`, the bracket tree
 /// for `name[...]=...`.
 fn parameter_json(query: &str, name: &str, opts: &ParseOptions<'_>) -> Result<Option<Json>> {

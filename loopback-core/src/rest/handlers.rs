@@ -33,6 +33,9 @@ pub(crate) struct Call<'a> {
     /// The JSON body of methods that take data.
     pub(crate) body: Option<Json>,
     pub(crate) options: Options,
+    /// The arguments as remote hooks left them (`filter`, `where`), read instead of the
+    /// query string when set.
+    pub(crate) args: Option<&'a serde_json::Map<String, Json>>,
 }
 
 /// Runs `op`; the JSON is the 200 response body, `None` a 204 without content.
@@ -66,6 +69,10 @@ pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Option<Json>> {
         | Op::RelLink
         | Op::RelUnlink
         | Op::RelExists => return relations::dispatch(op, call).await,
+        // Answered as a stream by the API before dispatch.
+        Op::ChangeStream => Err(Error::Internal(
+            "change streams are not dispatched as JSON".into(),
+        )),
     };
     json.map(Some)
 }
@@ -98,6 +105,12 @@ impl Call<'_> {
     pub(super) fn filter_for(&self, def: &ModelDefinition) -> Result<Option<Filter>> {
         let lookup = |n: &str| self.app.definition_of(n);
         let opts = ParseOptions::for_model(def).with_models(&lookup);
+        if let Some(args) = self.args {
+            return match object_arg(args, "filter")? {
+                Some(json) => Filter::from_json(&json, &opts).map(Some),
+                None => Ok(None),
+            };
+        }
         match input::query_object(self.query, "filter")? {
             QueryObject::Absent => Ok(None),
             QueryObject::Json(json) => Filter::from_json(&json, &opts).map(Some),
@@ -114,6 +127,12 @@ impl Call<'_> {
     pub(super) fn where_for(&self, def: &ModelDefinition) -> Result<Option<Where>> {
         let lookup = |n: &str| self.app.definition_of(n);
         let opts = ParseOptions::for_model(def).with_models(&lookup);
+        if let Some(args) = self.args {
+            return match object_arg(args, "where")? {
+                Some(json) => Where::from_json(&json, &opts).map(Some),
+                None => Ok(None),
+            };
+        }
         match input::query_object(self.query, "where")? {
             QueryObject::Absent => Ok(None),
             QueryObject::Json(json) => Where::from_json(&json, &opts).map(Some),
@@ -124,6 +143,21 @@ impl Call<'_> {
     /// The `data` argument.
     pub(super) fn data(&mut self) -> Result<Record> {
         input::data_object(self.body.take())
+    }
+}
+
+/// An object argument a hook left in `args`: JSON text is parsed, `null` is absent.
+fn object_arg(args: &serde_json::Map<String, Json>, name: &str) -> Result<Option<Json>> {
+    match args.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(text)) => match serde_json::from_str::<Json>(text) {
+            Ok(Json::Null) => Ok(None),
+            Ok(json @ Json::Object(_)) => Ok(Some(json)),
+            Ok(_) => Err(errors::not_an_object()),
+            Err(_) => Err(errors::unparsable_object_value()),
+        },
+        Some(json @ Json::Object(_)) => Ok(Some(json.clone())),
+        Some(_) => Err(errors::not_an_object()),
     }
 }
 

@@ -84,7 +84,7 @@ fn decode_query_component(s: &str) -> Cow<'_, str> {
 
 /// Decodes a path parameter as Express does (`decodeURIComponent`): a malformed escape or
 /// bytes that are not UTF-8 are a 400.
-fn decode_path_param(raw: &str) -> Result<Cow<'_, str>> {
+pub(crate) fn decode_path_param(raw: &str) -> Result<Cow<'_, str>> {
     if !raw.contains('%') {
         return Ok(Cow::Borrowed(raw));
     }
@@ -208,7 +208,7 @@ where
 
 /// Whether a `Content-Type` is JSON (`application/json`, any parameters); `Err(charset)` for
 /// JSON in a charset other than UTF-8.
-fn json_charset(content_type: &str) -> std::result::Result<bool, String> {
+pub(crate) fn json_charset(content_type: &str) -> std::result::Result<bool, String> {
     let mut params = content_type.split(';');
     let essence = params.next().unwrap_or_default().trim();
     if !essence.eq_ignore_ascii_case("application/json") {

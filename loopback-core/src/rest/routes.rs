@@ -1,14 +1,17 @@
 //! The route table: LB3's PersistedModel remoting table and the models it is mounted under,
 //! built once; requests are matched segment by segment, without allocating.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use http::Method;
+use serde_json::Value as Json;
 
 use super::errors;
 use crate::app::ModelHandle;
 use crate::error::Error;
-use crate::model::RelationKind;
+use crate::model::{ModelDefinition, RelationKind};
+use crate::remote::{HttpVerb, MethodEntry};
 
 /// The PersistedModel methods exposed over REST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub(crate) enum Op {
     RelUnlink,
     /// `HEAD /:id/<rel>/rel/:fk` (`__exists__`): 200 or 404.
     RelExists,
+    /// `GET` and `POST /change-stream` (`createChangeStream`): server-sent events.
+    ChangeStream,
 }
 
 impl Op {
@@ -87,6 +92,7 @@ impl Op {
             Op::RelLink => "prototype.__link__",
             Op::RelUnlink => "prototype.__unlink__",
             Op::RelExists => "prototype.__exists__",
+            Op::ChangeStream => "createChangeStream",
         }
     }
 
@@ -105,6 +111,7 @@ impl Op {
                 | Op::RelUpdate
                 | Op::RelUpdateById
                 | Op::RelLink
+                | Op::ChangeStream
         )
     }
 }
@@ -131,6 +138,18 @@ impl Verb {
             Method::DELETE => Verb::Delete,
             _ => return None,
         })
+    }
+
+    /// The remote-method verb of the same name.
+    fn http_verb(self) -> HttpVerb {
+        match self {
+            Verb::Get => HttpVerb::Get,
+            Verb::Head => HttpVerb::Head,
+            Verb::Post => HttpVerb::Post,
+            Verb::Put => HttpVerb::Put,
+            Verb::Patch => HttpVerb::Patch,
+            Verb::Delete => HttpVerb::Delete,
+        }
     }
 
     fn as_str(self) -> &'static str {
@@ -337,7 +356,7 @@ const fn rel_route(verb: Verb, shape: Shape, op: Op, kinds: u8) -> RouteSpec {
 /// LB3 3.x `PersistedModel.setupRemoting`, in strong-remoting's route order (verbs in reverse
 /// alphabetical order, then literal segments before `:id`); the first match wins. `HEAD`
 /// falls back to the `GET` routes, as Express does. `destroyAll` (`DELETE /`) is not shared
-/// in LB3. `createChangeStream` and the replication routes are not served yet. The relation
+/// in LB3. The replication routes are not served. The relation
 /// routes of each verb follow the model's own, longest paths first, `count` before `:fk`.
 const ROUTES: &[RouteSpec] = &[
     route(
@@ -376,6 +395,12 @@ const ROUTES: &[RouteSpec] = &[
         Op::ReplaceById,
         When::Always,
     ),
+    route(
+        Verb::Post,
+        Shape::Literal("change-stream"),
+        Op::ChangeStream,
+        When::Always,
+    ),
     route(Verb::Post, Shape::Root, Op::Create, When::Always),
     rel_route(Verb::Post, Shape::IdRel, Op::RelCreate, HAS_ONE | TO_MANY),
     route(Verb::Patch, Shape::Root, Op::PatchOrCreate, When::Always),
@@ -387,6 +412,12 @@ const ROUTES: &[RouteSpec] = &[
         Verb::Get,
         Shape::Literal("findOne"),
         Op::FindOne,
+        When::Always,
+    ),
+    route(
+        Verb::Get,
+        Shape::Literal("change-stream"),
+        Op::ChangeStream,
         When::Always,
     ),
     route(Verb::Get, Shape::IdThen("exists"), Op::Exists, When::Always),
@@ -409,16 +440,227 @@ const ROUTES: &[RouteSpec] = &[
     rel_route(Verb::Delete, Shape::IdRel, Op::RelDestroy, HAS_ONE),
 ];
 
+#[cfg(test)]
 fn find_route<'p>(
     verb: Verb,
     segs: &[&'p str],
     replace_on_put: bool,
     rels: &[RelRoute],
 ) -> Option<(Op, Matched<'p>)> {
+    find_enabled_route(verb, segs, replace_on_put, rels, &[]).map(|(op, m, _)| (op, m))
+}
+
+/// The first route of `verb` matching `segs` whose method is not in `disabled`, with its
+/// path shape.
+fn find_enabled_route<'p>(
+    verb: Verb,
+    segs: &[&'p str],
+    replace_on_put: bool,
+    rels: &[RelRoute],
+    disabled: &[(Op, Option<usize>)],
+) -> Option<(Op, Matched<'p>, Shape)> {
     ROUTES
         .iter()
         .filter(|r| r.verb == verb && r.when.holds(replace_on_put))
-        .find_map(|r| r.shape.matches(segs, r.kinds, rels).map(|m| (r.op, m)))
+        .filter_map(|r| {
+            r.shape
+                .matches(segs, r.kinds, rels)
+                .map(|m| (r.op, m, r.shape))
+        })
+        .find(|(op, m, _)| disabled.is_empty() || !disabled.contains(&(*op, m.rel)))
+}
+
+/// A segment of a remote method's route path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathSeg {
+    Literal(String),
+    Param(String),
+}
+
+/// A route of a custom remote method, below the model's path (instance methods under
+/// `/:id`).
+pub(crate) struct CustomRoute {
+    verb: HttpVerb,
+    /// The path as declared, split on `/` (empty segments kept, for LB3's sort).
+    raw: Vec<String>,
+    segs: Vec<PathSeg>,
+    pub(crate) entry: MethodEntry,
+}
+
+impl CustomRoute {
+    fn new(entry: &MethodEntry, verb: HttpVerb, path: &str) -> CustomRoute {
+        let full = if entry.method.is_static {
+            path.to_owned()
+        } else {
+            join_paths("/:id", path)
+        };
+        let raw: Vec<String> = full.split('/').map(str::to_owned).collect();
+        let segs = full
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| match s.strip_prefix(':') {
+                Some(p) => PathSeg::Param(p.to_owned()),
+                None => PathSeg::Literal(s.to_owned()),
+            })
+            .collect();
+        CustomRoute {
+            verb,
+            raw,
+            segs,
+            entry: entry.clone(),
+        }
+    }
+
+    /// The path parameters when the route matches `segs`.
+    fn matches<'p>(&self, segs: &[&'p str]) -> Option<Vec<(String, &'p str)>> {
+        if segs.len() != self.segs.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (want, got) in self.segs.iter().zip(segs) {
+            match want {
+                PathSeg::Literal(l) if got.eq_ignore_ascii_case(l) => {}
+                PathSeg::Literal(_) => return None,
+                PathSeg::Param(_) if got.is_empty() => return None,
+                PathSeg::Param(name) => params.push((name.clone(), *got)),
+            }
+        }
+        Some(params)
+    }
+
+    /// The path below the model, for listings (`/:id/speak`).
+    fn display(&self) -> String {
+        let p = self.raw.join("/");
+        if p == "/" {
+            String::new()
+        } else {
+            p.trim_end_matches('/').to_owned()
+        }
+    }
+}
+
+/// strong-remoting's `joinPaths`.
+fn join_paths(left: &str, right: &str) -> String {
+    if right.is_empty() || right == "/" {
+        return left.to_owned();
+    }
+    match (left.ends_with('/'), right.starts_with('/')) {
+        (true, true) => format!("{left}{}", &right[1..]),
+        (false, false) => format!("{left}/{right}"),
+        _ => format!("{left}{right}"),
+    }
+}
+
+/// strong-remoting's `sortRoutes` on two paths of the same verb: a non-empty segment before
+/// an empty one, a literal before a `:param`, then string order; a longer path first.
+fn compare_paths(a: &[&str], b: &[&str]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x.is_empty() != y.is_empty() {
+            return if x.is_empty() {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        let (xp, yp) = (x.starts_with(':'), y.starts_with(':'));
+        if xp != yp {
+            return if xp {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+        }
+        match x.cmp(y) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    b.len().cmp(&a.len())
+}
+
+/// The order a request of `verb` tries route verbs in: its own, `GET` for `HEAD` (as
+/// Express does), then `all`.
+fn verb_rank(request: Verb, route: HttpVerb) -> Option<u8> {
+    if route == request.http_verb() {
+        Some(0)
+    } else if request == Verb::Head && route == HttpVerb::Get {
+        Some(1)
+    } else if route == HttpVerb::All {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// LB3's aliases of the built-in methods, by the name they stand for.
+const BUILTIN_ALIASES: &[(&str, &str)] = &[
+    ("upsert", "patchOrCreate"),
+    ("updateOrCreate", "patchOrCreate"),
+    ("patchOrCreateWithWhere", "upsertWithWhere"),
+    ("destroyById", "deleteById"),
+    ("removeById", "deleteById"),
+    ("update", "updateAll"),
+    ("prototype.updateAttributes", "prototype.patchAttributes"),
+];
+
+/// Whether LB3's `remoting.sharedMethods` settings of a model (in `options` or at the top
+/// level of its JSON) and the names disabled on it hide the method `name` (or its aliases).
+struct Sharing {
+    settings: Option<serde_json::Map<String, Json>>,
+    disabled: Vec<String>,
+}
+
+impl Sharing {
+    fn of(handle: &ModelHandle, def: &ModelDefinition) -> Sharing {
+        let from = |m: &serde_json::Map<String, Json>| {
+            m.get("remoting")
+                .and_then(|r| r.get("sharedMethods"))
+                .and_then(Json::as_object)
+                .cloned()
+        };
+        let settings = from(&def.options).or_else(|| from(&def.extra));
+        let disabled = handle
+            .disabled_remote_methods()
+            .into_iter()
+            .map(|n| {
+                BUILTIN_ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == n)
+                    .map_or(n.clone(), |(_, real)| (*real).to_owned())
+            })
+            .collect();
+        Sharing { settings, disabled }
+    }
+
+    /// Whether the method `name`, also known as `aliases`, is hidden.
+    fn hides(&self, name: &str, aliases: &[&str]) -> bool {
+        if self.disabled.iter().any(|d| d == name) {
+            return true;
+        }
+        let Some(settings) = &self.settings else {
+            return false;
+        };
+        let mut shared = settings.get("*").and_then(Json::as_bool).unwrap_or(true);
+        for (k, v) in settings {
+            if k != "*" && (k == name || aliases.contains(&k.as_str())) {
+                if let Some(b) = v.as_bool() {
+                    shared = b;
+                }
+            }
+        }
+        !shared
+    }
+}
+
+/// Every built-in method's name with its relation (for relation methods), as LB3 names them
+/// (`prototype.__get__books`).
+pub(crate) fn builtin_method_name(op: Op, rel: Option<&RelRoute>) -> String {
+    match rel {
+        Some(r) if op.method_name().starts_with("prototype.__") => {
+            format!("{}{}", op.method_name(), r.name)
+        }
+        _ => op.method_name().to_owned(),
+    }
 }
 
 /// One route of a [`RestApi`](super::RestApi), as [`RestApi::routes`](super::RestApi::routes)
@@ -441,6 +683,10 @@ pub(crate) struct ModelRoutes {
     replace_on_put: bool,
     /// The relations with REST routes, in definition order.
     pub(crate) relations: Vec<RelRoute>,
+    /// Built-in methods not served (disabled or not shared), with their relation.
+    disabled: Vec<(Op, Option<usize>)>,
+    /// The custom remote methods' routes, in strong-remoting's order.
+    pub(crate) custom: Vec<CustomRoute>,
 }
 
 /// Path segments are matched without allocating: at most this many are looked at.
@@ -462,6 +708,13 @@ pub(crate) enum Resolved<'t, 'p> {
         /// The raw (still percent-encoded) id and fk segments, and the relation.
         matched: Matched<'p>,
     },
+    /// A custom remote method.
+    Remote {
+        model: &'t ModelRoutes,
+        route: &'t CustomRoute,
+        /// The path parameters, still percent-encoded.
+        params: Vec<(String, &'p str)>,
+    },
     /// No route: the 404 to answer with.
     NotFound(Error),
 }
@@ -482,16 +735,65 @@ impl RouteTable {
                 .entry(segment_hash(first))
                 .or_default()
                 .push(table.models.len());
-            let relations = def
+            let relations: Vec<RelRoute> = def
                 .relations
                 .keys()
                 .filter_map(|name| RelRoute::new(&handle, name))
                 .collect();
+            let sharing = Sharing::of(&handle, &def);
+            let mut disabled = Vec::new();
+            for r in ROUTES {
+                let rels: Vec<Option<usize>> = if r.kinds == 0 {
+                    vec![None]
+                } else {
+                    (0..relations.len())
+                        .filter(|&i| relations[i].kinds & r.kinds != 0)
+                        .map(Some)
+                        .collect()
+                };
+                for rel in rels {
+                    let name = builtin_method_name(r.op, rel.map(|i| &relations[i]));
+                    let aliases: Vec<&str> = BUILTIN_ALIASES
+                        .iter()
+                        .filter(|(_, real)| *real == name)
+                        .map(|(alias, _)| *alias)
+                        .collect();
+                    if sharing.hides(&name, &aliases) && !disabled.contains(&(r.op, rel)) {
+                        disabled.push((r.op, rel));
+                    }
+                }
+            }
+            let mut custom: Vec<CustomRoute> = Vec::new();
+            for entry in handle
+                .app()
+                .map(|app| app.remotes().methods_of(handle.name()))
+                .unwrap_or_default()
+            {
+                let m = &entry.method;
+                let name = m.string_name();
+                let aliases: Vec<&str> = m.aliases.iter().map(String::as_str).collect();
+                if !m.shared || sharing.hides(&name, &aliases) {
+                    continue;
+                }
+                for r in m.routes() {
+                    custom.push(CustomRoute::new(&entry, r.verb, &r.path));
+                }
+            }
+            custom.sort_by(|a, b| {
+                // Verbs in descending string order (`all` last), then the paths.
+                b.verb.as_str().cmp(a.verb.as_str()).then_with(|| {
+                    let pa: Vec<&str> = a.raw.iter().map(String::as_str).collect();
+                    let pb: Vec<&str> = b.raw.iter().map(String::as_str).collect();
+                    compare_paths(&pa, &pb)
+                })
+            });
             table.models.push(ModelRoutes {
                 handle,
                 replace_on_put: def.replace_on_put(),
                 path,
                 relations,
+                disabled,
+                custom,
             });
         }
         table
@@ -507,6 +809,9 @@ impl RouteTable {
                     continue;
                 }
                 if r.kinds == 0 {
+                    if m.disabled.contains(&(r.op, None)) {
+                        continue;
+                    }
                     out.push(Route {
                         verb: r.verb.as_str(),
                         path: format!("{root}/{}{}", m.path, r.shape.display("")),
@@ -514,13 +819,40 @@ impl RouteTable {
                     });
                     continue;
                 }
-                for rel in m.relations.iter().filter(|rel| rel.kinds & r.kinds != 0) {
+                for (i, rel) in m.relations.iter().enumerate() {
+                    if rel.kinds & r.kinds == 0 || m.disabled.contains(&(r.op, Some(i))) {
+                        continue;
+                    }
                     out.push(Route {
                         verb: r.verb.as_str(),
                         path: format!("{root}/{}{}", m.path, r.shape.display(&rel.path)),
                         method: format!("{}.{}{}", m.handle.name(), r.op.method_name(), rel.name),
                     });
                 }
+            }
+        }
+        out
+    }
+
+    /// The routes of the custom remote methods, model by model, in matching order; `all`
+    /// routes are listed with the verb `ALL`.
+    pub(crate) fn custom_routes(&self, root: &str) -> Vec<Route> {
+        let mut out = Vec::new();
+        for m in &self.models {
+            for c in &m.custom {
+                out.push(Route {
+                    verb: match c.verb {
+                        HttpVerb::Get => "GET",
+                        HttpVerb::Head => "HEAD",
+                        HttpVerb::Post => "POST",
+                        HttpVerb::Put => "PUT",
+                        HttpVerb::Patch => "PATCH",
+                        HttpVerb::Delete => "DELETE",
+                        HttpVerb::All => "ALL",
+                    },
+                    path: format!("{root}/{}{}", m.path, c.display()),
+                    method: format!("{}.{}", m.handle.name(), c.entry.method.string_name()),
+                });
             }
         }
         out
@@ -568,22 +900,61 @@ impl RouteTable {
             return Resolved::NotFound(errors::no_method(method.as_str(), &url_from(root_end)));
         };
         let below_model = &segs[used..];
-        let found = if too_many {
-            None
-        } else {
-            Verb::of(method).and_then(|verb| {
-                let rels = &model.relations;
-                let found = find_route(verb, below_model, model.replace_on_put, rels);
-                match (verb, found) {
-                    (Verb::Head, None) => {
-                        find_route(Verb::Get, below_model, model.replace_on_put, rels)
-                    }
-                    (_, found) => found,
+        let verb = if too_many { None } else { Verb::of(method) };
+        let found = verb.and_then(|verb| {
+            let rels = &model.relations;
+            let off = &model.disabled;
+            match find_enabled_route(verb, below_model, model.replace_on_put, rels, off) {
+                Some(f) => Some((f, 0)),
+                None if verb == Verb::Head => {
+                    find_enabled_route(Verb::Get, below_model, model.replace_on_put, rels, off)
+                        .map(|f| (f, 1))
                 }
-            })
+                None => None,
+            }
+        });
+        let custom = verb.and_then(|verb| {
+            model
+                .custom
+                .iter()
+                .filter_map(|c| verb_rank(verb, c.verb).map(|rank| (rank, c)))
+                .filter_map(|(rank, c)| c.matches(below_model).map(|p| (rank, c, p)))
+                // Stable: the first of the lowest rank, in the table's order.
+                .min_by_key(|(rank, _, _)| *rank)
+        });
+        let found = match (found, custom) {
+            (Some(((op, matched, shape), rank)), Some((crank, c, params))) => {
+                let builtin_first = match rank.cmp(&crank) {
+                    Ordering::Less => true,
+                    Ordering::Greater => false,
+                    Ordering::Equal => {
+                        let rel = matched.rel.map_or("", |i| model.relations[i].path.as_str());
+                        let bpath = shape.display(rel);
+                        let bsegs: Vec<&str> = bpath.split('/').collect();
+                        let csegs: Vec<&str> = c.raw.iter().map(String::as_str).collect();
+                        compare_paths(&bsegs, &csegs) != Ordering::Greater
+                    }
+                };
+                if builtin_first {
+                    Some(Resolved::Call { model, op, matched })
+                } else {
+                    Some(Resolved::Remote {
+                        model,
+                        route: c,
+                        params,
+                    })
+                }
+            }
+            (Some(((op, matched, _), _)), None) => Some(Resolved::Call { model, op, matched }),
+            (None, Some((_, route, params))) => Some(Resolved::Remote {
+                model,
+                route,
+                params,
+            }),
+            (None, None) => None,
         };
         match found {
-            Some((op, matched)) => Resolved::Call { model, op, matched },
+            Some(resolved) => resolved,
             None => Resolved::NotFound(errors::no_method_in_class(
                 model.handle.name(),
                 method.as_str(),
