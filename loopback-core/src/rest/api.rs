@@ -4,22 +4,27 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use http::header::{HeaderValue, CONTENT_LENGTH};
-use http::{Method, Request, Response};
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 
 use super::body::RestBody;
+use super::change_stream;
 use super::cors::Cors;
 use super::errors::error_response;
 use super::handlers::{self, Call};
 use super::input;
-use super::output::{json_response, no_content_response};
-use super::routes::{Resolved, Route, RouteTable};
+use super::output::{json_response, no_content_response, JSON_CONTENT_TYPE};
+use super::remote_call;
+use super::routes::{Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
+use super::{explorer, openapi};
 use crate::app::App;
 use crate::connector::Options;
+use crate::remote::ArgSource;
 
 /// body-parser's default `limit` (`100kb`), which LB3 applications keep.
 const DEFAULT_BODY_LIMIT: usize = 100 * 1024;
@@ -37,9 +42,31 @@ pub struct RestApiBuilder {
     debug_errors: bool,
     cors: Option<Cors>,
     excluded: Vec<String>,
+    explorer: Option<String>,
 }
 
 impl RestApiBuilder {
+    /// Where the API explorer is served (default `/explorer`, as LB3's
+    /// loopback-component-explorer): the page at `<root>/` and the OpenAPI 3 document at
+    /// `<root>/openapi.json`. The path is absolute, not under the REST root.
+    pub fn explorer_root(mut self, root: impl Into<String>) -> Self {
+        let root = root.into();
+        let root = root.trim_end_matches('/');
+        self.explorer = Some(if root.starts_with('/') {
+            root.to_owned()
+        } else {
+            format!("/{root}")
+        });
+        self
+    }
+
+    /// Serves neither the explorer page nor the OpenAPI document
+    /// ([`RestApi::openapi`] still builds it).
+    pub fn without_explorer(mut self) -> Self {
+        self.explorer = None;
+        self
+    }
+
     /// The REST root every model path is under (LB3's `restApiRoot`, default `/api`). `/` or
     /// an empty string serves the models at the top level, e.g. when the service is nested
     /// under a prefix by a router that strips it.
@@ -103,6 +130,8 @@ impl RestApiBuilder {
                 body_limit: self.body_limit,
                 debug_errors: self.debug_errors,
                 cors: self.cors,
+                explorer: self.explorer,
+                openapi: OnceLock::new(),
             }),
         }
     }
@@ -116,6 +145,10 @@ struct Inner {
     debug_errors: bool,
     cors: Option<Cors>,
     table: RouteTable,
+    /// The explorer's path, without a trailing slash.
+    explorer: Option<String>,
+    /// The OpenAPI document, built on first use (the table does not change).
+    openapi: OnceLock<Bytes>,
 }
 
 /// The LoopBack 3 REST API of an [`App`]: every model's PersistedModel routes under the REST
@@ -161,6 +194,7 @@ impl RestApi {
             debug_errors: false,
             cors: Some(Cors::default()),
             excluded: Vec::new(),
+            explorer: Some("/explorer".to_owned()),
         }
     }
 
@@ -168,6 +202,11 @@ impl RestApi {
     /// errors, LB3's default CORS.
     pub fn new(app: &App) -> Self {
         RestApi::builder(app).build()
+    }
+
+    /// The application served.
+    pub fn app(&self) -> &App {
+        &self.inner.app
     }
 
     /// The REST root (`/api`; empty for the top level).
@@ -188,6 +227,73 @@ impl RestApi {
         self.inner.table.routes(&self.inner.root, true)
     }
 
+    /// Every custom remote method route served (`POST /api/people/greet`, …), model by
+    /// model, in the order they are matched; `verb` is `ALL` for routes answering every verb
+    /// (a method declared without `http.verb`).
+    pub fn remote_routes(&self) -> Vec<Route> {
+        self.inner.table.custom_routes(&self.inner.root)
+    }
+
+    /// The OpenAPI 3 document of every route served: the models' schemas (hidden properties
+    /// left out), the built-in, relation and custom remote methods.
+    pub fn openapi(&self) -> serde_json::Value {
+        serde_json::from_slice(self.openapi_bytes()).unwrap_or_default()
+    }
+
+    fn openapi_bytes(&self) -> &Bytes {
+        let inner = &*self.inner;
+        inner.openapi.get_or_init(|| {
+            let mut routes = self.routes();
+            routes.extend(self.relation_routes());
+            routes.extend(self.remote_routes());
+            let doc = openapi::document(&inner.app, &inner.root, &routes);
+            Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+        })
+    }
+
+    /// The explorer page or the OpenAPI document, when `path` is theirs.
+    fn explorer_response(&self, method: &Method, path: &str) -> Option<Response<RestBody>> {
+        let root = self.inner.explorer.as_deref()?;
+        if method != Method::GET && method != Method::HEAD {
+            return None;
+        }
+        let below = strip_prefix_ignore_case(path, root)?;
+        let mut res = match below {
+            // Relative links need the trailing slash.
+            "" => {
+                let last = root.rsplit('/').next().unwrap_or_default();
+                let mut res = Response::new(RestBody::empty());
+                *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                res.headers_mut().insert(
+                    LOCATION,
+                    HeaderValue::from_str(&format!("{last}/"))
+                        .unwrap_or(HeaderValue::from_static("/")),
+                );
+                return Some(res);
+            }
+            "/" => {
+                let page = explorer::explorer_page("LoopBack API Explorer", "openapi.json");
+                let mut res = Response::new(RestBody::new(page));
+                res.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                res
+            }
+            "/openapi.json" => {
+                let mut res = Response::new(RestBody::new(self.openapi_bytes().clone()));
+                res.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+                res
+            }
+            _ => return None,
+        };
+        if method == Method::HEAD {
+            *res.body_mut() = RestBody::empty();
+        }
+        Some(res)
+    }
+
     /// Answers one request. Never fails: every error is a response in LB3's error envelope.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<RestBody>
     where
@@ -203,8 +309,41 @@ impl RestApi {
         }
         let path = parts.uri.path();
         let query = parts.uri.query();
+        if let Some(res) = self.explorer_response(&parts.method, path) {
+            return res;
+        }
         let mut res = match inner.table.resolve(&inner.root, &parts.method, path, query) {
             Resolved::NotFound(err) => error_response(&err, inner.debug_errors),
+            Resolved::Remote {
+                model,
+                route,
+                params,
+            } => {
+                let reads_body =
+                    route.entry.method.accepts.iter().any(|a| {
+                        matches!(a.source, None | Some(ArgSource::Body | ArgSource::Form))
+                    });
+                let body = if reads_body {
+                    input::read_json_body(&parts, body, inner.body_limit).await
+                } else {
+                    Ok(None)
+                };
+                let res = match body {
+                    Ok(body) => {
+                        Box::pin(remote_call::respond(
+                            &inner.app,
+                            &model.handle,
+                            route,
+                            &parts,
+                            params,
+                            body,
+                        ))
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                res.unwrap_or_else(|err| error_response(&err, inner.debug_errors))
+            }
             Resolved::Call { model, op, matched } => {
                 let body = if op.takes_body() {
                     input::read_json_body(&parts, body, inner.body_limit).await
@@ -212,20 +351,45 @@ impl RestApi {
                     Ok(None)
                 };
                 let result = match body {
-                    Ok(body) => {
-                        let call = Call {
-                            app: &inner.app,
-                            model: &model.handle,
-                            def: model.handle.definition(),
-                            query: query.unwrap_or_default(),
-                            id: matched.id,
-                            rel: matched.rel.and_then(|i| model.relations.get(i)),
-                            fk: matched.fk,
+                    Ok(body) if op == Op::ChangeStream => {
+                        // A stream, not a JSON document: answered as it is.
+                        let res = change_stream::respond(
+                            &inner.app,
+                            &model.handle,
+                            &parts,
+                            query.unwrap_or_default(),
                             body,
-                            options: Options::new(),
+                        )
+                        .await;
+                        let mut res = match res {
+                            Ok(res) => res,
+                            Err(err) => error_response(&err, inner.debug_errors),
                         };
-                        handlers::dispatch(op, call).await
+                        if let Some(cors) = &inner.cors {
+                            cors.apply(&parts.headers, res.headers_mut());
+                        }
+                        return res;
                     }
+                    Ok(body) if inner.app.remotes().has_hooks() => {
+                        match Box::pin(remote_call::builtin_with_hooks(
+                            &inner.app,
+                            model,
+                            op,
+                            matched.rel,
+                            matched.id,
+                            matched.fk,
+                            &parts,
+                            body.clone(),
+                        ))
+                        .await
+                        {
+                            Some(result) => result,
+                            None => {
+                                Box::pin(dispatch(inner, model, op, matched, query, body)).await
+                            }
+                        }
+                    }
+                    Ok(body) => Box::pin(dispatch(inner, model, op, matched, query, body)).await,
                     Err(e) => Err(e),
                 };
                 match result {
@@ -247,6 +411,40 @@ impl RestApi {
         }
         res
     }
+}
+
+/// Runs a built-in method without remote hooks.
+async fn dispatch(
+    inner: &Inner,
+    model: &ModelRoutes,
+    op: Op,
+    matched: Matched<'_>,
+    query: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> crate::error::Result<Option<serde_json::Value>> {
+    let call = Call {
+        app: &inner.app,
+        model: &model.handle,
+        def: model.handle.definition(),
+        query: query.unwrap_or_default(),
+        id: matched.id,
+        rel: matched.rel.and_then(|i| model.relations.get(i)),
+        fk: matched.fk,
+        body,
+        options: Options::new(),
+        args: None,
+    };
+    handlers::dispatch(op, call).await
+}
+
+/// `path` below `prefix` (compared ignoring ASCII case, on a segment boundary).
+fn strip_prefix_ignore_case<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
+    let head = path.get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = &path[prefix.len()..];
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 impl<B> tower_service::Service<Request<B>> for RestApi

@@ -19,12 +19,17 @@
 
 mod api;
 mod body;
+mod builtins;
+mod change_stream;
 mod cors;
 mod errors;
+mod explorer;
 mod handlers;
 mod input;
+mod openapi;
 mod output;
 mod relations;
+mod remote_call;
 mod routes;
 mod serve;
 
