@@ -407,6 +407,19 @@ impl HttpVerb {
         })
     }
 
+    /// The upper-case name (`GET`; `ALL` for every verb).
+    pub fn upper(self) -> &'static str {
+        match self {
+            HttpVerb::Get => "GET",
+            HttpVerb::Head => "HEAD",
+            HttpVerb::Post => "POST",
+            HttpVerb::Put => "PUT",
+            HttpVerb::Patch => "PATCH",
+            HttpVerb::Delete => "DELETE",
+            HttpVerb::All => "ALL",
+        }
+    }
+
     /// The lower-case name as strong-remoting sorts routes by it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -342,15 +342,7 @@ fn relation_method(model: &ModelHandle, op: &str) -> Option<RemoteMethod> {
         return None;
     }
     let rel = model.relation(rel_name).ok()?;
-    let path = rel
-        .options
-        .get("http")
-        .and_then(|h| h.get("path"))
-        .and_then(|p| p.as_str())
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| !p.is_empty())
-        .unwrap_or(rel_name)
-        .to_owned();
+    let path = super::routes::relation_http_path(&rel.options, rel_name).to_owned();
     let base = format!("/{path}");
     let target = rel
         .target

@@ -116,52 +116,20 @@ impl Op {
     }
 }
 
-/// The HTTP verbs of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verb {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
+/// The verbs of the table: a remote method's, never `all` for the built-in routes.
+type Verb = HttpVerb;
 
-impl Verb {
-    fn of(method: &Method) -> Option<Verb> {
-        Some(match *method {
-            Method::GET => Verb::Get,
-            Method::HEAD => Verb::Head,
-            Method::POST => Verb::Post,
-            Method::PUT => Verb::Put,
-            Method::PATCH => Verb::Patch,
-            Method::DELETE => Verb::Delete,
-            _ => return None,
-        })
-    }
-
-    /// The remote-method verb of the same name.
-    fn http_verb(self) -> HttpVerb {
-        match self {
-            Verb::Get => HttpVerb::Get,
-            Verb::Head => HttpVerb::Head,
-            Verb::Post => HttpVerb::Post,
-            Verb::Put => HttpVerb::Put,
-            Verb::Patch => HttpVerb::Patch,
-            Verb::Delete => HttpVerb::Delete,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Verb::Get => "GET",
-            Verb::Head => "HEAD",
-            Verb::Post => "POST",
-            Verb::Put => "PUT",
-            Verb::Patch => "PATCH",
-            Verb::Delete => "DELETE",
-        }
-    }
+/// The table's verb of a request method (`None` for verbs no route has).
+fn verb_of(method: &Method) -> Option<Verb> {
+    Some(match *method {
+        Method::GET => Verb::Get,
+        Method::HEAD => Verb::Head,
+        Method::POST => Verb::Post,
+        Method::PUT => Verb::Put,
+        Method::PATCH => Verb::Patch,
+        Method::DELETE => Verb::Delete,
+        _ => return None,
+    })
 }
 
 /// A route's path below the model's path.
@@ -287,21 +255,28 @@ impl RelRoute {
             }
             _ => return None,
         };
-        let path = rel
-            .options
-            .get("http")
-            .and_then(|h| h.get("path"))
-            .and_then(|p| p.as_str())
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| !p.is_empty() && !p.contains('/'))
-            .unwrap_or(name)
-            .to_owned();
+        let path = relation_http_path(&rel.options, name).to_owned();
         Some(RelRoute {
             name: name.to_owned(),
             path,
             kinds,
         })
     }
+}
+
+/// The path segment of relation `name`'s routes: its `options.http.path` (one segment), else
+/// the name.
+pub(crate) fn relation_http_path<'a>(
+    options: &'a serde_json::Map<String, Json>,
+    name: &'a str,
+) -> &'a str {
+    options
+        .get("http")
+        .and_then(|h| h.get("path"))
+        .and_then(|p| p.as_str())
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty() && !p.contains('/'))
+        .unwrap_or(name)
 }
 
 /// When a route exists: `PUT` depends on the model's `replaceOnPUT`.
@@ -581,7 +556,7 @@ fn compare_paths(a: &[&str], b: &[&str]) -> Ordering {
 /// The order a request of `verb` tries route verbs in: its own, `GET` for `HEAD` (as
 /// Express does), then `all`.
 fn verb_rank(request: Verb, route: HttpVerb) -> Option<u8> {
-    if route == request.http_verb() {
+    if route == request {
         Some(0)
     } else if request == Verb::Head && route == HttpVerb::Get {
         Some(1)
@@ -813,7 +788,7 @@ impl RouteTable {
                         continue;
                     }
                     out.push(Route {
-                        verb: r.verb.as_str(),
+                        verb: r.verb.upper(),
                         path: format!("{root}/{}{}", m.path, r.shape.display("")),
                         method: format!("{}.{}", m.handle.name(), r.op.method_name()),
                     });
@@ -824,7 +799,7 @@ impl RouteTable {
                         continue;
                     }
                     out.push(Route {
-                        verb: r.verb.as_str(),
+                        verb: r.verb.upper(),
                         path: format!("{root}/{}{}", m.path, r.shape.display(&rel.path)),
                         method: format!("{}.{}{}", m.handle.name(), r.op.method_name(), rel.name),
                     });
@@ -841,15 +816,7 @@ impl RouteTable {
         for m in &self.models {
             for c in &m.custom {
                 out.push(Route {
-                    verb: match c.verb {
-                        HttpVerb::Get => "GET",
-                        HttpVerb::Head => "HEAD",
-                        HttpVerb::Post => "POST",
-                        HttpVerb::Put => "PUT",
-                        HttpVerb::Patch => "PATCH",
-                        HttpVerb::Delete => "DELETE",
-                        HttpVerb::All => "ALL",
-                    },
+                    verb: c.verb.upper(),
                     path: format!("{root}/{}{}", m.path, c.display()),
                     method: format!("{}.{}", m.handle.name(), c.entry.method.string_name()),
                 });
@@ -900,7 +867,7 @@ impl RouteTable {
             return Resolved::NotFound(errors::no_method(method.as_str(), &url_from(root_end)));
         };
         let below_model = &segs[used..];
-        let verb = if too_many { None } else { Verb::of(method) };
+        let verb = if too_many { None } else { verb_of(method) };
         let found = verb.and_then(|verb| {
             let rels = &model.relations;
             let off = &model.disabled;
