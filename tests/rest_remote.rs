@@ -575,3 +575,29 @@ async fn remote_methods_are_callable_from_rust_with_their_hooks() {
         .unwrap_err();
     assert_eq!(err.status(), 404);
 }
+
+/// Sends a form (`application/x-www-form-urlencoded`) body.
+async fn post_form(api: &RestApi, uri: &str, form: &str) -> rest_support::Reply {
+    let req = loopback::rest::http::Request::post(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .unwrap();
+    rest_support::call(api, req).await
+}
+
+#[tokio::test]
+async fn form_bodies_are_read_as_express_reads_them() {
+    let api = RestApi::new(&calc().await);
+    // Form values are text: converted sloppily by the declared type.
+    let r = post_form(&api, "/api/Calcs/rev-engine", "sound=vr%20oom&times=2").await;
+    assert_reply(&r, 201, r#"{"engineSound":"vr oom vr oom"}"#);
+    let r = post_form(&api, "/api/Calcs/rev-engine", "sound=x&times=two").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["message"], "Value is not a number.");
+    // Built-in methods take form data as their data object.
+    let api = RestApi::new(&rest_support::app().await);
+    let r = post_form(&api, "/api/Books", "title=Dune&price=12").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["title"], "Dune");
+    assert_eq!(r.json()["price"], 12);
+}

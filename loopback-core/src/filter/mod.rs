@@ -10,7 +10,7 @@ mod builder;
 mod matcher;
 mod parse;
 mod query_string;
-pub(crate) use query_string::query_value;
+pub(crate) use query_string::{form_object, query_value};
 
 use std::sync::Arc;
 

@@ -62,6 +62,34 @@ pub(crate) fn query_value(query: &str, name: &str) -> Result<Option<Json>> {
     Ok(collect(query, name, 32)?.map(Node::into_json))
 }
 
+/// A whole `application/x-www-form-urlencoded` text (or query string) as the object Express's
+/// extended `urlencoded` parser makes of it: one key per root name, values built as
+/// [`query_value`] builds them.
+pub(crate) fn form_object(text: &str) -> Result<Json> {
+    let mut names: Vec<String> = Vec::new();
+    for part in text
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .take(PARAMETER_LIMIT + 1)
+    {
+        let part = brackets_decoded(part);
+        let raw_key = part.split('=').next().unwrap_or_default();
+        let key = decode(raw_key);
+        if let Some((root, _)) = split_root(&key) {
+            if !names.iter().any(|n| n == root) {
+                names.push(root.to_owned());
+            }
+        }
+    }
+    let mut out = serde_json::Map::new();
+    for name in names {
+        if let Some(node) = collect(text, &name, 32)? {
+            out.insert(name, node.into_json());
+        }
+    }
+    Ok(Json::Object(out))
+}
+
 /// The JSON value of parameter `name`: decoded JSON text for `name={...}`, the bracket tree
 /// for `name[...]=...`.
 fn parameter_json(query: &str, name: &str, opts: &ParseOptions<'_>) -> Result<Option<Json>> {

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use super::errors;
 use crate::app::ModelHandle;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::value::{Record, Value};
 
 /// An object argument found in the query string.
@@ -182,7 +182,8 @@ where
         Some(Err(charset)) => return Err(errors::unsupported_charset(&charset)),
         None => false,
     };
-    if !is_json && declared_len.is_some() {
+    let is_form = content_type.as_deref().is_some_and(is_form);
+    if !is_json && !is_form && declared_len.is_some() {
         return Err(errors::unsupported_media_type(content_type.as_deref()));
     }
     if declared_len.is_some_and(|n| n > limit as u64) {
@@ -198,12 +199,28 @@ where
     if bytes.is_empty() {
         return Ok(None);
     }
+    if is_form {
+        // Express's extended urlencoded parser: string values, brackets building objects.
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::bad_request("The form body is not valid UTF-8"))?;
+        return crate::filter::form_object(text).map(Some);
+    }
     if !is_json {
         return Err(errors::unsupported_media_type(content_type.as_deref()));
     }
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| errors::json_syntax(&e, &bytes))
+}
+
+/// Whether a `Content-Type` is `application/x-www-form-urlencoded`.
+pub(crate) fn is_form(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
 }
 
 /// Whether a `Content-Type` is JSON (`application/json`, any parameters); `Err(charset)` for
