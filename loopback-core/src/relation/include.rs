@@ -343,16 +343,22 @@ async fn include_direct(
                 }
             }
         };
-        if rel.multiple {
-            row.insert(
-                rel.name.clone(),
-                Value::Array(related.into_iter().map(Value::Object).collect()),
-            );
-        } else if let Some(first) = related.into_iter().next() {
-            row.insert(rel.name.clone(), Value::Object(first));
-        }
+        attach(row, rel, related);
     }
     Ok(())
+}
+
+/// Puts a parent's related records under the relation's name: an array for to-many
+/// relations, the first record (none: nothing) for to-one relations.
+fn attach(row: &mut Record, rel: &ResolvedRelation, related: Vec<Record>) {
+    if rel.multiple {
+        row.insert(
+            rel.name.clone(),
+            Value::Array(related.into_iter().map(Value::Object).collect()),
+        );
+    } else if let Some(first) = related.into_iter().next() {
+        row.insert(rel.name.clone(), Value::Object(first));
+    }
 }
 
 /// hasManyThrough and hasAndBelongsToMany: one query on the through model, one on the target.
@@ -454,14 +460,7 @@ async fn include_through(
                 }
             })
             .collect();
-        if rel.multiple {
-            row.insert(
-                rel.name.clone(),
-                Value::Array(related.into_iter().map(Value::Object).collect()),
-            );
-        } else if let Some(first) = related.into_iter().next() {
-            row.insert(rel.name.clone(), Value::Object(first));
-        }
+        attach(row, rel, related);
     }
     Ok(())
 }
@@ -545,15 +544,12 @@ async fn include_embedded(
             .take(n)
             .filter(|r| matcher.as_ref().map_or(true, |m| m.matches(r)))
             .collect();
-        if rel.multiple {
-            let mine = page(mine, filter);
-            row.insert(
-                rel.name.clone(),
-                Value::Array(mine.into_iter().map(Value::Object).collect()),
-            );
-        } else if let Some(first) = mine.into_iter().next() {
-            row.insert(rel.name.clone(), Value::Object(first));
-        }
+        let mine = if rel.multiple {
+            page(mine, filter)
+        } else {
+            mine
+        };
+        attach(row, rel, mine);
     }
     Ok(())
 }
