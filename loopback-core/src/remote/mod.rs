@@ -343,6 +343,16 @@ impl Remotes {
         self.hook_count.load(Ordering::Acquire) > 0
     }
 
+    /// Whether any hook, of any kind, matches `method_string` (no allocation beyond splitting
+    /// the name).
+    pub(crate) fn any_hook_for(&self, method_string: &str) -> bool {
+        if !self.has_hooks() {
+            return false;
+        }
+        let segs: Vec<&str> = method_string.split('.').collect();
+        read(&self.hooks).iter().any(|h| h.pattern.matches(&segs))
+    }
+
     /// The hooks of `kind` matching `method_string`, in LB3's order.
     pub(crate) fn hooks_for(&self, kind: RemoteHookKind, method_string: &str) -> Vec<RemoteHook> {
         if !self.has_hooks() {
@@ -434,13 +444,9 @@ impl App {
 }
 
 impl ModelHandle {
-    fn remotes_app(&self) -> Result<App> {
-        self.app()
-    }
-
     /// Registers (or replaces) a remote method of this model with its handler.
     pub fn remote_method(&self, method: RemoteMethod, handler: RemoteHandler) -> Result<()> {
-        let app = self.remotes_app()?;
+        let app = self.app()?;
         app.remotes().add(self.name(), method, Some(handler));
         Ok(())
     }
@@ -448,14 +454,12 @@ impl ModelHandle {
     /// Binds a handler to a method declared in the model JSON's `methods` (`greet` or
     /// `prototype.greet`). Declared methods without a handler answer 501.
     pub fn bind_remote_method(&self, name: &str, handler: RemoteHandler) -> Result<()> {
-        self.remotes_app()?
-            .remotes()
-            .bind(self.name(), name, handler)
+        self.app()?.remotes().bind(self.name(), name, handler)
     }
 
     /// The remote methods of this model (built-in PersistedModel methods not included).
     pub fn remote_methods(&self) -> Vec<Arc<RemoteMethod>> {
-        self.remotes_app()
+        self.app()
             .map(|app| {
                 app.remotes()
                     .methods_of(self.name())
@@ -470,14 +474,14 @@ impl ModelHandle {
     /// `prototype.__get__tags`, an alias (`upsert`), or a custom method. A `RestApi` built
     /// afterwards does not serve it.
     pub fn disable_remote_method_by_name(&self, name: &str) {
-        if let Ok(app) = self.remotes_app() {
+        if let Ok(app) = self.app() {
             app.remotes().disable(self.name(), name);
         }
     }
 
     /// The names disabled with [`ModelHandle::disable_remote_method_by_name`].
     pub fn disabled_remote_methods(&self) -> Vec<String> {
-        self.remotes_app()
+        self.app()
             .map(|app| app.remotes().disabled_of(self.name()))
             .unwrap_or_default()
     }
@@ -489,7 +493,7 @@ impl ModelHandle {
         F: Fn(RemoteContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<RemoteContext>> + Send + 'static,
     {
-        if let Ok(app) = self.remotes_app() {
+        if let Ok(app) = self.app() {
             app.before_remote(&format!("{}.{pattern}", self.name()), f);
         }
     }
@@ -500,7 +504,7 @@ impl ModelHandle {
         F: Fn(RemoteContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<RemoteContext>> + Send + 'static,
     {
-        if let Ok(app) = self.remotes_app() {
+        if let Ok(app) = self.app() {
             app.after_remote(&format!("{}.{pattern}", self.name()), f);
         }
     }
@@ -511,7 +515,7 @@ impl ModelHandle {
         F: Fn(RemoteContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<RemoteContext>> + Send + 'static,
     {
-        if let Ok(app) = self.remotes_app() {
+        if let Ok(app) = self.app() {
             app.after_remote_error(&format!("{}.{pattern}", self.name()), f);
         }
     }
@@ -526,7 +530,7 @@ impl ModelHandle {
         id: Option<crate::value::Value>,
         options: Options,
     ) -> Result<Option<Json>> {
-        let app = self.remotes_app()?;
+        let app = self.app()?;
         let entry = app.remotes().find(self.name(), name).ok_or_else(|| {
             Error::http(404, format!("{} has no remote method {name}", self.name()))
         })?;
@@ -721,12 +725,12 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
     Ok(Some(Json::Object(out)))
 }
 
-fn is_safe_integer(v: &Json) -> bool {
+/// Whether a JSON value is a number that is a safe integer (JavaScript's
+/// `Number.isSafeInteger`).
+pub(crate) fn is_safe_integer(v: &Json) -> bool {
     const MAX: f64 = 9_007_199_254_740_991.0;
-    v.as_i64().is_some_and(|n| (n as f64).abs() <= MAX)
-        || v.as_u64().is_some_and(|n| n as f64 <= MAX)
-        || v.as_f64()
-            .is_some_and(|f| f.fract() == 0.0 && f.abs() <= MAX)
+    v.as_f64()
+        .is_some_and(|f| f.fract() == 0.0 && f.abs() <= MAX)
 }
 
 #[cfg(test)]
@@ -774,11 +778,12 @@ mod tests {
         assert!(check_required(&m, &args(json!({"msg": 0}))).is_ok());
     }
 
-    #[test]
-    fn hooks_run_in_lb3_order() {
+    #[tokio::test]
+    async fn hooks_run_in_lb3_order() {
         let remotes = Remotes::default();
-        let hook = |_: &str| boxed_hook(|ctx: RemoteContext| async move { Ok(ctx) });
-        for (i, p) in [
+        let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        // Registered in an order unlike the one they run in.
+        for p in [
             "**",
             "*.*",
             "Car.**",
@@ -786,27 +791,37 @@ mod tests {
             "Car.*",
             "Car.revEngine",
             "Car.prototype.*",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let _ = i;
-            remotes.add_hook(RemoteHookKind::Before, p, hook(p));
+            "Car.revEngine",
+        ] {
+            let log = log.clone();
+            remotes.add_hook(
+                RemoteHookKind::Before,
+                p,
+                boxed_hook(move |ctx: RemoteContext| {
+                    log.lock().unwrap().push(p.to_owned());
+                    async move { Ok(ctx) }
+                }),
+            );
         }
-        let order: Vec<String> = {
-            let segs: Vec<&str> = "Car.revEngine".split('.').collect();
-            let hooks = read(&remotes.hooks);
-            let mut found: Vec<(Vec<u8>, usize, String)> = hooks
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| h.pattern.rank(&segs).map(|r| (r, i, h.pattern.to_string())))
-                .collect();
-            found.sort();
-            found.into_iter().map(|(_, _, p)| p).collect()
+        let ctx = |method_string: &str| RemoteContext {
+            model: "Car".into(),
+            method_string: method_string.into(),
+            method: Arc::new(RemoteMethod::new("revEngine")),
+            args: Map::new(),
+            result: None,
+            instance: None,
+            error: None,
+            request: None,
+            options: Options::new(),
         };
+        remotes
+            .run(RemoteHookKind::Before, ctx("Car.revEngine"))
+            .await
+            .unwrap();
         assert_eq!(
-            order,
+            *log.lock().unwrap(),
             [
+                "Car.revEngine",
                 "Car.revEngine",
                 "Car.*",
                 "Car.**",
@@ -815,14 +830,27 @@ mod tests {
                 "**"
             ]
         );
-        assert_eq!(
-            remotes
-                .hooks_for(RemoteHookKind::Before, "Car.prototype.speak")
-                .len(),
-            3, // Car.**, Car.prototype.*, **
+        log.lock().unwrap().clear();
+        remotes
+            .run(RemoteHookKind::Before, ctx("Car.prototype.speak"))
+            .await
+            .unwrap();
+        assert_eq!(*log.lock().unwrap(), ["Car.prototype.*", "Car.**", "**"]);
+        assert!(remotes.any_hook_for("Car.prototype.speak"));
+        let narrow = Remotes::default();
+        assert!(!narrow.any_hook_for("Book.find"));
+        narrow.add_hook(
+            RemoteHookKind::AfterError,
+            "Book.prototype.*",
+            boxed_hook(|ctx: RemoteContext| async move { Ok(ctx) }),
         );
-        assert!(remotes
-            .hooks_for(RemoteHookKind::After, "Car.revEngine")
-            .is_empty());
+        assert!(!narrow.any_hook_for("Book.find"));
+        assert!(narrow.any_hook_for("Book.prototype.save"));
+        log.lock().unwrap().clear();
+        remotes
+            .run(RemoteHookKind::After, ctx("Car.revEngine"))
+            .await
+            .unwrap();
+        assert!(log.lock().unwrap().is_empty());
     }
 }

@@ -29,11 +29,16 @@ impl Pattern {
         )
     }
 
+    /// Whether the pattern matches the method name `segs`.
+    pub(crate) fn matches(&self, segs: &[&str]) -> bool {
+        matches(&self.0, segs)
+    }
+
     /// `None` when the pattern does not match the method name `segs`; else its place in
     /// LB3's order (strong-remoting walks its listener tree depth-first, an exact segment
     /// before `*` before `**`): smaller runs first.
     pub(crate) fn rank(&self, segs: &[&str]) -> Option<Vec<u8>> {
-        matches(&self.0, segs).then(|| {
+        self.matches(segs).then(|| {
             self.0
                 .iter()
                 .map(|s| match s {

@@ -370,26 +370,27 @@ impl RestApi {
                         }
                         return res;
                     }
-                    Ok(body) if inner.app.remotes().has_hooks() => {
-                        match Box::pin(remote_call::builtin_with_hooks(
-                            &inner.app,
-                            model,
-                            op,
-                            matched.rel,
-                            matched.id,
-                            matched.fk,
-                            &parts,
-                            body.clone(),
-                        ))
-                        .await
-                        {
-                            Some(result) => result,
+                    Ok(body) => {
+                        match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
+                            Some(method_string) => {
+                                Box::pin(remote_call::builtin_with_hooks(
+                                    &inner.app,
+                                    model,
+                                    method_string,
+                                    op,
+                                    matched.rel,
+                                    matched.id,
+                                    matched.fk,
+                                    &parts,
+                                    body,
+                                ))
+                                .await
+                            }
                             None => {
                                 Box::pin(dispatch(inner, model, op, matched, query, body)).await
                             }
                         }
                     }
-                    Ok(body) => Box::pin(dispatch(inner, model, op, matched, query, body)).await,
                     Err(e) => Err(e),
                 };
                 match result {

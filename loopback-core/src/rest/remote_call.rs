@@ -21,8 +21,8 @@ use crate::connector::Options;
 use crate::error::{Error, Result};
 use crate::filter::query_value;
 use crate::remote::{
-    self, ArgSource, ArgType, RemoteContext, RemoteHookKind, RemoteMethod, RemoteRequest,
-    ReturnTarget,
+    self, is_safe_integer, ArgSource, ArgType, RemoteContext, RemoteHookKind, RemoteMethod,
+    RemoteRequest, ReturnTarget,
 };
 use crate::value::Record;
 
@@ -409,16 +409,6 @@ fn number_json(n: f64) -> Json {
     }
 }
 
-fn is_safe_integer(v: &Json) -> bool {
-    const MAX: f64 = 9_007_199_254_740_991.0;
-    match v {
-        Json::Number(n) => n
-            .as_f64()
-            .is_some_and(|f| f.fract() == 0.0 && f.abs() <= MAX),
-        _ => false,
-    }
-}
-
 fn date_from_millis(ms: f64) -> Result<Json> {
     if !ms.is_finite() || ms.abs() > 8.64e15 {
         return Err(bad("Value is not a valid date."));
@@ -533,37 +523,49 @@ fn publish(app: &App, model: &str, value: Json) -> Json {
     }
 }
 
-/// A built-in method call when remote hooks are registered: the arguments as LB3 names them
-/// (`filter`, `where`, `id`, `fk`, `data`) go through the `beforeRemote` hooks, the method
-/// runs with what they leave, and its result goes through the `afterRemote` hooks;
-/// `afterRemoteError` hooks see failures. `None` when no hook matches the method (the caller
-/// takes the direct path).
+/// The method string (`Book.find`, `Author.prototype.__get__books`) of a built-in call when
+/// a remote hook matches it; `None` (the direct path) otherwise, at the cost of one atomic
+/// read when no hook is registered at all.
+pub(crate) fn hooked_builtin(
+    app: &App,
+    model: &ModelRoutes,
+    op: Op,
+    rel: Option<usize>,
+) -> Option<String> {
+    let remotes = app.remotes();
+    if !remotes.has_hooks() {
+        return None;
+    }
+    let relation = rel.and_then(|i| model.relations.get(i));
+    let method_string = format!(
+        "{}.{}",
+        model.handle.name(),
+        builtin_method_name(op, relation)
+    );
+    remotes
+        .any_hook_for(&method_string)
+        .then_some(method_string)
+}
+
+/// A built-in method call that remote hooks match (see [`hooked_builtin`]): the arguments as
+/// LB3 names them (`filter`, `where`, `id`, `fk`, `data`) go through the `beforeRemote`
+/// hooks, the method runs with what they leave, and its result goes through the
+/// `afterRemote` hooks; `afterRemoteError` hooks see failures.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn builtin_with_hooks(
     app: &App,
     model: &ModelRoutes,
+    method_string: String,
     op: Op,
     rel: Option<usize>,
     id: Option<&str>,
     fk: Option<&str>,
     parts: &Parts,
     body: Option<Json>,
-) -> Option<Result<Option<Json>>> {
-    let remotes = app.remotes();
+) -> Result<Option<Json>> {
     let handle = &model.handle;
     let relation = rel.and_then(|i| model.relations.get(i));
-    let name = builtin_method_name(op, relation);
-    let method_string = format!("{}.{name}", handle.name());
-    let any = [
-        RemoteHookKind::Before,
-        RemoteHookKind::After,
-        RemoteHookKind::AfterError,
-    ]
-    .iter()
-    .any(|k| !remotes.hooks_for(*k, &method_string).is_empty());
-    if !any {
-        return None;
-    }
+    let name = method_string[handle.name().len() + 1..].to_owned();
     let query = parts.uri.query().unwrap_or_default();
     let mut ctx = RemoteContext {
         model: handle.name().to_owned(),
@@ -576,12 +578,8 @@ pub(crate) async fn builtin_with_hooks(
         request: Some(Arc::new(remote_request(parts, Map::new()))),
         options: Options::new(),
     };
-    let args = match builtin_args(op, id, fk, query, body) {
-        Ok(a) => a,
-        Err(e) => return Some(Err(e)),
-    };
-    ctx.args = args;
-    Some(run_builtin(app, model, op, relation, ctx).await)
+    ctx.args = builtin_args(op, id, fk, query, body)?;
+    run_builtin(app, model, op, relation, ctx).await
 }
 
 /// The descriptor hooks see as `ctx.method` for a built-in.
