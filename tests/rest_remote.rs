@@ -601,3 +601,36 @@ async fn form_bodies_are_read_as_express_reads_them() {
     assert_eq!(r.json()["title"], "Dune");
     assert_eq!(r.json()["price"], 12);
 }
+
+#[tokio::test]
+async fn instance_ids_are_percent_decoded_once() {
+    let app = rest_support::app().await;
+    let notes = app.model("Note").unwrap();
+    let mut rec = loopback::Record::new();
+    rec.insert("code", "a%b");
+    rec.insert("body", "percent");
+    notes.create(rec, &Default::default()).await.unwrap();
+    notes
+        .remote_method(
+            RemoteMethod::new("prototype.body")
+                .returns(Returns::new("body", ArgType::String))
+                .http(HttpVerb::Get, "/body"),
+            RemoteHandler::new(|call| async move {
+                let body = call.instance.as_ref().and_then(|i| i.get("body"));
+                Ok(body.map_or(Json::Null, |b| b.to_json()))
+            }),
+        )
+        .unwrap();
+    let api = RestApi::new(&app);
+    // `%25` is `%`: the instance `a%b`, the same one `GET /my-notes/a%25b` finds.
+    assert_reply(
+        &get(&api, "/api/my-notes/a%25b").await,
+        200,
+        r#"{"code":"a%b","body":"percent"}"#,
+    );
+    assert_reply(
+        &get(&api, "/api/my-notes/a%25b/body").await,
+        200,
+        r#"{"body":"percent"}"#,
+    );
+}

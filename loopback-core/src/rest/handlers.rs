@@ -319,19 +319,33 @@ async fn count(c: Call<'_>) -> Result<Json> {
 /// `PATCH /:id` (and `PUT /:id` without `replaceOnPUT`): the instance is loaded first, as
 /// LB3's shared constructor does, then patched.
 async fn patch_attributes(mut c: Call<'_>) -> Result<Json> {
-    let id = c.id()?;
     let data = c.data()?;
-    let current = match id.value {
-        Some(v) => c.model.find_by_id(v, None, &c.options).await?,
-        None => None,
-    };
-    let Some(current) = current else {
-        return Err(errors::reword_not_found(
-            c.not_found(&id.shown),
-            |_| format!("could not find a model with id {}", id.shown),
-            true,
-        ));
-    };
+    let current = load_instance(c.model, c.id.unwrap_or_default(), &c.options).await?;
     let patched = c.model.patch_attributes(&current, data, &c.options).await?;
     Ok(c.publish(&patched))
+}
+
+/// LB3's shared constructor of instance methods: the instance whose id is the raw (still
+/// percent-encoded) `:id` segment, or 404 `could not find a model with id X`
+/// (`MODEL_NOT_FOUND`).
+pub(super) async fn load_instance(
+    model: &ModelHandle,
+    raw_id: &str,
+    options: &Options,
+) -> Result<Record> {
+    let id = input::id_arg(model, raw_id)?;
+    let found = match id.value {
+        Some(v) => model.find_by_id(v, None, options).await?,
+        None => None,
+    };
+    found.ok_or_else(|| {
+        errors::reword_not_found(
+            Error::NotFound {
+                model: model.name().to_owned(),
+                id: id.shown.clone(),
+            },
+            |_| format!("could not find a model with id {}", id.shown),
+            true,
+        )
+    })
 }

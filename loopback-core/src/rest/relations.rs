@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use super::errors;
-use super::handlers::Call;
+use super::handlers::{self, Call};
 use super::input::{self, CreateData, IdArg};
 use super::output::Publisher;
 use super::routes::Op;
@@ -23,7 +23,7 @@ pub(crate) async fn dispatch(op: Op, mut c: Call<'_>) -> Result<Option<Json>> {
         // The table routes relation methods only with their relation.
         return Err(c.not_found(""));
     };
-    let owner = load_owner(&c).await?;
+    let owner = handlers::load_instance(c.model, c.id.unwrap_or_default(), &c.options).await?;
     let mut related = c.model.related(&owner, &rel.name)?;
     let options = c.options.clone();
     let opts = &options;
@@ -167,23 +167,6 @@ pub(crate) async fn dispatch(op: Op, mut c: Call<'_>) -> Result<Option<Json>> {
 }
 
 /// The owner instance, loaded as LB3's `sharedCtor` does: an unknown id is its 404.
-async fn load_owner(c: &Call<'_>) -> Result<Record> {
-    let id = c.id()?;
-    let found = match id.value.clone() {
-        Some(v) => c.model.find_by_id(v, None, &c.options).await?,
-        None => None,
-    };
-    found.ok_or_else(|| owner_not_found(c, &id))
-}
-
-fn owner_not_found(c: &Call<'_>, id: &IdArg) -> Error {
-    errors::reword_not_found(
-        c.not_found(&id.shown),
-        |_| format!("could not find a model with id {}", id.shown),
-        true,
-    )
-}
-
 /// The definition of the related model of `owner`: the target, or for a polymorphic
 /// belongsTo the model its discriminator names.
 fn target_def(

@@ -96,37 +96,17 @@ pub(crate) async fn respond(
     };
     if !method.is_static {
         // The shared constructor: load the instance by the `:id` of the route.
-        match load_instance(model, &request).await {
+        let raw_id = params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map_or("", |(_, raw)| *raw);
+        match handlers::load_instance(model, raw_id, &ctx.options).await {
             Ok(instance) => ctx.instance = Some(instance),
             Err(err) => return Err(app.remotes().run_error(ctx, err).await),
         }
     }
     let result = remote::invoke(app, model, entry, ctx).await?;
     Ok(shape_response(app, method, result))
-}
-
-/// `findById` of the route's `:id`: 404 `could not find a model with id X` when none.
-async fn load_instance(model: &ModelHandle, request: &RemoteRequest) -> Result<Record> {
-    let raw = request
-        .params
-        .get("id")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
-    let id = input::id_arg(model, raw)?;
-    let found = match id.value {
-        Some(v) => model.find_by_id(v, None, &Options::new()).await?,
-        None => None,
-    };
-    found.ok_or_else(|| {
-        errors::reword_not_found(
-            Error::NotFound {
-                model: model.name().to_owned(),
-                id: id.shown.clone(),
-            },
-            |_| format!("could not find a model with id {}", id.shown),
-            true,
-        )
-    })
 }
 
 /// strong-remoting's `buildArgs`: each declared argument from its source, converted by its
