@@ -350,61 +350,55 @@ impl RestApi {
                 } else {
                     Ok(None)
                 };
-                let result = match body {
-                    Ok(body) if op == Op::ChangeStream => {
-                        // A stream, not a JSON document: answered as it is.
-                        let res = change_stream::respond(
-                            &inner.app,
-                            &model.handle,
-                            &parts,
-                            query.unwrap_or_default(),
-                            body,
-                        )
-                        .await;
-                        let mut res = match res {
-                            Ok(res) => res,
-                            Err(err) => error_response(&err, inner.debug_errors),
-                        };
-                        if let Some(cors) = &inner.cors {
-                            cors.apply(&parts.headers, res.headers_mut());
-                        }
-                        return res;
-                    }
-                    Ok(body) => {
-                        match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
-                            Some(method_string) => {
-                                Box::pin(remote_call::builtin_with_hooks(
-                                    &inner.app,
-                                    model,
-                                    method_string,
-                                    op,
-                                    matched.rel,
-                                    matched.id,
-                                    matched.fk,
-                                    &parts,
-                                    body,
-                                ))
-                                .await
-                            }
-                            None => {
-                                Box::pin(dispatch(inner, model, op, matched, query, body)).await
-                            }
-                        }
-                    }
-                    Err(e) => Err(e),
-                };
-                match result {
-                    Ok(Some(json)) => json_response(&json),
-                    Ok(None) => no_content_response(),
+                match body {
                     Err(err) => error_response(&err, inner.debug_errors),
+                    // A stream, not a JSON document: answered as it is.
+                    Ok(body) if op == Op::ChangeStream => change_stream::respond(
+                        &inner.app,
+                        &model.handle,
+                        &parts,
+                        query.unwrap_or_default(),
+                        body,
+                    )
+                    .await
+                    .unwrap_or_else(|err| error_response(&err, inner.debug_errors)),
+                    Ok(body) => {
+                        let result =
+                            match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
+                                Some(method_string) => {
+                                    Box::pin(remote_call::builtin_with_hooks(
+                                        &inner.app,
+                                        model,
+                                        method_string,
+                                        op,
+                                        matched.rel,
+                                        matched.id,
+                                        matched.fk,
+                                        &parts,
+                                        body,
+                                    ))
+                                    .await
+                                }
+                                None => {
+                                    Box::pin(dispatch(inner, model, op, matched, query, body)).await
+                                }
+                            };
+                        match result {
+                            Ok(Some(json)) => json_response(&json),
+                            Ok(None) => no_content_response(),
+                            Err(err) => error_response(&err, inner.debug_errors),
+                        }
+                    }
                 }
             }
         };
         if parts.method == Method::HEAD {
-            // The headers of the GET answer, without its body.
-            let len = res.body().as_bytes().len();
-            res.headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from(len));
+            // The headers of the GET answer, without its body (a stream has no length).
+            if !res.body().is_stream() {
+                let len = res.body().as_bytes().len();
+                res.headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from(len));
+            }
             *res.body_mut() = RestBody::empty();
         }
         if let Some(cors) = &inner.cors {
