@@ -47,6 +47,7 @@ mod hand;
 #[path = "rest_load/wrk.rs"]
 mod wrk;
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -219,16 +220,8 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
     let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/rest_load");
     let get_book = scripts.join("get_book.lua");
     let create_book = scripts.join("create_book.lua");
-    let filtered = format!(
-        "/api/Books?filter={}",
-        percent_encode(&format!(
-            r#"{{"where":{{"price":{{"gt":{PRICE_ABOVE}}}}},"order":"price DESC","limit":50}}"#
-        ))
-    );
-    let include = format!(
-        "/api/Authors?filter={}",
-        percent_encode(r#"{"include":"books","limit":20}"#)
-    );
+    let filtered = filtered_path(PRICE_ABOVE, "price DESC", 50);
+    let include = include_path(20);
     let scenarios: [(&str, &str, &str, Option<&PathBuf>); 4] = [
         ("get", "get by id", "/api/Books/1", Some(&get_book)),
         ("list", "filtered list (50 of 1,000)", &filtered, None),
@@ -445,60 +438,59 @@ async fn fetch(addr: SocketAddr, method: Method, path: &str, body: &str) -> (Sta
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// `GET /api/Books` with the filtered list's filter.
+fn filtered_path(above: f64, order: &str, limit: u32) -> String {
+    let filter = json!({"where": {"price": {"gt": above}}, "order": order, "limit": limit});
+    format!("/api/Books?filter={}", percent_encode(&filter.to_string()))
+}
+
+/// `GET /api/Authors` with the include's filter.
+fn include_path(limit: u32) -> String {
+    let filter = json!({"include": "books", "limit": limit});
+    format!(
+        "/api/Authors?filter={}",
+        percent_encode(&filter.to_string())
+    )
+}
+
+/// `GET path` on both servers: both must answer 200 with the same body, which is returned.
+async fn same_get(loopback: SocketAddr, hand: SocketAddr, path: &str) -> String {
+    let (ls, lb) = fetch(loopback, Method::GET, path, "").await;
+    let (hs, hb) = fetch(hand, Method::GET, path, "").await;
+    assert_eq!(
+        (ls, &lb),
+        (hs, &hb),
+        "GET {path}: loopback (left) and the hand-written server (right) differ"
+    );
+    assert_eq!(ls, StatusCode::OK, "GET {path}: {lb}");
+    lb
+}
+
 /// Asks both servers the requests of every scenario (and a missing book) and stops the run
 /// when their statuses or bodies differ.
 async fn check_same_answers(loopback: SocketAddr, hand: SocketAddr) {
-    let filtered = |above: f64, order: &str, limit: u32| {
-        format!(
-            "/api/Books?filter={}",
-            percent_encode(
-                &json!({"where": {"price": {"gt": above}}, "order": order, "limit": limit})
-                    .to_string()
-            )
-        )
-    };
-    let include = |limit: u32| {
-        format!(
-            "/api/Authors?filter={}",
-            percent_encode(&json!({"include": "books", "limit": limit}).to_string())
-        )
-    };
-    let gets = [
+    for path in [
         "/api/Books/1".to_owned(),
         "/api/Books/537".to_owned(),
         format!("/api/Books/{BOOKS}"),
-        filtered(PRICE_ABOVE, "price DESC", 50),
-        filtered(90.5, "price ASC", 1000),
-        include(20),
-        include(3),
-    ];
-    for path in gets {
-        let (ls, lb) = fetch(loopback, Method::GET, &path, "").await;
-        let (hs, hb) = fetch(hand, Method::GET, &path, "").await;
-        assert_eq!(
-            (ls, &lb),
-            (hs, &hb),
-            "GET {path}: loopback (left) and the hand-written server (right) differ"
-        );
-        assert_eq!(ls, StatusCode::OK, "GET {path}: {lb}");
+        filtered_path(90.5, "price ASC", 1000),
+        include_path(3),
+    ] {
+        same_get(loopback, hand, &path).await;
     }
-    // What the scenarios return.
-    let count = |body: &str| {
-        serde_json::from_str::<Json>(body)
-            .expect("JSON")
-            .as_array()
-            .map(Vec::len)
-    };
-    let (_, body) = fetch(
-        loopback,
-        Method::GET,
-        &filtered(PRICE_ABOVE, "price DESC", 50),
-        "",
+    // The requests the scenarios measure, and what they return.
+    let list: Json = serde_json::from_str(
+        &same_get(
+            loopback,
+            hand,
+            &filtered_path(PRICE_ABOVE, "price DESC", 50),
+        )
+        .await,
     )
-    .await;
-    assert_eq!(count(&body), Some(50), "the filtered list");
-    let (_, body) = fetch(loopback, Method::GET, &include(20), "").await;
-    let authors: Json = serde_json::from_str(&body).expect("JSON");
+    .expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(50), "the filtered list");
+    let authors: Json =
+        serde_json::from_str(&same_get(loopback, hand, &include_path(20)).await).expect("JSON");
     let books: usize = authors
         .as_array()
         .expect("a list")
@@ -555,7 +547,7 @@ fn percent_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -35,11 +35,7 @@ pub struct Measured {
 
 /// Whether `wrk` can be started.
 pub fn available() -> bool {
-    Command::new("wrk")
-        .arg("--version")
-        .output()
-        .map(|_| true)
-        .unwrap_or(false)
+    Command::new("wrk").arg("--version").output().is_ok()
 }
 
 /// Runs wrk on `url`, with `script` (a Lua file) when given, and reads its report.

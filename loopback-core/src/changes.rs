@@ -40,7 +40,7 @@
 use std::fmt;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock, RwLock};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures::stream::{BoxStream, Stream, StreamExt};
 use serde::{Serialize, Serializer};
@@ -306,7 +306,7 @@ impl ChangeStream {
 
     /// The next change, or `None` once the stream has ended.
     pub async fn recv(&mut self) -> Option<Change> {
-        self.next().await
+        self.next_shared().await.map(Arc::unwrap_or_clone)
     }
 
     /// How many changes this subscriber lost because it fell more than
@@ -315,25 +315,46 @@ impl ChangeStream {
         self.missed
     }
 
+    /// The next change this subscriber admits, shared with the feed's other subscribers
+    /// unless `fields` narrowed it.
+    pub(crate) async fn next_shared(&mut self) -> Option<Arc<Change>> {
+        std::future::poll_fn(|cx| self.poll_shared(cx)).await
+    }
+
+    fn poll_shared(&mut self, cx: &mut Context<'_>) -> Poll<Option<Arc<Change>>> {
+        loop {
+            match ready!(self.rx.poll_next_unpin(cx)) {
+                None => return Poll::Ready(None),
+                Some(Received::Lagged(n)) => self.missed += n,
+                Some(Received::Change(c)) => {
+                    if let Some(c) = self.admit(c) {
+                        return Poll::Ready(Some(c));
+                    }
+                }
+            }
+        }
+    }
+
     /// The change as this subscriber sees it: none when the filter's `where` does not match
     /// the change's data (a change without data is tested as an empty object, as LB3 does),
-    /// the data narrowed to the filter's `fields`.
-    fn admit(&self, change: &Change) -> Option<Change> {
+    /// the data narrowed to the filter's `fields` (a copy; otherwise the change is shared).
+    fn admit(&self, change: Arc<Change>) -> Option<Arc<Change>> {
         let Some(f) = &self.filter else {
-            return Some(change.clone());
+            return Some(change);
         };
-        let matches = match &change.data {
-            Some(d) => f.matches(d),
-            None => f.matches(&Record::new()),
-        };
-        if !matches {
+        let no_data = Record::new();
+        if !f.matches(change.data.as_ref().unwrap_or(&no_data)) {
             return None;
         }
-        let mut change = change.clone();
-        if f.fields().is_some() {
-            change.data = change.data.map(|d| f.project_owned(d));
+        if f.fields().is_none() {
+            return Some(change);
         }
-        Some(change)
+        Some(Arc::new(Change {
+            kind: change.kind,
+            target: change.target.clone(),
+            where_: change.where_.clone(),
+            data: change.data.as_ref().map(|d| f.project(d)),
+        }))
     }
 }
 
@@ -341,19 +362,10 @@ impl Stream for ChangeStream {
     type Item = Change;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Change>> {
-        let this = self.get_mut();
-        loop {
-            match this.rx.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(Received::Lagged(n))) => this.missed += n,
-                Poll::Ready(Some(Received::Change(c))) => {
-                    if let Some(c) = this.admit(&c) {
-                        return Poll::Ready(Some(c));
-                    }
-                }
-            }
-        }
+        // Copied only while the change is still held elsewhere (other subscribers, the feed).
+        self.get_mut()
+            .poll_shared(cx)
+            .map(|c| c.map(Arc::unwrap_or_clone))
     }
 }
 
@@ -375,9 +387,8 @@ impl ModelHandle {
                         "A change stream filter cannot hold conditions on related models",
                     ));
                 }
-                if let Some(w) = f.where_.take() {
-                    f.where_ = Some(crate::app::coerce_where(&self.definition(), w));
-                }
+                let def = self.definition();
+                f.where_ = f.where_.map(|w| crate::app::coerce_where(&def, w));
                 Some(f.compile()?)
             }
         };

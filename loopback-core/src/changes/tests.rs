@@ -215,10 +215,10 @@ async fn prototype_delete_carries_the_instance_and_zero_is_a_target() {
         "name": "Tag", "forceId": false, "properties": {"title": "string"}
     }))
     .unwrap();
-    let notes = app.define(def, "db").await.unwrap();
+    let tags = app.define(def, "db").await.unwrap();
     let o = Options::new();
-    let mut s = notes.change_stream(None).unwrap();
-    let zero = notes
+    let mut s = tags.change_stream(None).unwrap();
+    let zero = tags
         .create(record! {"id" => 0, "title" => "z"}, &o)
         .await
         .unwrap();
@@ -226,7 +226,7 @@ async fn prototype_delete_carries_the_instance_and_zero_is_a_target() {
         json_of(&next(&mut s).await),
         r#"{"target":0,"data":{"id":0,"title":"z"},"type":"create"}"#
     );
-    notes.delete_instance(&zero, &o).await.unwrap();
+    tags.delete_instance(&zero, &o).await.unwrap();
     assert_eq!(
         json_of(&next(&mut s).await),
         r#"{"target":0,"where":{"id":0},"data":{"id":0,"title":"z"},"type":"remove"}"#
@@ -333,15 +333,40 @@ async fn dropping_a_stream_unsubscribes_and_closing_ends_streams() {
 }
 
 #[tokio::test]
-async fn without_subscribers_nothing_is_built() {
+async fn writes_without_subscribers_reach_no_later_subscriber() {
     let (_app, notes) = app().await;
     drop(notes.change_stream(None).unwrap());
+    assert_eq!(notes.change_stream_subscribers(), 0);
     // The observers stay but publish nothing; writes work as before.
     let o = Options::new();
     notes.create(record! {"title" => "x"}, &o).await.unwrap();
     let mut s = notes.change_stream(None).unwrap();
     notes.create(record! {"title" => "y"}, &o).await.unwrap();
     assert_eq!(next(&mut s).await.target, Some(Value::Int(2)));
+    nothing_more(&mut s).await;
+}
+
+#[tokio::test]
+async fn subscribers_share_each_change_unless_fields_narrow_it() {
+    let (_app, notes) = app().await;
+    let mut a = notes.change_stream(None).unwrap();
+    let mut b = notes
+        .change_stream(Some(Filter::with_where(Where::eq("title", "x"))))
+        .unwrap();
+    let mut narrowed = notes
+        .change_stream(Some(Filter::new().fields(["title"])))
+        .unwrap();
+    notes
+        .create(record! {"title" => "x", "count" => 1}, &Options::new())
+        .await
+        .unwrap();
+    let from_a = a.next_shared().await.unwrap();
+    let from_b = b.next_shared().await.unwrap();
+    let from_narrowed = narrowed.next_shared().await.unwrap();
+    assert!(Arc::ptr_eq(&from_a, &from_b));
+    assert!(!Arc::ptr_eq(&from_a, &from_narrowed));
+    assert_eq!(from_narrowed.data, Some(record! {"title" => "x"}));
+    assert_eq!(from_narrowed.target, from_a.target);
 }
 
 #[tokio::test]

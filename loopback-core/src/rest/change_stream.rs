@@ -17,26 +17,25 @@
 //!   `null`) is a 400 `Value is not an object.`.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use http::header::{
-    HeaderValue, ACCEPT, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE,
+    HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE,
 };
 use http::request::Parts;
-use http::{Response, StatusCode, Version};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use http::{Response, Version};
 use serde_json::Value as Json;
 
 use super::body::RestBody;
 use super::errors;
-use super::input::{self, QueryObject};
-use super::output::Publisher;
+use super::input::sloppy_object;
+use super::output::{is_hidden, Publisher};
 use crate::app::{App, ModelHandle};
 use crate::changes::{Change, ChangeStream};
 use crate::error::Result;
-use crate::filter::{Filter, ParseOptions};
+use crate::filter::{query_value, Filter};
 use crate::model::ModelDefinition;
 
 /// Answers a change-stream request for `model`: `query` is the raw query string, `body` the
@@ -55,43 +54,19 @@ pub(crate) async fn respond(
     } else {
         Format::MuxDemux { id: mux_demux_id() }
     };
-    let mut res = Response::new(RestBody::empty());
-    *res.status_mut() = StatusCode::OK;
-    let headers = res.headers_mut();
-    match format {
-        Format::EventStream => {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-            headers.insert(
-                CACHE_CONTROL,
-                HeaderValue::from_static("no-cache, no-transform"),
-            );
-            // A connection header is not allowed in HTTP/2.
-            if parts.version <= Version::HTTP_11 {
-                headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
-            }
-            headers.insert(
-                CONTENT_ENCODING,
-                HeaderValue::from_static("x-no-compression"),
-            );
-        }
-        Format::MuxDemux { .. } => {
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/json; boundary=NL"),
-            );
-        }
-    }
     let head = Bytes::from(format.head());
+    let mut headers = HeaderMap::new();
+    format.headers(&mut headers, parts.version);
     let feed = Feed {
-        changes,
+        changes: Some(changes),
         app: app.clone(),
         model: model.clone(),
         format,
-        done: false,
     };
     let frames = futures::stream::once(std::future::ready(head))
         .chain(futures::stream::unfold(feed, Feed::next_frame));
-    *res.body_mut() = RestBody::stream(frames);
+    let mut res = Response::new(RestBody::stream(frames));
+    *res.headers_mut() = headers;
     Ok(res)
 }
 
@@ -104,46 +79,60 @@ enum Format {
 }
 
 impl Format {
-    /// What the body starts with.
-    fn head(&self) -> String {
+    fn headers(&self, headers: &mut HeaderMap, version: Version) {
         match self {
-            Format::EventStream => ":ok\n\n".to_owned(),
-            Format::MuxDemux { id } => {
-                let new =
-                    serde_json::json!([id, "new", {"opts": {"writable": false, "readable": true}}]);
-                format!("{new}\n")
+            Format::EventStream => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+                headers.insert(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache, no-transform"),
+                );
+                // A connection header is not allowed in HTTP/2.
+                if version <= Version::HTTP_11 {
+                    headers.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
+                }
+                headers.insert(
+                    CONTENT_ENCODING,
+                    HeaderValue::from_static("x-no-compression"),
+                );
+            }
+            Format::MuxDemux { .. } => {
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; boundary=NL"),
+                );
             }
         }
     }
 
-    fn data(&self, out: &mut String, change: &Json) {
+    /// What the body starts with: the `sse` package's comment, or mux-demux's `new` event.
+    fn head(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Format::EventStream => out.extend_from_slice(b":ok\n\n"),
+            Format::MuxDemux { .. } => {
+                let opts = serde_json::json!({"opts": {"writable": false, "readable": true}});
+                self.event(&mut out, "new", Some(&opts));
+            }
+        }
+        out
+    }
+
+    /// Event `name` (`data`, `error`, `end`) with its payload; `end` has none.
+    fn event(&self, out: &mut Vec<u8>, name: &str, payload: Option<&Json>) {
+        // Writing to a vector cannot fail.
         match self {
             // serde_json never writes a raw line break, so the JSON is one `data:` line.
             Format::EventStream => {
-                let _ = write!(out, "event: data\ndata: {change}\n\n");
+                let payload = payload.unwrap_or(&Json::Null);
+                let _ = write!(out, "event: {name}\ndata: {payload}\n\n");
             }
             Format::MuxDemux { id } => {
-                let _ = writeln!(out, "{}", serde_json::json!([id, "data", change]));
-            }
-        }
-    }
-
-    fn error(&self, out: &mut String, error: &Json) {
-        match self {
-            Format::EventStream => {
-                let _ = write!(out, "event: error\ndata: {error}\n\n");
-            }
-            Format::MuxDemux { id } => {
-                let _ = writeln!(out, "{}", serde_json::json!([id, "error", error]));
-            }
-        }
-    }
-
-    fn end(&self, out: &mut String) {
-        match self {
-            Format::EventStream => out.push_str("event: end\ndata: null\n\n"),
-            Format::MuxDemux { id } => {
-                let _ = writeln!(out, "{}", serde_json::json!([id, "end"]));
+                let _ = match payload {
+                    Some(payload) => serde_json::to_writer(&mut *out, &(id, name, payload)),
+                    None => serde_json::to_writer(&mut *out, &(id, name)),
+                };
+                out.push(b'\n');
             }
         }
     }
@@ -159,22 +148,20 @@ fn mux_demux_id() -> String {
 
 /// The state behind a change-stream body: one frame per change.
 struct Feed {
-    changes: ChangeStream,
+    /// `None` once the `end` event is written.
+    changes: Option<ChangeStream>,
     app: App,
     model: ModelHandle,
     format: Format,
-    done: bool,
 }
 
 impl Feed {
     async fn next_frame(mut self) -> Option<(Bytes, Feed)> {
-        if self.done {
-            return None;
-        }
-        let missed_before = self.changes.missed();
-        let next = self.changes.next().await;
-        let lost = self.changes.missed() - missed_before;
-        let mut out = String::new();
+        let changes = self.changes.as_mut()?;
+        let missed_before = changes.missed();
+        let next = changes.next_shared().await;
+        let lost = changes.missed() - missed_before;
+        let mut out = Vec::new();
         if lost > 0 {
             // Not LB3 (whose streams buffer without bound): tell the client it missed some.
             let error = serde_json::json!({
@@ -185,16 +172,16 @@ impl Feed {
                 "code": "CHANGE_STREAM_LAGGED",
                 "dropped": lost,
             });
-            self.format.error(&mut out, &error);
+            self.format.event(&mut out, "error", Some(&error));
         }
         match next {
             Some(change) => {
                 let json = self.public_json(&change);
-                self.format.data(&mut out, &json);
+                self.format.event(&mut out, "data", Some(&json));
             }
             None => {
-                self.format.end(&mut out);
-                self.done = true;
+                self.format.event(&mut out, "end", None);
+                self.changes = None;
             }
         }
         Some((Bytes::from(out), self))
@@ -214,26 +201,21 @@ impl Feed {
 
 /// `where` JSON without the conditions on hidden properties.
 fn public_where(def: &ModelDefinition, json: Json) -> Json {
-    match json {
-        Json::Object(m) => Json::Object(
-            m.into_iter()
-                .filter(|(k, _)| !is_hidden(def, k))
-                .map(|(k, v)| match (k.as_str(), v) {
-                    ("and" | "or" | "nor", Json::Array(items)) => (
-                        k,
-                        Json::Array(items.into_iter().map(|w| public_where(def, w)).collect()),
-                    ),
-                    (_, v) => (k, v),
-                })
-                .collect(),
-        ),
-        other => other,
-    }
+    let Json::Object(m) = json else {
+        return json;
+    };
+    m.into_iter()
+        .filter(|(k, _)| !is_hidden(def, k))
+        .map(|(k, v)| match v {
+            Json::Array(items) if matches!(k.as_str(), "and" | "or" | "nor") => {
+                let items = items.into_iter().map(|w| public_where(def, w)).collect();
+                (k, Json::Array(items))
+            }
+            v => (k, v),
+        })
+        .collect()
 }
 
-fn is_hidden(def: &ModelDefinition, key: &str) -> bool {
-    def.is_hidden(key) || def.property(key).is_some_and(|p| p.hidden)
-}
 
 // ----- the `options` argument ------------------------------------------------------------------
 
@@ -256,70 +238,28 @@ fn options_arg(
             };
         }
     }
-    if query_has(query, "options") {
-        return match input::query_object(query, "options")? {
-            QueryObject::Absent => Ok(None),
-            QueryObject::Json(json) => model.parse_filter(&json).map(Some),
-            QueryObject::Brackets => bracket_options(model, query),
-        };
-    }
-    match parts.headers.get("options") {
-        Some(v) => match sloppy_object(&String::from_utf8_lossy(v.as_bytes()))? {
-            Some(json) => model.parse_filter(&json).map(Some),
-            None => Ok(None),
+    // The query's value as qs gives it: text, an object (the bracket syntax), or an array
+    // (a repeated parameter, `options[]=`), which is not an object.
+    let json = match query_value(query, "options")? {
+        Some(Json::String(text)) => sloppy_object(&text)?,
+        Some(json @ Json::Object(_)) => Some(json),
+        Some(_) => return Err(errors::not_an_object()),
+        None => match parts.headers.get("options") {
+            Some(v) => sloppy_object(&String::from_utf8_lossy(v.as_bytes()))?,
+            None => None,
         },
-        None => Ok(None),
-    }
+    };
+    json.map(|json| model.parse_filter(&json)).transpose()
 }
 
-/// `options[where][title]=x`: the bracket syntax, read by the filter parser as `filter[...]`.
-fn bracket_options(model: &ModelHandle, query: &str) -> Result<Option<Filter>> {
-    let renamed: Vec<String> = params(query)
-        .filter_map(|(key, value)| {
-            let rest = key.strip_prefix("options")?;
-            rest.starts_with('[').then(|| {
-                format!(
-                    "filter{}={}",
-                    utf8_percent_encode(rest, NON_ALPHANUMERIC),
-                    utf8_percent_encode(&value, NON_ALPHANUMERIC)
-                )
-            })
-        })
-        .collect();
-    let def = model.definition();
-    let app = model.app()?;
-    let lookup = move |n: &str| app.definition_of(n);
-    Filter::from_query_string(
-        &renamed.join("&"),
-        &ParseOptions::for_model(&def).with_models(&lookup),
-    )
-}
-
-/// strong-remoting's sloppy `object` conversion of a header value.
-fn sloppy_object(text: &str) -> Result<Option<Json>> {
-    if text.is_empty() || text == "null" {
-        return Ok(None);
-    }
-    if !(text.starts_with('{') && text.ends_with('}')) {
-        return Err(errors::not_an_object());
-    }
-    match serde_json::from_str::<Json>(text) {
-        Ok(json @ Json::Object(_)) => Ok(Some(json)),
-        _ => Err(errors::unparsable_object_value()),
-    }
-}
 
 // ----- the response format ---------------------------------------------------------------------
 
-/// strong-remoting's `shouldReturnEventStream`: `_format=event-stream` or a request that
-/// accepts `text/event-stream`.
+/// strong-remoting's `shouldReturnEventStream`: `_format=event-stream` (given once, as text)
+/// or a request that accepts `text/event-stream`.
 fn wants_event_stream(parts: &Parts, query: &str) -> bool {
-    let mut formats = params(query).filter(|(k, _)| k == "_format" || k.starts_with("_format["));
-    let format_is_event_stream = match (formats.next(), formats.next()) {
-        (Some((k, v)), None) => k == "_format" && v == "event-stream",
-        _ => false,
-    };
-    format_is_event_stream || accepts_event_stream(parts)
+    let format = query_value(query, "_format").ok().flatten();
+    format.as_ref().and_then(Json::as_str) == Some("event-stream") || accepts_event_stream(parts)
 }
 
 /// Express's `req.accepts('text/event-stream')` (negotiator): true without an `Accept` header
@@ -337,35 +277,11 @@ fn accepts_event_stream(parts: &Parts) -> bool {
     }
     // (specificity, quality) of the best matching range.
     let mut best: Option<(u8, f64)> = None;
-    for range in values.iter().flat_map(|v| v.split(',')) {
-        let mut pieces = range.split(';');
-        let Some((ty, sub)) = pieces.next().and_then(|t| t.trim().split_once('/')) else {
-            continue;
-        };
-        let (ty, sub) = (
-            ty.trim().to_ascii_lowercase(),
-            sub.trim().to_ascii_lowercase(),
-        );
-        let mut q = 1.0;
-        let mut params_match = true;
-        let mut has_params = false;
-        for p in pieces {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().trim_matches('"'));
-            if k == "q" {
-                q = v.parse::<f64>().unwrap_or(0.0);
-            } else if !k.is_empty() {
-                // text/event-stream has no parameters: only a `*` value matches.
-                has_params = true;
-                params_match &= v == "*";
-            }
-        }
-        let type_exact = ty == "text";
-        let sub_exact = sub == "event-stream";
-        if !(type_exact || ty == "*") || !(sub_exact || sub == "*") || !params_match {
-            continue;
-        }
-        let s = u8::from(type_exact) * 4 + u8::from(sub_exact) * 2 + u8::from(has_params);
+    for (s, q) in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter_map(event_stream_range)
+    {
         if best.map_or(true, |(bs, bq)| s > bs || (s == bs && q > bq)) {
             best = Some((s, q));
         }
@@ -373,28 +289,39 @@ fn accepts_event_stream(parts: &Parts) -> bool {
     best.is_some_and(|(_, q)| q > 0.0)
 }
 
-/// The parameters of a raw query string, key and value decoded as `qs` decodes them.
-fn params(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|p| !p.is_empty()).map(|p| {
+/// Negotiator's specificity and the quality of one media range of an `Accept` header, when it
+/// matches `text/event-stream`.
+fn event_stream_range(range: &str) -> Option<(u8, f64)> {
+    let mut pieces = range.split(';');
+    let (ty, sub) = pieces.next()?.trim().split_once('/')?;
+    let (ty, sub) = (
+        ty.trim().to_ascii_lowercase(),
+        sub.trim().to_ascii_lowercase(),
+    );
+    let type_exact = ty == "text";
+    let sub_exact = sub == "event-stream";
+    if !(type_exact || ty == "*") || !(sub_exact || sub == "*") {
+        return None;
+    }
+    let mut q = 1.0;
+    let mut has_params = false;
+    for p in pieces {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (decode(k), decode(v))
-    })
-}
-
-/// `+` is a space; malformed escapes are kept.
-fn decode(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-/// Whether the query names parameter `name` at all (`name=…` or `name[…]=…`), even empty.
-fn query_has(query: &str, name: &str) -> bool {
-    params(query).any(|(k, _)| {
-        k.strip_prefix(name)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
-    })
+        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().trim_matches('"'));
+        if k == "q" {
+            q = v.parse::<f64>().unwrap_or(0.0);
+        } else if !k.is_empty() {
+            // text/event-stream has no parameters: only a `*` value matches.
+            if v != "*" {
+                return None;
+            }
+            has_params = true;
+        }
+    }
+    Some((
+        u8::from(type_exact) * 4 + u8::from(sub_exact) * 2 + u8::from(has_params),
+        q,
+    ))
 }
 
 #[cfg(test)]
@@ -461,11 +388,15 @@ mod tests {
     }
 
     #[test]
-    fn query_parameters_are_found_even_empty() {
-        assert!(query_has("options=", "options"));
-        assert!(query_has("options%5Bwhere%5D%5Ba%5D=1", "options"));
-        assert!(!query_has("optionsx=1", "options"));
-        assert!(!query_has("", "options"));
+    fn the_options_parameter_is_found_as_qs_finds_it() {
+        let options = |query| query_value(query, "options").unwrap();
+        assert_eq!(options("options="), Some(serde_json::json!("")));
+        assert_eq!(
+            options("options%5Bwhere%5D%5Ba%5D=1"),
+            Some(serde_json::json!({"where": {"a": "1"}}))
+        );
+        assert_eq!(options("optionsx=1"), None);
+        assert_eq!(options(""), None);
     }
 
     #[test]
@@ -484,6 +415,33 @@ mod tests {
             sloppy_object("{bad}").unwrap_err().to_string(),
             "Cannot parse JSON-encoded object value."
         );
+    }
+
+    #[test]
+    fn events_are_framed_as_sse_and_mux_demux_frame_them() {
+        let frame = |format: &Format, name: &str, payload: Option<&Json>| {
+            let mut out = Vec::new();
+            format.event(&mut out, name, payload);
+            String::from_utf8(out).unwrap()
+        };
+        let change = serde_json::json!({"type": "create"});
+        let sse = Format::EventStream;
+        assert_eq!(sse.head(), b":ok\n\n");
+        assert_eq!(
+            frame(&sse, "data", Some(&change)),
+            "event: data\ndata: {\"type\":\"create\"}\n\n"
+        );
+        assert_eq!(frame(&sse, "end", None), "event: end\ndata: null\n\n");
+        let mux = Format::MuxDemux { id: "ab".into() };
+        assert_eq!(
+            String::from_utf8(mux.head()).unwrap(),
+            "[\"ab\",\"new\",{\"opts\":{\"writable\":false,\"readable\":true}}]\n"
+        );
+        assert_eq!(
+            frame(&mux, "error", Some(&change)),
+            "[\"ab\",\"error\",{\"type\":\"create\"}]\n"
+        );
+        assert_eq!(frame(&mux, "end", None), "[\"ab\",\"end\"]\n");
     }
 
     #[test]
