@@ -10,6 +10,7 @@ mod builder;
 mod matcher;
 mod parse;
 mod query_string;
+#[cfg(feature = "rest")]
 pub(crate) use query_string::{form_object, query_value};
 
 use std::sync::Arc;

@@ -58,6 +58,7 @@ impl Where {
 /// The value of query parameter `name` as Express's `qs` parser gives it: a string, an array
 /// (repeated keys, `[]`), or an object (bracket keys); `None` when absent. Strings are not
 /// interpreted (remote method arguments convert them by their declared type).
+#[cfg(feature = "rest")]
 pub(crate) fn query_value(query: &str, name: &str) -> Result<Option<Json>> {
     Ok(collect(query, name, 32)?.map(Node::into_json))
 }
@@ -65,6 +66,7 @@ pub(crate) fn query_value(query: &str, name: &str) -> Result<Option<Json>> {
 /// A whole `application/x-www-form-urlencoded` text (or query string) as the object Express's
 /// extended `urlencoded` parser makes of it: one key per root name, values built as
 /// [`query_value`] builds them.
+#[cfg(feature = "rest")]
 pub(crate) fn form_object(text: &str) -> Result<Json> {
     let mut names: Vec<String> = Vec::new();
     for part in text

@@ -56,16 +56,21 @@ pub(crate) fn query_object(query: &str, name: &str) -> Result<QueryObject> {
 
 /// strong-remoting's sloppy `object` conversion of a query value.
 fn object_from_text(text: &str) -> Result<QueryObject> {
+    Ok(sloppy_object(text)?.map_or(QueryObject::Absent, QueryObject::Json))
+}
+
+/// strong-remoting's sloppy `object` conversion of text (a query value, a header): empty or
+/// `null` is absent, text that does not look like a JSON object is not an object.
+pub(crate) fn sloppy_object(text: &str) -> Result<Option<Json>> {
     if text.is_empty() || text == "null" {
-        return Ok(QueryObject::Absent);
+        return Ok(None);
     }
     if !(text.starts_with('{') && text.ends_with('}')) {
         return Err(errors::not_an_object());
     }
     match serde_json::from_str::<Json>(text) {
-        Ok(Json::Null) => Ok(QueryObject::Absent),
-        Ok(json) => Ok(QueryObject::Json(json)),
-        Err(_) => Err(errors::unparsable_object_value()),
+        Ok(json @ Json::Object(_)) => Ok(Some(json)),
+        _ => Err(errors::unparsable_object_value()),
     }
 }
 

@@ -166,7 +166,8 @@ impl<'a> Publisher<'a> {
     }
 }
 
-fn is_hidden(def: &ModelDefinition, key: &str) -> bool {
+/// Whether `key` is a hidden property of `def` (model-level `hidden` or the property's flag).
+pub(crate) fn is_hidden(def: &ModelDefinition, key: &str) -> bool {
     def.is_hidden(key) || def.property(key).is_some_and(|p| p.hidden)
 }
 
