@@ -760,3 +760,21 @@ async fn postgres_changes_stream_over_rest() {
     drop(res);
     assert_eq!(books.change_stream_subscribers(), 0);
 }
+
+#[tokio::test]
+async fn head_is_exists_of_the_id_change_stream_as_in_express() {
+    // `HEAD /:id` is matched before the `GET` routes `HEAD` falls back to, so no stream opens.
+    let app = app().await;
+    let api = RestApi::new(&app);
+    let res = open(
+        &api,
+        "HEAD",
+        "/api/Books/change-stream?_format=event-stream",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    assert!(hyper::body::Body::is_end_stream(res.body()));
+    assert_eq!(subscribers(&app, "Book"), 0);
+}

@@ -393,12 +393,11 @@ impl RestApi {
             }
         };
         if parts.method == Method::HEAD {
-            // The headers of the GET answer, without its body (a stream has no length).
-            if !res.body().is_stream() {
-                let len = res.body().as_bytes().len();
-                res.headers_mut()
-                    .insert(CONTENT_LENGTH, HeaderValue::from(len));
-            }
+            // The headers of the GET answer, without its body. (`HEAD /change-stream` is
+            // `exists` of that id, as in Express: no stream is ever answered here.)
+            let len = res.body().as_bytes().len();
+            res.headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(len));
             *res.body_mut() = RestBody::empty();
         }
         if let Some(cors) = &inner.cors {
