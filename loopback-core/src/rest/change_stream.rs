@@ -216,7 +216,6 @@ fn public_where(def: &ModelDefinition, json: Json) -> Json {
         .collect()
 }
 
-
 // ----- the `options` argument ------------------------------------------------------------------
 
 /// The `options` argument, where strong-remoting's `getArgByName` finds it: the body's
@@ -251,7 +250,6 @@ fn options_arg(
     };
     json.map(|json| model.parse_filter(&json)).transpose()
 }
-
 
 // ----- the response format ---------------------------------------------------------------------
 
