@@ -13,21 +13,27 @@
 //!   declares a root object of that shape);
 //! - a `data` body is typed by the model it holds (LB3: `type: object, model: <Model>`).
 
-use crate::app::{App, ModelHandle};
+use super::routes::{builtin_aliases, canonical_builtin, relation_http_path};
+use crate::app::ModelHandle;
 use crate::model::{PropertyType, RelationKind};
 use crate::remote::{Accept, AccessType, ArgSource, ArgType, HttpVerb, RemoteMethod, Returns};
 
 /// The descriptor of the built-in method `name` of `model` (`find`, `prototype.patchAttributes`,
 /// `prototype.__get__books`, `createChangeStream`, or an alias such as `upsert`); `None` for
 /// names that are not built-in methods of the model (including relations it does not have).
-pub(crate) fn builtin_method(_app: &App, model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
-    match name.strip_prefix("prototype.") {
+pub(crate) fn builtin_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
+    let name = canonical_builtin(name);
+    let mut m = match name.strip_prefix("prototype.") {
         Some(proto) => match proto.strip_prefix("__") {
             Some(rel_method) => relation_method(model, rel_method),
             None => instance_method(model, proto),
         },
         None => static_method(model, name),
-    }
+    }?;
+    m.aliases = builtin_aliases(name)
+        .map(|a| a.strip_prefix("prototype.").unwrap_or(a).to_owned())
+        .collect();
+    Some(m)
 }
 
 /// Whether the `data` argument of the built-in method `name` (as [`builtin_method`] takes it)
@@ -40,17 +46,7 @@ pub(crate) fn allows_array(model: &ModelHandle, name: &str) -> bool {
     let Some(rel) = name.strip_prefix("prototype.__create__") else {
         return false;
     };
-    model
-        .relation(rel)
-        .map(|r| {
-            matches!(
-                r.kind,
-                RelationKind::HasMany
-                    | RelationKind::HasAndBelongsToMany
-                    | RelationKind::ReferencesMany
-            )
-        })
-        .unwrap_or(false)
+    model.relation(rel).is_ok_and(|r| is_to_many(r.kind))
 }
 
 /// The argument type of `model`'s id property (LB3 declares `any`).
@@ -99,32 +95,6 @@ fn method(name: &str, description: &str, access: AccessType) -> RemoteMethod {
     m
 }
 
-fn aliases(mut m: RemoteMethod, names: &[&str]) -> RemoteMethod {
-    m.aliases = names.iter().map(|s| (*s).to_owned()).collect();
-    m
-}
-
-/// The canonical name of a static built-in, from the name or an alias.
-fn canonical_static(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "create" => "create",
-        "patchOrCreate" | "upsert" | "updateOrCreate" => "patchOrCreate",
-        "replaceOrCreate" => "replaceOrCreate",
-        "upsertWithWhere" | "patchOrCreateWithWhere" => "upsertWithWhere",
-        "exists" => "exists",
-        "findById" => "findById",
-        "replaceById" => "replaceById",
-        "find" => "find",
-        "findOne" => "findOne",
-        "destroyAll" => "destroyAll",
-        "updateAll" | "update" => "updateAll",
-        "deleteById" | "destroyById" | "removeById" => "deleteById",
-        "count" => "count",
-        "createChangeStream" => "createChangeStream",
-        _ => return None,
-    })
-}
-
 fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
     let type_name = model.name();
     let me = ArgType::Model(type_name.to_owned());
@@ -132,7 +102,7 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
     let instance = || Returns::root(me.clone()).named("data");
     let model_data = Some("Model instance data");
     let pairs = Some("An object of model property name/value pairs");
-    let m = match canonical_static(name)? {
+    let m = match name {
         "create" => method(
             "create",
             "Create a new instance of the model and persist it into the data source.",
@@ -142,13 +112,10 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
         .returns(instance())
         .http(HttpVerb::Post, "/"),
         "patchOrCreate" => {
-            let mut m = aliases(
-                method(
-                    "patchOrCreate",
-                    "Patch an existing model instance or insert a new one into the data source.",
-                    AccessType::Write,
-                ),
-                &["upsert", "updateOrCreate"],
+            let mut m = method(
+                "patchOrCreate",
+                "Patch an existing model instance or insert a new one into the data source.",
+                AccessType::Write,
             )
             .accepts(data_arg(type_name, model_data))
             .returns(instance());
@@ -172,13 +139,10 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
                 m
             }
         }
-        "upsertWithWhere" => aliases(
-            method(
-                "upsertWithWhere",
-                "Update an existing model instance or insert a new one into the data source based on the where criteria.",
-                AccessType::Write,
-            ),
-            &["patchOrCreateWithWhere"],
+        "upsertWithWhere" => method(
+            "upsertWithWhere",
+            "Update an existing model instance or insert a new one into the data source based on the where criteria.",
+            AccessType::Write,
         )
         .accepts(where_arg(Some(ArgSource::Query)))
         .accepts(data_arg(type_name, pairs))
@@ -247,13 +211,10 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
             m.shared = false;
             m
         }
-        "updateAll" => aliases(
-            method(
-                "updateAll",
-                "Update instances of the model matched by {{where}} from the data source.",
-                AccessType::Write,
-            ),
-            &["update"],
+        "updateAll" => method(
+            "updateAll",
+            "Update instances of the model matched by {{where}} from the data source.",
+            AccessType::Write,
         )
         .accepts(where_arg(Some(ArgSource::Query)))
         .accepts(data_arg(type_name, pairs))
@@ -261,13 +222,10 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
             Returns::new("count", ArgType::Number).description("The number of instances updated"),
         )
         .http(HttpVerb::Post, "/update"),
-        "deleteById" => aliases(
-            method(
-                "deleteById",
-                "Delete a model instance by {{id}} from the data source.",
-                AccessType::Write,
-            ),
-            &["destroyById", "removeById"],
+        "deleteById" => method(
+            "deleteById",
+            "Delete a model instance by {{id}} from the data source.",
+            AccessType::Write,
         )
         .accepts(id_arg(model, "Model id"))
         .returns(Returns::new("count", ArgType::Number))
@@ -298,17 +256,14 @@ fn static_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
 }
 
 fn instance_method(model: &ModelHandle, name: &str) -> Option<RemoteMethod> {
-    if name != "patchAttributes" && name != "updateAttributes" {
+    if name != "patchAttributes" {
         return None;
     }
     let type_name = model.name();
-    let mut m = aliases(
-        method(
-            "prototype.patchAttributes",
-            "Patch attributes for a model instance and persist it into the data source.",
-            AccessType::Write,
-        ),
-        &["updateAttributes"],
+    let mut m = method(
+        "prototype.patchAttributes",
+        "Patch attributes for a model instance and persist it into the data source.",
+        AccessType::Write,
     )
     .accepts(ctor_id(model))
     .accepts(data_arg(
@@ -342,132 +297,115 @@ fn relation_method(model: &ModelHandle, op: &str) -> Option<RemoteMethod> {
         return None;
     }
     let rel = model.relation(rel_name).ok()?;
-    let path = super::routes::relation_http_path(&rel.options, rel_name).to_owned();
-    let base = format!("/{path}");
+    let base = format!("/{}", relation_http_path(&rel.options, rel_name));
     let target = rel
         .target
         .clone()
         .unwrap_or_else(|| "PersistedModel".to_owned());
     let to = ArgType::Model(target.clone());
+    let has_one = rel.kind == RelationKind::HasOne;
+    let to_many = is_to_many(rel.kind);
+    // The `rel/:fk` routes: relations through a model, and referencesMany.
+    let links = to_many && (rel.through.is_some() || rel.kind == RelationKind::ReferencesMany);
     let name = format!("prototype.__{op}__{rel_name}");
     let proto =
         |description: String, access| method(&name, &description, access).accepts(ctor_id(model));
-    let m = match (rel.kind, op) {
-        (RelationKind::BelongsTo, "get") => proto(
-            format!("Fetches belongsTo relation {rel_name}."),
+    let m = match op {
+        "get" if has_one || rel.kind == RelationKind::BelongsTo => proto(
+            format!("Fetches {} relation {rel_name}.", rel.kind.as_str()),
             AccessType::Read,
         )
         .accepts(Accept::new("refresh", ArgType::Boolean).source(ArgSource::Query))
         .returns(Returns::root(to).named(rel_name))
         .http(HttpVerb::Get, &base),
-        (RelationKind::HasOne, "get") => proto(
-            format!("Fetches hasOne relation {rel_name}."),
+        "get" if to_many => proto(
+            format!("Queries {rel_name} of {}.", model.name()),
             AccessType::Read,
         )
-        .accepts(Accept::new("refresh", ArgType::Boolean).source(ArgSource::Query))
-        .returns(Returns::root(to).named(rel_name))
+        .accepts(Accept::new("filter", ArgType::Object))
+        .returns(Returns::root(ArgType::Array(Box::new(to))).named(rel_name))
         .http(HttpVerb::Get, &base),
-        (RelationKind::HasOne, "create") => proto(
+        "create" if has_one || to_many => proto(
             format!("Creates a new instance in {rel_name} of this model."),
             AccessType::Write,
         )
         .accepts(data_arg(&target, None))
         .returns(Returns::root(to).named("data"))
         .http(HttpVerb::Post, &base),
-        (RelationKind::HasOne, "update") => proto(
+        "update" if has_one => proto(
             format!("Update {rel_name} of this model."),
             AccessType::Write,
         )
         .accepts(data_arg(&target, None))
         .returns(Returns::root(to).named("data"))
         .http(HttpVerb::Put, &base),
-        (RelationKind::HasOne, "destroy") => proto(
+        "destroy" if has_one => proto(
             format!("Deletes {rel_name} of this model."),
             AccessType::Write,
         )
         .http(HttpVerb::Delete, &base),
-        (kind, op) if is_to_many(kind) => {
-            let links = rel.through.is_some() || kind == RelationKind::ReferencesMany;
-            match op {
-                "findById" => proto(
-                    format!("Find a related item by id for {rel_name}."),
-                    AccessType::Read,
-                )
-                .accepts(fk_arg(rel_name))
-                .returns(Returns::root(to).named("result"))
-                .http(HttpVerb::Get, format!("{base}/:fk")),
-                "destroyById" => proto(
-                    format!("Delete a related item by id for {rel_name}."),
-                    AccessType::Write,
-                )
-                .accepts(fk_arg(rel_name))
-                .http(HttpVerb::Delete, format!("{base}/:fk")),
-                "updateById" => proto(
-                    format!("Update a related item by id for {rel_name}."),
-                    AccessType::Write,
-                )
-                .accepts(fk_arg(rel_name))
-                .accepts(data_arg(&target, None))
-                .returns(Returns::root(to).named("result"))
-                .http(HttpVerb::Put, format!("{base}/:fk")),
-                "link" if links => {
-                    let through = rel.through.as_ref().map(|t| t.model.clone());
-                    let mut m = proto(
-                        format!("Add a related item by id for {rel_name}."),
-                        AccessType::Write,
-                    )
-                    .accepts(fk_arg(rel_name));
-                    // Only hasManyThrough (and hasAndBelongsToMany, one in LB3) takes data.
-                    if let Some(t) = &through {
-                        m = m.accepts(data_arg(t, None));
-                    }
-                    let returned = through.unwrap_or_else(|| target.clone());
-                    m.returns(Returns::root(ArgType::Model(returned)).named(rel_name))
-                        .http(HttpVerb::Put, format!("{base}/rel/:fk"))
-                }
-                "unlink" if links => proto(
-                    format!("Remove the {rel_name} relation to an item by id."),
-                    AccessType::Write,
-                )
-                .accepts(fk_arg(rel_name))
-                .http(HttpVerb::Delete, format!("{base}/rel/:fk")),
-                "exists" if links => proto(
-                    format!("Check the existence of {rel_name} relation to an item by id."),
-                    AccessType::Read,
-                )
-                .accepts(fk_arg(rel_name))
-                .returns(Returns::root(ArgType::Boolean).named("exists"))
-                .http(HttpVerb::Head, format!("{base}/rel/:fk")),
-                "get" => proto(
-                    format!("Queries {rel_name} of {}.", model.name()),
-                    AccessType::Read,
-                )
-                .accepts(Accept::new("filter", ArgType::Object))
-                .returns(Returns::root(ArgType::Array(Box::new(to))).named(rel_name))
-                .http(HttpVerb::Get, &base),
-                "create" => proto(
-                    format!("Creates a new instance in {rel_name} of this model."),
-                    AccessType::Write,
-                )
-                .accepts(data_arg(&target, None))
-                .returns(Returns::root(to).named("data"))
-                .http(HttpVerb::Post, &base),
-                // LB3's `where` argument of `__delete__` is not exposed over REST.
-                "delete" => proto(
-                    format!("Deletes all {rel_name} of this model."),
-                    AccessType::Write,
-                )
-                .http(HttpVerb::Delete, &base),
-                "count" => proto(
-                    format!("Counts {rel_name} of {}.", model.name()),
-                    AccessType::Read,
-                )
-                .accepts(where_arg(None))
-                .returns(Returns::new("count", ArgType::Number))
-                .http(HttpVerb::Get, format!("{base}/count")),
-                _ => return None,
+        "findById" if to_many => proto(
+            format!("Find a related item by id for {rel_name}."),
+            AccessType::Read,
+        )
+        .accepts(fk_arg(rel_name))
+        .returns(Returns::root(to).named("result"))
+        .http(HttpVerb::Get, format!("{base}/:fk")),
+        "destroyById" if to_many => proto(
+            format!("Delete a related item by id for {rel_name}."),
+            AccessType::Write,
+        )
+        .accepts(fk_arg(rel_name))
+        .http(HttpVerb::Delete, format!("{base}/:fk")),
+        "updateById" if to_many => proto(
+            format!("Update a related item by id for {rel_name}."),
+            AccessType::Write,
+        )
+        .accepts(fk_arg(rel_name))
+        .accepts(data_arg(&target, None))
+        .returns(Returns::root(to).named("result"))
+        .http(HttpVerb::Put, format!("{base}/:fk")),
+        "link" if links => {
+            let through = rel.through.as_ref().map(|t| t.model.clone());
+            let mut m = proto(
+                format!("Add a related item by id for {rel_name}."),
+                AccessType::Write,
+            )
+            .accepts(fk_arg(rel_name));
+            // Only hasManyThrough (and hasAndBelongsToMany, one in LB3) takes data.
+            if let Some(t) = &through {
+                m = m.accepts(data_arg(t, None));
             }
+            let returned = through.unwrap_or(target);
+            m.returns(Returns::root(ArgType::Model(returned)).named(rel_name))
+                .http(HttpVerb::Put, format!("{base}/rel/:fk"))
         }
+        "unlink" if links => proto(
+            format!("Remove the {rel_name} relation to an item by id."),
+            AccessType::Write,
+        )
+        .accepts(fk_arg(rel_name))
+        .http(HttpVerb::Delete, format!("{base}/rel/:fk")),
+        "exists" if links => proto(
+            format!("Check the existence of {rel_name} relation to an item by id."),
+            AccessType::Read,
+        )
+        .accepts(fk_arg(rel_name))
+        .returns(Returns::root(ArgType::Boolean).named("exists"))
+        .http(HttpVerb::Head, format!("{base}/rel/:fk")),
+        // LB3's `where` argument of `__delete__` is not exposed over REST.
+        "delete" if to_many => proto(
+            format!("Deletes all {rel_name} of this model."),
+            AccessType::Write,
+        )
+        .http(HttpVerb::Delete, &base),
+        "count" if to_many => proto(
+            format!("Counts {rel_name} of {}.", model.name()),
+            AccessType::Read,
+        )
+        .accepts(where_arg(None))
+        .returns(Returns::new("count", ArgType::Number))
+        .http(HttpVerb::Get, format!("{base}/count")),
         _ => return None,
     };
     Some(m)
@@ -495,7 +433,7 @@ impl Named for Returns {
 /// An application with the models of `defs` (LB3 JSON) on a connector that stores nothing:
 /// enough to describe them.
 #[cfg(test)]
-pub(super) async fn test_app(defs: Vec<serde_json::Value>) -> App {
+pub(super) async fn test_app(defs: Vec<serde_json::Value>) -> crate::App {
     use crate::connector::{Capabilities, Connector, Options};
     use crate::error::{Error, Result};
     use crate::filter::{Filter, Where};
@@ -554,7 +492,7 @@ pub(super) async fn test_app(defs: Vec<serde_json::Value>) -> App {
         }
     }
 
-    let app = App::new();
+    let app = crate::App::new();
     app.data_source("db", std::sync::Arc::new(Null::default()));
     for def in defs {
         app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
@@ -570,7 +508,7 @@ mod tests {
     use crate::remote::HttpRoute;
     use serde_json::json;
 
-    async fn app() -> App {
+    async fn app() -> crate::App {
         test_app(vec![
             json!({"name": "Author", "properties": {"name": "string"},
                 "relations": {
@@ -590,8 +528,8 @@ mod tests {
         .await
     }
 
-    fn get(app: &App, model: &str, name: &str) -> Option<RemoteMethod> {
-        builtin_method(app, &app.model(model).unwrap(), name)
+    fn get(app: &crate::App, model: &str, name: &str) -> Option<RemoteMethod> {
+        builtin_method(&app.model(model).unwrap(), name)
     }
 
     fn routes(m: &RemoteMethod) -> Vec<(HttpVerb, &str)> {

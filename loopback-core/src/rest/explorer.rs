@@ -5,8 +5,9 @@
 /// The explorer page titled `title`, reading the OpenAPI document at `spec_url` (resolved
 /// against the page's own URL).
 pub(crate) fn explorer_page(title: &str, spec_url: &str) -> String {
-    let spec = serde_json::to_string(spec_url)
-        .unwrap_or_else(|_| "\"openapi.json\"".to_owned())
+    // A JSON string literal that cannot end the script element.
+    let spec = serde_json::Value::from(spec_url)
+        .to_string()
         .replace("</", "<\\/");
     PAGE.replace("{{TITLE}}", &html_escape(title))
         .replace("{{SPEC_HREF}}", &html_escape(spec_url))

@@ -550,7 +550,7 @@ pub(crate) async fn builtin_with_hooks(
     let mut ctx = RemoteContext {
         model: handle.name().to_owned(),
         method_string,
-        method: Arc::new(builtin_descriptor(app, handle, &name)),
+        method: Arc::new(builtin_descriptor(handle, &name)),
         args: Map::new(),
         result: None,
         instance: None,
@@ -563,8 +563,8 @@ pub(crate) async fn builtin_with_hooks(
 }
 
 /// The descriptor hooks see as `ctx.method` for a built-in.
-fn builtin_descriptor(app: &App, handle: &ModelHandle, name: &str) -> RemoteMethod {
-    super::builtins::builtin_method(app, handle, name).unwrap_or_else(|| RemoteMethod::new(name))
+fn builtin_descriptor(handle: &ModelHandle, name: &str) -> RemoteMethod {
+    super::builtins::builtin_method(handle, name).unwrap_or_else(|| RemoteMethod::new(name))
 }
 
 async fn run_builtin(

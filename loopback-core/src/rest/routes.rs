@@ -578,6 +578,23 @@ const BUILTIN_ALIASES: &[(&str, &str)] = &[
     ("prototype.updateAttributes", "prototype.patchAttributes"),
 ];
 
+/// The built-in method an alias stands for (`upsert` is `patchOrCreate`); other names as
+/// they are.
+pub(crate) fn canonical_builtin(name: &str) -> &str {
+    BUILTIN_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, real)| real)
+}
+
+/// LB3's aliases of the built-in method `name` (`prototype.` ones for instance methods).
+pub(crate) fn builtin_aliases(name: &str) -> impl Iterator<Item = &'static str> + '_ {
+    BUILTIN_ALIASES
+        .iter()
+        .filter(move |(_, real)| *real == name)
+        .map(|(alias, _)| *alias)
+}
+
 /// Whether LB3's `remoting.sharedMethods` settings of a model (in `options` or at the top
 /// level of its JSON) and the names disabled on it hide the method `name` (or its aliases).
 struct Sharing {
@@ -597,12 +614,7 @@ impl Sharing {
         let disabled = handle
             .disabled_remote_methods()
             .into_iter()
-            .map(|n| {
-                BUILTIN_ALIASES
-                    .iter()
-                    .find(|(alias, _)| *alias == n)
-                    .map_or(n.clone(), |(_, real)| (*real).to_owned())
-            })
+            .map(|n| canonical_builtin(&n).to_owned())
             .collect();
         Sharing { settings, disabled }
     }
@@ -728,11 +740,7 @@ impl RouteTable {
                 };
                 for rel in rels {
                     let name = builtin_method_name(r.op, rel.map(|i| &relations[i]));
-                    let aliases: Vec<&str> = BUILTIN_ALIASES
-                        .iter()
-                        .filter(|(_, real)| *real == name)
-                        .map(|(alias, _)| *alias)
-                        .collect();
+                    let aliases: Vec<&str> = builtin_aliases(&name).collect();
                     if sharing.hides(&name, &aliases) && !disabled.contains(&(r.op, rel)) {
                         disabled.push((r.op, rel));
                     }
