@@ -20,7 +20,7 @@ use super::handlers::{self, Call};
 use super::input;
 use super::output::{json_response, no_content_response, JSON_CONTENT_TYPE};
 use super::remote_call;
-use super::routes::{Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
+use super::routes::{strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
 use super::{explorer, openapi};
 use crate::app::App;
 use crate::connector::Options;
@@ -257,7 +257,7 @@ impl RestApi {
         if method != Method::GET && method != Method::HEAD {
             return None;
         }
-        let below = strip_prefix_ignore_case(path, root)?;
+        let below = strip_mount(path, root)?;
         let mut res = match below {
             // Relative links need the trailing slash.
             "" => {
@@ -429,16 +429,6 @@ async fn dispatch(
         args: None,
     };
     handlers::dispatch(op, call).await
-}
-
-/// `path` below `prefix` (compared ignoring ASCII case, on a segment boundary).
-fn strip_prefix_ignore_case<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
-    let head = path.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(prefix) {
-        return None;
-    }
-    let rest = &path[prefix.len()..];
-    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 impl<B> tower_service::Service<Request<B>> for RestApi

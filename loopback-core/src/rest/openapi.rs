@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{json, Map, Value as Json};
 
 use super::builtins::{allows_array, builtin_method, id_type};
-use super::routes::Route;
+use super::routes::{strip_mount, Route};
 use crate::app::{App, ModelHandle};
 use crate::model::{ModelDefinition, PropertyType, RelationKind, Strict};
 use crate::remote::{Accept, ArgSource, ArgType, HttpVerb, RemoteMethod, ReturnTarget};
@@ -89,7 +89,7 @@ pub(crate) fn document_with_title(
             HttpVerb::All => HttpVerb::Post,
             v => *v,
         };
-        let rel_path = openapi_path(strip_root(&route.path, root));
+        let rel_path = openapi_path(strip_mount(&route.path, root).unwrap_or(&route.path));
         let mut op_id = route.method.clone();
         if primary.get(route.method.as_str()) != Some(&i) {
             let suffix: String = rel_path
@@ -217,13 +217,6 @@ impl<'r> Described<'r> {
         self.first_route.as_ref().is_some_and(|(first, path)| {
             (*first == HttpVerb::All || *first == verb) && path.eq_ignore_ascii_case(&route.path)
         })
-    }
-}
-
-fn strip_root<'p>(path: &'p str, root: &str) -> &'p str {
-    match path.get(..root.len()) {
-        Some(head) if !root.is_empty() && head.eq_ignore_ascii_case(root) => &path[root.len()..],
-        _ => path,
     }
 }
 
@@ -1183,8 +1176,6 @@ mod tests {
     fn paths_convert() {
         assert_eq!(openapi_path("/Books/:id/x/:fk"), "/Books/{id}/x/{fk}");
         assert_eq!(openapi_path(""), "/");
-        assert_eq!(strip_root("/api/Books", "/api"), "/Books");
-        assert_eq!(strip_root("/Books", ""), "/Books");
         assert_eq!(path_params("/a/{id}/b/{fk}"), ["id", "fk"]);
         assert_eq!(
             Use::Output.schema_name("My Model$"),

@@ -958,7 +958,7 @@ impl RouteTable {
 
 /// The part of `path` below the mount point `root`, matched as Express mounts: case-insensitive,
 /// on a segment boundary. `None` when `path` is not under `root`.
-fn strip_mount<'p>(path: &'p str, root: &str) -> Option<&'p str> {
+pub(crate) fn strip_mount<'p>(path: &'p str, root: &str) -> Option<&'p str> {
     if root.is_empty() {
         return Some(path);
     }
