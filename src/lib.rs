@@ -27,9 +27,11 @@
 //! ```
 #![doc = include_str!("../docs/overview.md")]
 
+/// Sending email (LB3's `Email` model and `mail` connector). See `docs/mail.md` ([`guide::mail`]).
+pub use loopback_core::mail;
 pub use loopback_core::{
-    app, changes, connector, data, error, field, filter, hooks, model, record, relation, remote,
-    transaction, typed, validation, value,
+    app, auth, changes, connector, data, error, field, filter, hooks, model, record, relation,
+    remote, transaction, typed, validation, value,
 };
 pub use loopback_core::{
     App, Buffer, Capabilities, Change, ChangeKind, ChangeStream, Column, Condition, Connector,
@@ -72,8 +74,12 @@ pub mod guide {
     pub mod rest {}
     #[doc = include_str!("../docs/remote-methods.md")]
     pub mod remote_methods {}
+    #[doc = include_str!("../docs/auth.md")]
+    pub mod auth {}
     #[doc = include_str!("../docs/compatibility.md")]
     pub mod compatibility {}
+    #[doc = include_str!("../docs/mail.md")]
+    pub mod mail {}
 }
 
 /// Connectors shipped with loopback-rs.

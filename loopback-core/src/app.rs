@@ -76,6 +76,11 @@ struct ModelInner {
     validators: RwLock<HashMap<String, CustomValidator>>,
     /// The change-stream feed (`createChangeStream`), set up on first subscription.
     changes: crate::changes::ChangeFeed,
+    /// The built-in model this one is or extends (User, AccessToken, …).
+    builtin: Option<crate::auth::BuiltinKind>,
+    /// Whether the base model is registered with the built-in's hooks already (they run for
+    /// this model too, base first).
+    inherits_builtin_hooks: bool,
 }
 
 /// A model attached to a data source: the dynamic (by-name, on [`Record`]s) PersistedModel API.
@@ -97,6 +102,7 @@ struct Registry {
     data_sources: RwLock<IndexMap<String, DataSource>>,
     models: RwLock<IndexMap<String, ModelHandle>>,
     remotes: crate::remote::Remotes,
+    auth: crate::auth::AuthState,
 }
 
 /// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
@@ -135,6 +141,11 @@ impl App {
     /// The remote methods, disabled names and remote hooks.
     pub(crate) fn remotes(&self) -> &crate::remote::Remotes {
         &self.reg.remotes
+    }
+
+    /// Tokens, role resolvers and auth settings.
+    pub(crate) fn auth_state(&self) -> &crate::auth::AuthState {
+        &self.reg.auth
     }
 
     /// Adds a data source named `name` backed by `connector`, returning it.
@@ -198,17 +209,50 @@ impl App {
             )
         })?;
         let mut def = def;
+        let mut builtin = match def.base.as_deref() {
+            None | Some("PersistedModel" | "Model") => {
+                crate::auth::BuiltinKind::from_name(&def.name)
+            }
+            _ => None,
+        };
         let base = match def.base.as_deref() {
             None | Some("PersistedModel" | "Model" | "KeyValueModel") => None,
-            Some(b) => Some(self.model(b).ok_or_else(|| {
-                Error::definition(
-                    format!("{}.base", def.name),
-                    format!("unknown base model `{b}`"),
-                )
-            })?),
+            Some(b) => match self.model(b) {
+                Some(m) => Some(m),
+                // `base: "User"` with no User attached: LB3's definition is inherited as
+                // LB3 does, without attaching a `User` model.
+                None => match crate::auth::BuiltinKind::from_name(b) {
+                    Some(kind) => {
+                        def.inherit_from(&crate::auth::builtin_definition(kind));
+                        builtin = Some(kind);
+                        None
+                    }
+                    None => {
+                        return Err(Error::definition(
+                            format!("{}.base", def.name),
+                            format!("unknown base model `{b}`"),
+                        ))
+                    }
+                },
+            },
         };
         if let Some(b) = &base {
             def.inherit_from(&b.definition());
+            if b.0.builtin.is_some() {
+                builtin = b.0.builtin;
+            }
+        }
+        let inherits_builtin_hooks = base.as_ref().is_some_and(|b| b.0.builtin.is_some());
+        if builtin == Some(crate::auth::BuiltinKind::User) {
+            for v in crate::auth::user_validations(&def) {
+                let present = def
+                    .validations
+                    .iter()
+                    .any(|o| o.property == v.property && o.message == v.message);
+                if !present {
+                    def.validations.push(v);
+                }
+            }
         }
         def.inject_id();
         self.define_implicit_through_models(&def, &ds).await?;
@@ -236,8 +280,13 @@ impl App {
             base,
             validators: RwLock::new(HashMap::new()),
             changes: crate::changes::ChangeFeed::default(),
+            builtin,
+            inherits_builtin_hooks,
         }));
         write(&self.reg.models).insert(def.name.clone(), handle.clone());
+        if let Some(kind) = builtin {
+            crate::auth::install(&handle, kind);
+        }
         for m in declared {
             if self.reg.remotes.find(&def.name, &m.string_name()).is_none() {
                 self.reg.remotes.add(&def.name, m, None);
@@ -437,6 +486,20 @@ impl ModelHandle {
     /// The change-stream feed of this model (see [`crate::changes`]).
     pub(crate) fn change_feed(&self) -> &crate::changes::ChangeFeed {
         &self.0.changes
+    }
+
+    /// The built-in auth model this model is or extends (`User` for `base: "User"`).
+    pub fn builtin_kind(&self) -> Option<crate::auth::BuiltinKind> {
+        self.0.builtin
+    }
+
+    /// The registered base model, if any.
+    pub fn base_model(&self) -> Option<ModelHandle> {
+        self.0.base.clone()
+    }
+
+    pub(crate) fn inherits_builtin_hooks(&self) -> bool {
+        self.0.inherits_builtin_hooks
     }
 
     /// This model's observers (LB3's `Model.observe`).

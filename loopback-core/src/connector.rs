@@ -159,6 +159,9 @@ pub struct Options {
     pub transaction: Option<Arc<dyn Transaction>>,
     /// Free-form values set by callers and read by hooks (`skipPropertyFilter`, ...).
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// The caller's access token (LB3's `options.accessToken`), set by the REST layer for
+    /// authenticated requests; hooks and remote methods read the current user from it.
+    pub access_token: Option<Arc<crate::auth::AccessToken>>,
 }
 
 impl Options {
@@ -183,6 +186,12 @@ impl Options {
     pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
         self.values.get(key)
     }
+
+    /// Runs on behalf of the holder of `token`.
+    pub fn with_access_token(mut self, token: Arc<crate::auth::AccessToken>) -> Self {
+        self.access_token = Some(token);
+        self
+    }
 }
 
 impl fmt::Debug for Options {
@@ -193,6 +202,13 @@ impl fmt::Debug for Options {
                 &self.transaction.as_ref().map(|t| t.id().to_owned()),
             )
             .field("values", &self.values)
+            .field(
+                "access_token",
+                &self
+                    .access_token
+                    .as_ref()
+                    .map(|t| (&t.principal_type, &t.user_id)),
+            )
             .finish()
     }
 }

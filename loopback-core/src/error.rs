@@ -91,6 +91,9 @@ pub enum Error {
         /// Message shown to the client.
         message: String,
     },
+    /// Authentication or authorization failed (login, tokens, ACLs).
+    #[error(transparent)]
+    Auth(AuthError),
     /// Any other error; reported as a 500 with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -140,6 +143,7 @@ impl Error {
             Error::NotSupported { .. } => 501,
             Error::Unavailable(_) => 503,
             Error::Http { status, .. } => *status,
+            Error::Auth(a) => a.status(),
             Error::InvalidDefinition { .. }
             | Error::UnknownModel(_)
             | Error::NotAttached(_)
@@ -164,6 +168,7 @@ impl Error {
             Error::NotFound { .. } => Some("MODEL_NOT_FOUND"),
             Error::InvalidFilter { code, .. } => *code,
             Error::Http { code, .. } => code.as_deref(),
+            Error::Auth(a) => Some(a.code()),
             Error::NotSupported { .. } => Some("NOT_SUPPORTED"),
             _ => None,
         }
@@ -175,6 +180,12 @@ impl Error {
             Error::Validation(v) => Some(v),
             _ => None,
         }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(a: AuthError) -> Self {
+        Error::Auth(a)
     }
 }
 
@@ -216,5 +227,87 @@ impl fmt::Display for KeyPath {
 impl fmt::Debug for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+/// The errors of authentication and authorization, with LB3's statuses, codes and messages.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No valid token, and the method needs one (401 `AUTHORIZATION_REQUIRED`).
+    #[error("Authorization Required")]
+    AuthorizationRequired,
+    /// A token, but not allowed (403 `ACCESS_DENIED`, with `aclErrorStatus: 403`).
+    #[error("Access Denied")]
+    AccessDenied,
+    /// Denied and reported as missing (404 `MODEL_NOT_FOUND`, with `aclErrorStatus: 404`).
+    #[error("could not find a model with id {id}")]
+    ModelNotFound {
+        /// The id addressed.
+        id: String,
+    },
+    /// The token sent has expired (401 `INVALID_TOKEN`).
+    #[error("Invalid Access Token")]
+    InvalidToken,
+    /// Wrong credentials (401 `LOGIN_FAILED`); never says which part was wrong.
+    #[error("login failed")]
+    LoginFailed,
+    /// Right credentials, unverified email (401 `LOGIN_FAILED_EMAIL_NOT_VERIFIED`).
+    #[error("login failed as the email has not been verified")]
+    EmailNotVerified {
+        /// The user's id (LB3 sends it in `details.userId`).
+        user_id: serde_json::Value,
+    },
+    /// A login or reset request that is malformed (400), with LB3's code and message.
+    #[error("{message}")]
+    BadCredentials {
+        /// `USERNAME_EMAIL_REQUIRED`, `INVALID_USERNAME`, `INVALID_EMAIL`,
+        /// `REALM_REQUIRED`, `INVALID_REALM`, `EMAIL_REQUIRED`, `INVALID_PASSWORD`.
+        code: &'static str,
+        /// LB3's message.
+        message: String,
+    },
+    /// A password changed through patch or replace (401 `PASSWORD_CHANGE_NOT_ALLOWED`).
+    #[error("Changing user password via patch/replace API is not allowed. Use changePassword() or setPassword() instead.")]
+    PasswordChangeNotAllowed,
+}
+
+impl AuthError {
+    /// The HTTP status LB3 answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::AccessDenied => 403,
+            AuthError::ModelNotFound { .. } => 404,
+            AuthError::BadCredentials { .. } => 400,
+            AuthError::AuthorizationRequired
+            | AuthError::InvalidToken
+            | AuthError::LoginFailed
+            | AuthError::EmailNotVerified { .. }
+            | AuthError::PasswordChangeNotAllowed => 401,
+        }
+    }
+
+    /// LB3's error code.
+    pub fn code(&self) -> &str {
+        match self {
+            AuthError::AuthorizationRequired => "AUTHORIZATION_REQUIRED",
+            AuthError::AccessDenied => "ACCESS_DENIED",
+            AuthError::ModelNotFound { .. } => "MODEL_NOT_FOUND",
+            AuthError::InvalidToken => "INVALID_TOKEN",
+            AuthError::LoginFailed => "LOGIN_FAILED",
+            AuthError::EmailNotVerified { .. } => "LOGIN_FAILED_EMAIL_NOT_VERIFIED",
+            AuthError::BadCredentials { code, .. } => code,
+            AuthError::PasswordChangeNotAllowed => "PASSWORD_CHANGE_NOT_ALLOWED",
+        }
+    }
+
+    /// LB3's `details`, where it sends them.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            AuthError::EmailNotVerified { user_id } => {
+                Some(serde_json::json!({ "userId": user_id }))
+            }
+            _ => None,
+        }
     }
 }

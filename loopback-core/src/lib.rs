@@ -5,6 +5,7 @@
 //! Most users depend on the `loopback` facade crate instead of this one.
 
 pub mod app;
+pub mod auth;
 pub mod changes;
 pub mod connector;
 pub mod data;
@@ -13,6 +14,7 @@ pub mod field;
 pub mod filter;
 pub mod hooks;
 mod inflect;
+pub mod mail;
 pub mod model;
 pub mod relation;
 pub mod remote;

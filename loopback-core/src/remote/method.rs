@@ -444,30 +444,7 @@ pub struct HttpRoute {
     pub path: String,
 }
 
-/// What an ACL check treats a method as (LB3's `accessType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessType {
-    /// `READ`.
-    Read,
-    /// `REPLICATE`.
-    Replicate,
-    /// `WRITE`.
-    Write,
-    /// `EXECUTE`.
-    Execute,
-}
-
-impl AccessType {
-    fn parse(s: &str) -> Option<AccessType> {
-        Some(match s {
-            "READ" => AccessType::Read,
-            "REPLICATE" => AccessType::Replicate,
-            "WRITE" => AccessType::Write,
-            "EXECUTE" => AccessType::Execute,
-            _ => return None,
-        })
-    }
-}
+pub use crate::auth::acl::AccessType;
 
 /// A remote method: its name, arguments, return values and routes. Build one with
 /// [`RemoteMethod::new`] and the builder methods, or read LB3's JSON with
@@ -512,6 +489,9 @@ pub struct RemoteMethod {
     pub documented: bool,
     /// Whether it is exposed over REST at all (`shared`/`public`).
     pub shared: bool,
+    /// The token scopes that may call it (`accessScopes`; empty means `DEFAULT`): a token
+    /// sharing none of them is denied before any ACL is read.
+    pub access_scopes: Vec<String>,
 }
 
 impl RemoteMethod {
@@ -537,6 +517,7 @@ impl RemoteMethod {
             aliases: Vec::new(),
             documented: true,
             shared: true,
+            access_scopes: Vec::new(),
         }
     }
 
@@ -722,12 +703,34 @@ impl RemoteMethod {
         m.description = doc_text(o.get("description"));
         m.notes = doc_text(o.get("notes"));
         if let Some(t) = o.get("accessType") {
-            m.access_type = Some(t.as_str().and_then(AccessType::parse).ok_or_else(|| {
-                Error::definition(
-                    format!("{at}.accessType"),
-                    "must be READ, REPLICATE, WRITE or EXECUTE",
-                )
-            })?);
+            m.access_type = Some(
+                t.as_str()
+                    .and_then(AccessType::parse)
+                    .filter(|t| *t != AccessType::All)
+                    .ok_or_else(|| {
+                        Error::definition(
+                            format!("{at}.accessType"),
+                            "must be READ, REPLICATE, WRITE or EXECUTE",
+                        )
+                    })?,
+            );
+        }
+        if let Some(scopes) = o.get("accessScopes") {
+            m.access_scopes = scopes
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Json::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .filter(|v: &Vec<String>| !v.is_empty())
+                .ok_or_else(|| {
+                    Error::definition(
+                        format!("{at}.accessScopes"),
+                        "must be a non-empty array of strings",
+                    )
+                })?;
         }
         if let Some(a) = o.get("aliases").and_then(Json::as_array) {
             m.aliases = a

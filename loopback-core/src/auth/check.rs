@@ -1,0 +1,501 @@
+//! The access check (LB3's `ACL.checkAccessForContext`): who the caller is, which rules apply
+//! to them (principals and roles), and the permission those rules resolve to.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::acl::{
+    self, AccessRequest, AccessType, AclRule, Permission, PrincipalType, AUTHENTICATED, EVERYONE,
+    OWNER, UNAUTHENTICATED,
+};
+use super::token::{value_to_id_string, AccessToken};
+use super::BuiltinKind;
+use crate::app::{App, ModelHandle};
+use crate::connector::Options;
+use crate::error::{AuthError, Error, Result};
+use crate::filter::{Filter, Where};
+use crate::model::RelationKind;
+use crate::value::Value;
+
+/// One principal of a caller: a user (of the type its token names) or an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `USER`, `APP`, or a user model's name.
+    pub principal_type: String,
+    /// The id, as LB3 compares ids (a string).
+    pub id: String,
+}
+
+/// Everything an access check needs to know: LB3's `AccessContext`.
+#[derive(Debug, Clone)]
+pub struct AccessContext {
+    /// The model whose method is called.
+    pub model: ModelHandle,
+    /// The instance addressed, for `$owner` (`:id` of the route, or `id` in the body or
+    /// query of a static method).
+    pub model_id: Option<Value>,
+    /// The method's canonical name, without `prototype.` (`find`, `patchAttributes`,
+    /// `__get__orders`).
+    pub property: String,
+    /// The method's name and aliases (`patchAttributes`, `updateAttributes`).
+    pub method_names: Vec<String>,
+    /// What the method does.
+    pub access_type: AccessType,
+    /// The scopes that may call the method (empty: `DEFAULT`).
+    pub access_scopes: Vec<String>,
+    /// The caller's token; `None` for anonymous callers.
+    pub access_token: Option<Arc<AccessToken>>,
+}
+
+impl AccessContext {
+    /// The caller's principals (none for anonymous callers).
+    pub fn principals(&self) -> Vec<Principal> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.access_token {
+            if let Some(id) = t.user_id_string() {
+                out.push(Principal {
+                    principal_type: t.principal_type.clone(),
+                    id,
+                });
+            }
+            if let Some(app) = &t.app_id {
+                out.push(Principal {
+                    principal_type: "APP".into(),
+                    id: app.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Whether the caller has a user or application principal.
+    pub fn is_authenticated(&self) -> bool {
+        self.access_token
+            .as_ref()
+            .is_some_and(|t| t.user_id_string().is_some() || t.app_id.is_some())
+    }
+}
+
+/// The outcome of an access check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDecision {
+    /// Whether the call may go ahead.
+    pub allowed: bool,
+    /// The permission resolved (after the model's `defaultPermission`).
+    pub permission: Permission,
+    /// The roles whose rules matched and allow (LB3's `options.authorizedRoles`).
+    pub authorized_roles: Vec<String>,
+}
+
+/// A custom role resolver (LB3's `Role.registerResolver`): whether the caller of `ctx` is in
+/// the role.
+pub type RoleResolver =
+    Arc<dyn Fn(AccessContext) -> BoxFuture<'static, Result<bool>> + Send + Sync>;
+
+impl App {
+    /// Registers a resolver for a dynamic role (LB3's `Role.registerResolver`); it replaces
+    /// a resolver registered under the same name and takes precedence over static roles of
+    /// that name.
+    ///
+    /// ```no_run
+    /// # fn demo(app: &loopback_core::App) {
+    /// app.register_role_resolver("teamMember", |ctx| async move {
+    ///     Ok(ctx.model.name() == "Project" && ctx.is_authenticated())
+    /// });
+    /// # }
+    /// ```
+    pub fn register_role_resolver<F, Fut>(&self, role: &str, f: F)
+    where
+        F: Fn(AccessContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<bool>> + Send + 'static,
+    {
+        let f: RoleResolver = Arc::new(move |ctx| Box::pin(f(ctx)));
+        super::write(&self.auth().resolvers).insert(role.to_owned(), f);
+    }
+
+    /// Decides whether the caller of `ctx` may call the method, as LB3's ACL engine does:
+    /// the scope gate, then static ACLs (the model's, inherited ones included) and the rows
+    /// of the ACL model, kept when their principal is the caller or a role the caller is in,
+    /// scored by specificity; no rule at all means the model's `defaultPermission` (ALLOW).
+    pub async fn check_access(&self, ctx: &AccessContext) -> Result<AccessDecision> {
+        let denied = AccessDecision {
+            allowed: false,
+            permission: Permission::Deny,
+            authorized_roles: Vec::new(),
+        };
+        if let Some(t) = &ctx.access_token {
+            if !t.allows_scopes(&ctx.access_scopes) {
+                tracing::debug!(target: "loopback:security:acl", token_scopes = ?t.scopes, method_scopes = ?ctx.access_scopes, "scope mismatch");
+                return Ok(denied);
+            }
+        } else if !ctx.access_scopes.is_empty()
+            && !ctx.access_scopes.iter().any(|s| s == super::DEFAULT_SCOPE)
+        {
+            return Ok(denied);
+        }
+        let def = ctx.model.definition();
+        let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
+        let mut candidates: Vec<AclRule> = self.dynamic_acls(ctx).await?;
+        candidates.extend(
+            def.acls
+                .iter()
+                .map(|e| AclRule::from_entry(&def.name, e))
+                .filter(|r| r.names_method(&names)),
+        );
+        let principals = ctx.principals();
+        let mut roles = RoleCache::default();
+        let mut effective = Vec::with_capacity(candidates.len());
+        for rule in candidates {
+            let exact = principals.iter().any(|p| {
+                p.principal_type == rule.principal_type.as_str() && p.id == rule.principal_id
+            });
+            if exact
+                || (rule.principal_type == PrincipalType::Role
+                    && roles.is_in_role(self, &rule.principal_id, ctx).await?)
+            {
+                effective.push(rule);
+            }
+        }
+        let req = AccessRequest {
+            model: &def.name,
+            property: &ctx.property,
+            method_names: &names,
+            access_type: ctx.access_type,
+        };
+        let resolution = acl::resolve(&effective, &req);
+        let mut permission = resolution.permission;
+        if permission == Permission::Default {
+            permission = default_permission(&def);
+        }
+        let allowed = permission != Permission::Deny;
+        let authorized_roles = if allowed {
+            effective
+                .iter()
+                .filter(|r| {
+                    r.principal_type == PrincipalType::Role && r.permission != Permission::Deny
+                })
+                .map(|r| r.principal_id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        tracing::debug!(
+            target: "loopback:security:acl",
+            model = %def.name,
+            property = %ctx.property,
+            access_type = %ctx.access_type,
+            principals = ?principals,
+            rule = ?resolution.decided_by.map(|i| &effective[i]),
+            permission = permission.as_str(),
+            "access check"
+        );
+        Ok(AccessDecision {
+            allowed,
+            permission,
+            authorized_roles,
+        })
+    }
+
+    /// [`App::check_access`], with a denial turned into LB3's error: 401
+    /// `AUTHORIZATION_REQUIRED` for anonymous callers, else the model's (or the app's)
+    /// `aclErrorStatus`.
+    pub async fn authorize(&self, ctx: &AccessContext) -> Result<AccessDecision> {
+        let decision = self.check_access(ctx).await?;
+        if decision.allowed {
+            return Ok(decision);
+        }
+        Err(self.denial(ctx))
+    }
+
+    fn denial(&self, ctx: &AccessContext) -> Error {
+        if ctx.access_token.is_none() {
+            return Error::Auth(AuthError::AuthorizationRequired);
+        }
+        let def = ctx.model.definition();
+        let status = def
+            .options
+            .get("aclErrorStatus")
+            .or_else(|| def.extra.get("aclErrorStatus"))
+            .and_then(serde_json::Value::as_u64)
+            .map(|s| s as u16)
+            .or_else(|| self.auth_settings().acl_error_status)
+            .unwrap_or(401);
+        match status {
+            403 => Error::Auth(AuthError::AccessDenied),
+            404 => Error::Auth(AuthError::ModelNotFound {
+                id: ctx
+                    .model_id
+                    .as_ref()
+                    .and_then(value_to_id_string)
+                    .unwrap_or_default(),
+            }),
+            _ => Error::Auth(AuthError::AuthorizationRequired),
+        }
+    }
+
+    /// The rows of the ACL model that may apply (LB3 reads them on every check; they are
+    /// cached here for a short while and dropped when the ACL model changes).
+    async fn dynamic_acls(&self, ctx: &AccessContext) -> Result<Vec<AclRule>> {
+        let Some(acl_model) = self.builtin_model(BuiltinKind::Acl) else {
+            return Ok(Vec::new());
+        };
+        let rows = self.auth().acl_rows(&acl_model).await?;
+        let def_name = ctx.model.name();
+        let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
+        Ok(rows
+            .iter()
+            .filter(|r| r.model == def_name || r.model == "*")
+            .filter(|r| {
+                r.property
+                    .iter()
+                    .any(|p| p == "*" || names.contains(&p.as_str()))
+            })
+            // LB3 fetches rows of the requested type or `*` (WRITE too for REPLICATE); a row
+            // with EXECUTE is not read for READ or WRITE requests.
+            .filter(|r| {
+                r.access_type == ctx.access_type
+                    || r.access_type == AccessType::All
+                    || (ctx.access_type == AccessType::Replicate
+                        && r.access_type == AccessType::Write)
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+fn default_permission(def: &crate::model::ModelDefinition) -> Permission {
+    def.options
+        .get("defaultPermission")
+        .or_else(|| def.extra.get("defaultPermission"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(Permission::parse)
+        .filter(|p| *p != Permission::Default)
+        .unwrap_or(Permission::Allow)
+}
+
+/// Role answers within one check, so that a role named by several rules is resolved once.
+#[derive(Default)]
+struct RoleCache(HashMap<String, bool>);
+
+impl RoleCache {
+    async fn is_in_role(&mut self, app: &App, role: &str, ctx: &AccessContext) -> Result<bool> {
+        if let Some(v) = self.0.get(role) {
+            return Ok(*v);
+        }
+        let v = is_in_role(app, role, ctx).await?;
+        self.0.insert(role.to_owned(), v);
+        Ok(v)
+    }
+}
+
+/// LB3's `Role.isInRole`.
+pub(crate) async fn is_in_role(app: &App, role: &str, ctx: &AccessContext) -> Result<bool> {
+    let resolver = super::read(&app.auth().resolvers).get(role).cloned();
+    if let Some(r) = resolver {
+        return r(ctx.clone()).await;
+    }
+    match role {
+        EVERYONE => return Ok(true),
+        AUTHENTICATED => return Ok(ctx.is_authenticated()),
+        UNAUTHENTICATED => return Ok(!ctx.is_authenticated()),
+        OWNER => return is_owner(app, ctx).await,
+        _ => {}
+    }
+    let principals = ctx.principals();
+    if principals.is_empty() {
+        return Ok(false);
+    }
+    let (Some(roles), Some(mappings)) = (
+        app.builtin_model(BuiltinKind::Role),
+        app.builtin_model(BuiltinKind::RoleMapping),
+    ) else {
+        return Ok(false);
+    };
+    let internal = Options::new();
+    let found = roles
+        .find_one(
+            Filter {
+                where_: Some(Where::eq("name", role)),
+                ..Filter::default()
+            },
+            &internal,
+        )
+        .await?;
+    let Some(role_id) = found
+        .as_ref()
+        .and_then(|r| r.get(roles.definition().id_name()))
+        .and_then(value_to_id_string)
+    else {
+        return Ok(false);
+    };
+    for p in principals {
+        let w = Where::eq("roleId", role_id.clone())
+            .and(Where::eq("principalType", p.principal_type.clone()))
+            .and(Where::eq("principalId", p.id.clone()));
+        let n = mappings.count(Some(w), &internal).await?;
+        if n > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// LB3's `$owner` resolver (`Role.isOwner`), with one difference: with several user models a
+/// relation only proves ownership when it targets the token's own user model.
+async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
+    let (Some(model_id), Some(token)) = (&ctx.model_id, &ctx.access_token) else {
+        return Ok(false);
+    };
+    let Some(user_id) = token.user_id_string() else {
+        return Ok(false);
+    };
+    let Some(model_id_str) = value_to_id_string(model_id) else {
+        return Ok(false);
+    };
+    let model = &ctx.model;
+    // Tokens of several user models name theirs; LB3's single-user tokens say `USER`.
+    let multi = token.principal_type != "USER";
+    let is_user_model = |m: &ModelHandle| m.builtin_kind() == Some(BuiltinKind::User);
+    if is_user_model(model) {
+        let same_type = !multi || token.user_model.as_deref() == Some(model.name());
+        if same_type {
+            return Ok(model_id_str == user_id);
+        }
+    }
+    let internal = Options::new();
+    let Some(inst) = model.find_by_id(model_id.clone(), None, &internal).await? else {
+        return Ok(false);
+    };
+    let def = model.definition();
+    let owner_relations = def
+        .options
+        .get("ownerRelations")
+        .or_else(|| def.extra.get("ownerRelations"))
+        .cloned();
+    if owner_relations.is_none() && !multi {
+        let legacy = inst
+            .get("userId")
+            .filter(|v| super::builtin::truthy(&v.to_json()))
+            .or_else(|| {
+                inst.get("owner")
+                    .filter(|v| super::builtin::truthy(&v.to_json()))
+            });
+        if let Some(owner) = legacy {
+            return Ok(value_to_id_string(owner).as_deref() == Some(user_id.as_str()));
+        }
+    }
+    let allowed: Option<Vec<String>> = match &owner_relations {
+        Some(serde_json::Value::Array(a)) => Some(
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        ),
+        _ => None,
+    };
+    let every = owner_relations.is_some();
+    for (name, rel) in &def.relations {
+        if rel.kind != RelationKind::BelongsTo {
+            continue;
+        }
+        if let Some(list) = &allowed {
+            if !list.contains(name) {
+                continue;
+            }
+        }
+        let Ok(resolved) = model.relation(name) else {
+            continue;
+        };
+        let Some(target) = resolved.target.as_deref().and_then(|t| app.model(t)) else {
+            continue;
+        };
+        if !is_user_model(&target) {
+            continue;
+        }
+        if multi && token.user_model.as_deref() != Some(target.name()) {
+            continue;
+        }
+        let fk = inst.get(&resolved.key_from).and_then(value_to_id_string);
+        if fk.as_deref() == Some(user_id.as_str()) {
+            return Ok(true);
+        }
+        if !every {
+            // LB3's legacy mode tries the first relation to a user model only.
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
+/// The access type LB3 gives a built-in method (by its name without `prototype.`), or
+/// `None` for names it does not know.
+pub fn builtin_access_type(name: &str) -> Option<AccessType> {
+    let name = name.strip_prefix("prototype.").unwrap_or(name);
+    if let Some(rest) = name.strip_prefix("__") {
+        let op = rest.split("__").next().unwrap_or_default();
+        return Some(match op {
+            "get" | "findById" | "count" | "exists" => AccessType::Read,
+            _ => AccessType::Write,
+        });
+    }
+    Some(match name {
+        "exists" | "findById" | "find" | "findOne" | "count" | "createChangeStream" => {
+            AccessType::Read
+        }
+        "create"
+        | "patchOrCreate"
+        | "upsert"
+        | "updateOrCreate"
+        | "replaceOrCreate"
+        | "upsertWithWhere"
+        | "patchOrCreateWithWhere"
+        | "replaceById"
+        | "destroyAll"
+        | "deleteAll"
+        | "remove"
+        | "updateAll"
+        | "update"
+        | "deleteById"
+        | "destroyById"
+        | "removeById"
+        | "patchAttributes"
+        | "updateAttributes" => AccessType::Write,
+        "checkpoint" => AccessType::Replicate,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_access_types() {
+        assert_eq!(builtin_access_type("find"), Some(AccessType::Read));
+        assert_eq!(
+            builtin_access_type("prototype.patchAttributes"),
+            Some(AccessType::Write)
+        );
+        assert_eq!(
+            builtin_access_type("prototype.__get__orders"),
+            Some(AccessType::Read)
+        );
+        assert_eq!(
+            builtin_access_type("__count__orders"),
+            Some(AccessType::Read)
+        );
+        assert_eq!(
+            builtin_access_type("__exists__tags"),
+            Some(AccessType::Read)
+        );
+        assert_eq!(builtin_access_type("__link__tags"), Some(AccessType::Write));
+        assert_eq!(
+            builtin_access_type("createChangeStream"),
+            Some(AccessType::Read)
+        );
+        assert_eq!(builtin_access_type("replaceById"), Some(AccessType::Write));
+        assert_eq!(builtin_access_type("greet"), None);
+    }
+}

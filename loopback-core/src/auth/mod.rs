@@ -1,0 +1,322 @@
+//! Authentication and authorization: LB3's built-in User, AccessToken, Role, RoleMapping,
+//! ACL and Application models, access tokens, and the ACL engine.
+//!
+//! Models named like the built-ins, or extending them (`base: "User"`), get their behaviour
+//! when they are defined: user models hash passwords, validate emails, log in and out and
+//! drop their tokens when credentials change; token models generate random ids. Access
+//! control is off until [`App::enable_auth`] (LB3's `app.enableAuth()`); the REST layer then
+//! reads tokens from requests and checks every call with [`App::authorize`].
+
+pub mod acl;
+mod builtin;
+mod check;
+mod password;
+mod token;
+mod user;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+pub use acl::{AccessType, AclRule, Permission, PrincipalType};
+pub use builtin::{builtin_definition, BuiltinKind};
+pub use check::{builtin_access_type, AccessContext, AccessDecision, Principal, RoleResolver};
+pub use password::{
+    hash_password, is_bcrypt_hash, validate_password, verify_password, MAX_PASSWORD_LENGTH,
+};
+pub use token::{
+    generate_token_id, AccessToken, DEFAULT_MAX_TTL, DEFAULT_SCOPE, DEFAULT_TOKEN_LENGTH,
+    DEFAULT_TTL,
+};
+pub use user::{PasswordResetRequest, RESET_PASSWORD_SCOPE};
+
+use crate::app::{App, ModelHandle};
+use crate::connector::Options;
+use crate::error::Result;
+use crate::filter::Filter;
+use crate::value::Value;
+
+pub(crate) use builtin::user_validations;
+pub(crate) use token::TokenCache;
+
+/// Application-wide auth settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct AuthSettings {
+    /// The status of a denied call that carries a token, unless the model sets its own
+    /// (`aclErrorStatus` in LB3's `config.json`; 401 when unset).
+    pub acl_error_status: Option<u16>,
+}
+
+/// Options of [`App::enable_auth_with`].
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct AuthOptions {
+    data_source: Option<String>,
+    acl_error_status: Option<u16>,
+    token_cache: Option<Duration>,
+}
+
+impl AuthOptions {
+    /// Default options: nothing attached, 401 for denied calls.
+    pub fn new() -> Self {
+        AuthOptions::default()
+    }
+
+    /// Attaches the built-in `User`, `AccessToken`, `ACL`, `RoleMapping` and `Role` models
+    /// to this data source when no model of that kind is defined yet (LB3's
+    /// `enableAuth({dataSource})`).
+    pub fn data_source(mut self, name: impl Into<String>) -> Self {
+        self.data_source = Some(name.into());
+        self
+    }
+
+    /// The status of denied calls that carry a token: 401 (LB3's default), 403 or 404.
+    pub fn acl_error_status(mut self, status: u16) -> Self {
+        self.acl_error_status = Some(status);
+        self
+    }
+
+    /// How long a valid token is remembered between requests (default 5 s; zero reads the
+    /// token table on every request). Logout, user deletion and credential changes forget
+    /// tokens at once whatever this is.
+    pub fn token_cache(mut self, lifetime: Duration) -> Self {
+        self.token_cache = Some(lifetime);
+        self
+    }
+}
+
+/// The auth state of an application.
+#[derive(Default)]
+pub(crate) struct AuthState {
+    enabled: std::sync::atomic::AtomicBool,
+    settings: RwLock<AuthSettings>,
+    resolvers: RwLock<HashMap<String, RoleResolver>>,
+    pub(crate) tokens: TokenCache,
+    acl_rows: Mutex<Option<(Instant, Arc<Vec<AclRule>>)>>,
+    reset_listeners: RwLock<HashMap<String, Vec<user::ResetListener>>>,
+}
+
+/// How long rows of the ACL model are reused before they are read again (changes made
+/// through this process drop them at once).
+const ACL_ROWS_LIFETIME: Duration = Duration::from_secs(5);
+
+impl AuthState {
+    async fn acl_rows(&self, model: &ModelHandle) -> Result<Arc<Vec<AclRule>>> {
+        if let Some((at, rows)) = &*self.acl_rows.lock().unwrap_or_else(|e| e.into_inner()) {
+            if at.elapsed() < ACL_ROWS_LIFETIME {
+                return Ok(rows.clone());
+            }
+        }
+        let records = model.find(Filter::default(), &Options::new()).await?;
+        let rows: Vec<AclRule> = records
+            .iter()
+            .map(|r| {
+                let s = |k: &str| match r.get(k) {
+                    Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                    Some(Value::Int(i)) => i.to_string(),
+                    _ => "*".to_owned(),
+                };
+                AclRule {
+                    model: s("model"),
+                    property: vec![s("property")],
+                    access_type: AccessType::parse(&s("accessType")).unwrap_or(AccessType::All),
+                    permission: Permission::parse(&s("permission")).unwrap_or(Permission::Allow),
+                    principal_type: PrincipalType::parse(&s("principalType")),
+                    principal_id: s("principalId"),
+                }
+            })
+            .collect();
+        let rows = Arc::new(rows);
+        *self.acl_rows.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), rows.clone()));
+        Ok(rows)
+    }
+
+    pub(crate) fn forget_acl_rows(&self) {
+        *self.acl_rows.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+pub(crate) fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    /// Turns access control on (LB3's `app.enableAuth()`): from now on the REST layer reads
+    /// access tokens and checks every call against the models' ACLs. Without it, ACLs are
+    /// ignored and every method is callable, as in LB3.
+    pub async fn enable_auth(&self) -> Result<()> {
+        self.enable_auth_with(AuthOptions::new()).await
+    }
+
+    /// [`App::enable_auth`] with options: attach the built-in models to a data source, set
+    /// the denial status and the token cache.
+    pub async fn enable_auth_with(&self, options: AuthOptions) -> Result<()> {
+        if let Some(ds) = &options.data_source {
+            for kind in [
+                BuiltinKind::User,
+                BuiltinKind::AccessToken,
+                BuiltinKind::Acl,
+                BuiltinKind::RoleMapping,
+                BuiltinKind::Role,
+            ] {
+                if self.builtin_model(kind).is_none() {
+                    self.define(builtin_definition(kind), ds).await?;
+                }
+            }
+        }
+        let state = self.auth();
+        if let Some(s) = options.acl_error_status {
+            write(&state.settings).acl_error_status = Some(s);
+        }
+        if let Some(l) = options.token_cache {
+            state.tokens.set_lifetime(l);
+        }
+        state
+            .enabled
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    /// Whether [`App::enable_auth`] was called.
+    pub fn is_auth_enabled(&self) -> bool {
+        self.auth()
+            .enabled
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The application-wide auth settings.
+    pub fn auth_settings(&self) -> AuthSettings {
+        read(&self.auth().settings).clone()
+    }
+
+    /// The model of a built-in kind: the one with the built-in's name, else the first model
+    /// extending it.
+    pub fn builtin_model(&self, kind: BuiltinKind) -> Option<ModelHandle> {
+        if let Some(m) = self.model(kind.name()) {
+            if m.builtin_kind() == Some(kind) {
+                return Some(m);
+            }
+        }
+        self.models()
+            .into_iter()
+            .find(|m| m.builtin_kind() == Some(kind))
+    }
+
+    /// Every user model (the built-in `User` and models extending it).
+    pub fn user_models(&self) -> Vec<ModelHandle> {
+        self.models()
+            .into_iter()
+            .filter(|m| m.builtin_kind() == Some(BuiltinKind::User))
+            .collect()
+    }
+
+    /// The token sent as `id`, when it exists and is valid, through the token cache: an
+    /// unknown id is `Ok(None)` (an anonymous caller, as in LB3); an expired token is
+    /// deleted and answered with 401 `INVALID_TOKEN`.
+    pub async fn resolve_access_token(&self, id: &str) -> Result<Option<Arc<AccessToken>>> {
+        let state = self.auth();
+        if let Some(t) = state.tokens.get(id) {
+            if self.token_still_valid(&t) {
+                return Ok(Some(t));
+            }
+            state.tokens.remove(id);
+        }
+        let Some(model) = self.builtin_model(BuiltinKind::AccessToken) else {
+            return Ok(None);
+        };
+        // Ids are random alphanumeric strings: anything else cannot be a token.
+        if id.is_empty() || id.len() > 512 {
+            return Ok(None);
+        }
+        let Some(row) = model
+            .find_by_id(Value::String(id.to_owned()), None, &Options::new())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(mut token) = AccessToken::from_record(&row) else {
+            return Err(crate::error::AuthError::InvalidToken.into());
+        };
+        if token.user_model.is_none() {
+            token.user_model = self.single_user_model_for_tokens(&model);
+            // Single-user mode keeps LB3's `USER` principal type.
+        } else if let Some(um) = &token.user_model {
+            if self.model(um).map(|m| m.builtin_kind()) != Some(Some(BuiltinKind::User)) {
+                return Ok(None);
+            }
+        }
+        let token = Arc::new(token);
+        if !self.token_still_valid(&token) {
+            model
+                .destroy_by_id(Value::String(id.to_owned()), &Options::new())
+                .await?;
+            return Err(crate::error::AuthError::InvalidToken.into());
+        }
+        state.tokens.put(token.clone());
+        Ok(Some(token))
+    }
+
+    fn token_still_valid(&self, t: &AccessToken) -> bool {
+        let allow_eternal = t
+            .user_model
+            .as_deref()
+            .and_then(|m| self.model(m))
+            .is_some_and(|m| {
+                m.definition()
+                    .options
+                    .get("allowEternalTokens")
+                    .is_some_and(builtin::truthy)
+            });
+        t.is_valid_at(chrono::Utc::now(), allow_eternal)
+    }
+
+    /// The user model a token model serves when its rows do not record one: the target of
+    /// its `user` relation when that is a user model, else the only user model.
+    pub(crate) fn single_user_model_for_tokens(&self, token_model: &ModelHandle) -> Option<String> {
+        if let Ok(rel) = token_model.relation("user") {
+            if let Some(t) = rel.target.as_deref().and_then(|t| self.model(t)) {
+                if t.builtin_kind() == Some(BuiltinKind::User) {
+                    return Some(t.name().to_owned());
+                }
+            }
+        }
+        let users = self.user_models();
+        match users.as_slice() {
+            [one] => Some(one.name().to_owned()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn auth(&self) -> &AuthState {
+        self.auth_state()
+    }
+}
+
+/// Sets up a model of a built-in kind when it is defined: its hooks and remote methods.
+pub(crate) fn install(model: &ModelHandle, kind: BuiltinKind) {
+    match kind {
+        BuiltinKind::User => user::install(model),
+        BuiltinKind::AccessToken => user::install_token_model(model),
+        BuiltinKind::Acl => {
+            let m = model.clone();
+            let forget = move |ctx: crate::hooks::HookContext| {
+                let m = m.clone();
+                async move {
+                    if let Ok(app) = m.app() {
+                        app.auth().forget_acl_rows();
+                    }
+                    Ok(ctx)
+                }
+            };
+            model.observe(crate::hooks::HookKind::AfterSave, forget.clone());
+            model.observe(crate::hooks::HookKind::AfterDelete, forget);
+        }
+        BuiltinKind::Role | BuiltinKind::RoleMapping | BuiltinKind::Application => {}
+    }
+}
