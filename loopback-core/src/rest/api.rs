@@ -12,6 +12,7 @@ use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body;
 
+use super::auth;
 use super::body::RestBody;
 use super::change_stream;
 use super::cors::Cors;
@@ -20,11 +21,13 @@ use super::handlers::{self, Call};
 use super::input;
 use super::output::{json_response, no_content_response, JSON_CONTENT_TYPE};
 use super::remote_call;
-use super::routes::{strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
+use super::routes::{self, strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
 use super::{explorer, openapi};
 use crate::app::App;
+use crate::auth::{builtin_access_type, AccessToken, AccessType};
 use crate::connector::Options;
 use crate::remote::ArgSource;
+use crate::value::Value;
 
 /// body-parser's default `limit` (`100kb`), which LB3 applications keep.
 const DEFAULT_BODY_LIMIT: usize = 100 * 1024;
@@ -43,9 +46,28 @@ pub struct RestApiBuilder {
     cors: Option<Cors>,
     excluded: Vec<String>,
     explorer: Option<String>,
+    current_user_literal: Option<String>,
+    exposed: Vec<String>,
 }
 
 impl RestApiBuilder {
+    /// Serves a built-in auth model that is private by default. `AccessToken`, `ACL`,
+    /// `Role`, `RoleMapping` and `Application` (and models extending them) are left out
+    /// unless named here, as LB3's `enableAuth` attaches them with `public: false`: an `ACL`
+    /// model open to writes would let anyone grant themselves anything.
+    pub fn expose_model(mut self, name: impl Into<String>) -> Self {
+        self.exposed.push(name.into());
+        self
+    }
+
+    /// A path segment standing for the caller's user id when access control is on (LB3's
+    /// token middleware option `currentUserLiteral`, usually `me`): `GET /api/users/me`
+    /// is `GET /api/users/<id>`, and 401 without a token.
+    pub fn current_user_literal(mut self, literal: impl Into<String>) -> Self {
+        self.current_user_literal = Some(literal.into()).filter(|l: &String| !l.is_empty());
+        self
+    }
+
     /// Where the API explorer is served (default `/explorer`, as LB3's
     /// loopback-component-explorer): the page at `<root>/` and the OpenAPI 3 document at
     /// `<root>/openapi.json`. The path is absolute, not under the REST root.
@@ -115,6 +137,12 @@ impl RestApiBuilder {
             .models()
             .into_iter()
             .filter(|m| !self.excluded.iter().any(|x| x == m.name()))
+            .filter(|m| {
+                let private_kind = m
+                    .builtin_kind()
+                    .is_some_and(|k| k != crate::auth::BuiltinKind::User);
+                !private_kind || self.exposed.iter().any(|x| x == m.name())
+            })
             .collect();
         let root = self.root.trim_end_matches('/');
         let root = if root.is_empty() || root.starts_with('/') {
@@ -132,6 +160,7 @@ impl RestApiBuilder {
                 cors: self.cors,
                 explorer: self.explorer,
                 openapi: OnceLock::new(),
+                current_user_literal: self.current_user_literal,
             }),
         }
     }
@@ -149,6 +178,7 @@ struct Inner {
     explorer: Option<String>,
     /// The OpenAPI document, built on first use (the table does not change).
     openapi: OnceLock<Bytes>,
+    current_user_literal: Option<String>,
 }
 
 /// The LoopBack 3 REST API of an [`App`]: every model's PersistedModel routes under the REST
@@ -195,6 +225,8 @@ impl RestApi {
             cors: Some(Cors::default()),
             excluded: Vec::new(),
             explorer: Some("/explorer".to_owned()),
+            current_user_literal: None,
+            exposed: Vec::new(),
         }
     }
 
@@ -294,6 +326,188 @@ impl RestApi {
         Some(res)
     }
 
+    /// The caller's token (when access control is on) and the path with the current-user
+    /// literal replaced.
+    async fn caller(
+        &self,
+        parts: &http::request::Parts,
+        path: &str,
+    ) -> crate::error::Result<(Option<Arc<AccessToken>>, Option<String>)> {
+        let inner = &*self.inner;
+        if !inner.app.is_auth_enabled() {
+            return Ok((None, None));
+        }
+        let token = auth::caller(&inner.app, parts).await?;
+        let rewritten = match &inner.current_user_literal {
+            Some(lit) => auth::rewrite_current_user(path, lit, token.as_deref())?,
+            None => None,
+        };
+        Ok((token, rewritten))
+    }
+
+    /// Resolves the route of a request and answers it.
+    async fn route<B>(
+        &self,
+        parts: &http::request::Parts,
+        body: B,
+        path: &str,
+        query: Option<&str>,
+        token: Option<Arc<AccessToken>>,
+    ) -> Response<RestBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let inner = &*self.inner;
+        let options = match &token {
+            Some(t) => Options::new().with_access_token(t.clone()),
+            None => Options::new(),
+        };
+        match inner.table.resolve(&inner.root, &parts.method, path, query) {
+            Resolved::NotFound(err) => error_response(&err, inner.debug_errors),
+            Resolved::Remote {
+                model,
+                route,
+                params,
+            } => {
+                let reads_body =
+                    route.entry.method.accepts.iter().any(|a| {
+                        matches!(a.source, None | Some(ArgSource::Body | ArgSource::Form))
+                    });
+                let body = if reads_body {
+                    input::read_json_body(parts, body, inner.body_limit).await
+                } else {
+                    Ok(None)
+                };
+                let res = match body {
+                    Ok(body) => {
+                        let checked = if inner.app.is_auth_enabled() {
+                            {
+                                let m = &route.entry.method;
+                                let raw_id = params
+                                    .iter()
+                                    .find(|(n, _)| n == "id")
+                                    .map(|(_, v)| Value::String((*v).to_owned()));
+                                let id = raw_id.or_else(|| static_model_id(body.as_ref(), query));
+                                auth::authorize(
+                                    &inner.app,
+                                    &model.handle,
+                                    &m.name,
+                                    &m.aliases,
+                                    m.effective_access_type(),
+                                    &m.access_scopes,
+                                    id,
+                                    token.as_ref(),
+                                )
+                                .await
+                            }
+                        } else {
+                            Ok(())
+                        };
+                        match checked {
+                            Ok(()) => {
+                                Box::pin(remote_call::respond(
+                                    &inner.app,
+                                    &model.handle,
+                                    route,
+                                    parts,
+                                    params,
+                                    body,
+                                    options,
+                                ))
+                                .await
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                res.unwrap_or_else(|err| error_response(&err, inner.debug_errors))
+            }
+            Resolved::Call { model, op, matched } => {
+                let body = if op.takes_body() {
+                    input::read_json_body(parts, body, inner.body_limit).await
+                } else {
+                    Ok(None)
+                };
+                let body = match body {
+                    Ok(body) if inner.app.is_auth_enabled() => {
+                        let name = routes::builtin_method_name(
+                            op,
+                            matched.rel.and_then(|i| model.relations.get(i)),
+                        );
+                        let property = name.strip_prefix("prototype.").unwrap_or(&name);
+                        let aliases: Vec<String> = routes::builtin_aliases(&name)
+                            .map(|a| a.strip_prefix("prototype.").unwrap_or(a).to_owned())
+                            .collect();
+                        let access = builtin_access_type(property).unwrap_or(AccessType::Execute);
+                        let id = matched
+                            .id
+                            .map(|i| Value::String(i.to_owned()))
+                            .or_else(|| static_model_id(body.as_ref(), query));
+                        auth::authorize(
+                            &inner.app,
+                            &model.handle,
+                            property,
+                            &aliases,
+                            access,
+                            &[],
+                            id,
+                            token.as_ref(),
+                        )
+                        .await
+                        .map(|()| auth::sanitize_user_body(&model.handle, op, body))
+                    }
+                    other => other,
+                };
+                match body {
+                    Err(err) => error_response(&err, inner.debug_errors),
+                    // A stream, not a JSON document: answered as it is.
+                    Ok(body) if op == Op::ChangeStream => change_stream::respond(
+                        &inner.app,
+                        &model.handle,
+                        parts,
+                        query.unwrap_or_default(),
+                        body,
+                    )
+                    .await
+                    .unwrap_or_else(|err| error_response(&err, inner.debug_errors)),
+                    Ok(body) => {
+                        let result =
+                            match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
+                                Some(method_string) => {
+                                    Box::pin(remote_call::builtin_with_hooks(
+                                        &inner.app,
+                                        model,
+                                        method_string,
+                                        op,
+                                        matched.rel,
+                                        matched.id,
+                                        matched.fk,
+                                        parts,
+                                        body,
+                                        options,
+                                    ))
+                                    .await
+                                }
+                                None => {
+                                    Box::pin(dispatch(
+                                        inner, model, op, matched, query, body, options,
+                                    ))
+                                    .await
+                                }
+                            };
+                        match result {
+                            Ok(Some(json)) => json_response(&json),
+                            Ok(None) => no_content_response(),
+                            Err(err) => error_response(&err, inner.debug_errors),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Answers one request. Never fails: every error is a response in LB3's error envelope.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<RestBody>
     where
@@ -312,84 +526,11 @@ impl RestApi {
         if let Some(res) = self.explorer_response(&parts.method, path) {
             return res;
         }
-        let mut res = match inner.table.resolve(&inner.root, &parts.method, path, query) {
-            Resolved::NotFound(err) => error_response(&err, inner.debug_errors),
-            Resolved::Remote {
-                model,
-                route,
-                params,
-            } => {
-                let reads_body =
-                    route.entry.method.accepts.iter().any(|a| {
-                        matches!(a.source, None | Some(ArgSource::Body | ArgSource::Form))
-                    });
-                let body = if reads_body {
-                    input::read_json_body(&parts, body, inner.body_limit).await
-                } else {
-                    Ok(None)
-                };
-                let res = match body {
-                    Ok(body) => {
-                        Box::pin(remote_call::respond(
-                            &inner.app,
-                            &model.handle,
-                            route,
-                            &parts,
-                            params,
-                            body,
-                        ))
-                        .await
-                    }
-                    Err(e) => Err(e),
-                };
-                res.unwrap_or_else(|err| error_response(&err, inner.debug_errors))
-            }
-            Resolved::Call { model, op, matched } => {
-                let body = if op.takes_body() {
-                    input::read_json_body(&parts, body, inner.body_limit).await
-                } else {
-                    Ok(None)
-                };
-                match body {
-                    Err(err) => error_response(&err, inner.debug_errors),
-                    // A stream, not a JSON document: answered as it is.
-                    Ok(body) if op == Op::ChangeStream => change_stream::respond(
-                        &inner.app,
-                        &model.handle,
-                        &parts,
-                        query.unwrap_or_default(),
-                        body,
-                    )
-                    .await
-                    .unwrap_or_else(|err| error_response(&err, inner.debug_errors)),
-                    Ok(body) => {
-                        let result =
-                            match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
-                                Some(method_string) => {
-                                    Box::pin(remote_call::builtin_with_hooks(
-                                        &inner.app,
-                                        model,
-                                        method_string,
-                                        op,
-                                        matched.rel,
-                                        matched.id,
-                                        matched.fk,
-                                        &parts,
-                                        body,
-                                    ))
-                                    .await
-                                }
-                                None => {
-                                    Box::pin(dispatch(inner, model, op, matched, query, body)).await
-                                }
-                            };
-                        match result {
-                            Ok(Some(json)) => json_response(&json),
-                            Ok(None) => no_content_response(),
-                            Err(err) => error_response(&err, inner.debug_errors),
-                        }
-                    }
-                }
+        let mut res = match self.caller(&parts, path).await {
+            Err(err) => error_response(&err, inner.debug_errors),
+            Ok((token, rewritten)) => {
+                let path = rewritten.as_deref().unwrap_or(path);
+                Box::pin(self.route(&parts, body, path, query, token)).await
             }
         };
         if parts.method == Method::HEAD {
@@ -415,6 +556,7 @@ async fn dispatch(
     matched: Matched<'_>,
     query: Option<&str>,
     body: Option<serde_json::Value>,
+    options: Options,
 ) -> crate::error::Result<Option<serde_json::Value>> {
     let call = Call {
         app: &inner.app,
@@ -425,10 +567,21 @@ async fn dispatch(
         rel: matched.rel.and_then(|i| model.relations.get(i)),
         fk: matched.fk,
         body,
-        options: Options::new(),
+        options,
         args: None,
     };
     handlers::dispatch(op, call).await
+}
+
+/// The instance a static method addresses, for `$owner`: `id` in the body, else in the
+/// query (LB3 reads `req.body.id`, then `req.query.id`).
+fn static_model_id(body: Option<&serde_json::Value>, query: Option<&str>) -> Option<Value> {
+    if let Some(id) = body.and_then(|b| b.get("id")).filter(|v| !v.is_null()) {
+        return Some(Value::from_json(id));
+    }
+    query
+        .and_then(|q| crate::filter::query_value(q, "id").ok().flatten())
+        .map(|v| Value::from_json(&v))
 }
 
 impl<B> tower_service::Service<Request<B>> for RestApi

@@ -191,6 +191,11 @@ pub(crate) fn error_body(err: &Error, debug: bool) -> (StatusCode, Json) {
         if let Some(v) = err.as_validation() {
             e.insert("details".into(), v.details());
         }
+        if let Error::Auth(a) = err {
+            if let Some(d) = a.details() {
+                e.insert("details".into(), d);
+            }
+        }
         if debug {
             e.insert("stack".into(), Json::from(stack(err, &message)));
         }

@@ -96,9 +96,24 @@ impl Call<'_> {
     }
 
     /// The `filter` argument, read against the application's models (so that it may hold
-    /// conditions on related models and include scopes are read against their targets).
-    fn filter(&self) -> Result<Option<Filter>> {
-        self.filter_for(&self.def)
+    /// conditions on related models and include scopes are read against their targets),
+    /// with every relation it includes checked as a READ of the related model when access
+    /// control is on.
+    async fn checked_filter(&self) -> Result<Option<Filter>> {
+        self.checked_filter_for(self.model, &self.def).await
+    }
+
+    /// [`Call::checked_filter`] against `model` (the target of a relation route).
+    pub(super) async fn checked_filter_for(
+        &self,
+        model: &ModelHandle,
+        def: &ModelDefinition,
+    ) -> Result<Option<Filter>> {
+        let filter = self.filter_for(def)?;
+        if let Some(f) = &filter {
+            super::auth::authorize_includes(self.app, model, f, &self.options).await?;
+        }
+        Ok(filter)
     }
 
     /// The `filter` argument read against `def` (the target of a relation route).
@@ -241,7 +256,7 @@ async fn head_exists(c: Call<'_>) -> Result<Json> {
 /// `GET /:id?filter=…`: only the filter's `fields` and `include` apply.
 async fn find_by_id(c: Call<'_>) -> Result<Json> {
     let id = c.id()?;
-    let filter = c.filter()?;
+    let filter = c.checked_filter().await?;
     let found = match id.value {
         Some(v) => c.model.find_by_id(v, filter, &c.options).await?,
         None => None,
@@ -277,14 +292,14 @@ async fn replace_by_id(mut c: Call<'_>) -> Result<Json> {
 
 /// `GET /?filter=…`.
 async fn find(c: Call<'_>) -> Result<Json> {
-    let filter = c.filter()?.unwrap_or_default();
+    let filter = c.checked_filter().await?.unwrap_or_default();
     let found = c.model.find(filter, &c.options).await?;
     Ok(Publisher::new(c.app).records(&c.def, &found))
 }
 
 /// `GET /findOne?filter=…`: no match is LB3's 404, whose message names the `undefined` id.
 async fn find_one(c: Call<'_>) -> Result<Json> {
-    let filter = c.filter()?.unwrap_or_default();
+    let filter = c.checked_filter().await?.unwrap_or_default();
     match c.model.find_one(filter, &c.options).await? {
         Some(r) => Ok(c.publish(&r)),
         None => Err(c.not_found("undefined")),

@@ -18,6 +18,7 @@
 //! The route table, the error format and what differs from LB3 are in `docs/rest.md`.
 
 mod api;
+mod auth;
 mod body;
 mod builtins;
 mod change_stream;

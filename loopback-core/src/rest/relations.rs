@@ -30,7 +30,11 @@ pub(crate) async fn dispatch(op: Op, mut c: Call<'_>) -> Result<Option<Json>> {
     match op {
         Op::RelFind => {
             let target = target_def(&c, related.relation(), &owner)?;
-            let filter = c.filter_for(&target)?.unwrap_or_default();
+            let target_model = c.app.model(&target.name).unwrap_or_else(|| c.model.clone());
+            let filter = c
+                .checked_filter_for(&target_model, &target)
+                .await?
+                .unwrap_or_default();
             let rows = related.find(filter, opts).await?;
             Ok(Some(Publisher::new(c.app).records(&target, &rows)))
         }

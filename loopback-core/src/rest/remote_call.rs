@@ -62,6 +62,7 @@ pub(crate) async fn respond(
     parts: &Parts,
     params: Vec<(String, &str)>,
     body: Option<Json>,
+    options: Options,
 ) -> Result<Response<RestBody>> {
     let entry = &route.entry;
     let method = &entry.method;
@@ -73,7 +74,6 @@ pub(crate) async fn respond(
         );
     }
     let request = Arc::new(remote_request(parts, decoded));
-    let options = Options::new();
     // Conversion errors are answered before any hook runs, as strong-remoting does.
     let args = build_args(
         method,
@@ -412,7 +412,7 @@ fn date_from_text(s: &str) -> Result<Json> {
 fn shape_response(app: &App, method: &RemoteMethod, result: Option<Json>) -> Response<RestBody> {
     let mut status = method.status;
     let mut headers: Vec<(String, String)> = Vec::new();
-    let body = result.map(|mut body| {
+    let body = result.and_then(|mut body| {
         let root = method.returns.iter().any(|r| r.root);
         if let (false, Json::Object(o)) = (root, &mut body) {
             for r in &method.returns {
@@ -437,16 +437,24 @@ fn shape_response(app: &App, method: &RemoteMethod, result: Option<Json>) -> Res
                     }
                 }
             }
-            body
+            // Only status or header targets (a redirect, say): no body at all.
+            let only_targets = !method
+                .returns
+                .iter()
+                .any(|r| matches!(r.target, ReturnTarget::Body));
+            if only_targets && o.is_empty() {
+                return None;
+            }
+            Some(body)
         } else if let Some(model) = method
             .returns
             .iter()
             .find(|r| r.root)
             .and_then(|r| model_of(&r.ty))
         {
-            publish(app, model, body)
+            Some(publish(app, model, body))
         } else {
-            body
+            Some(body)
         }
     });
     let mut res = match &body {
@@ -542,6 +550,7 @@ pub(crate) async fn builtin_with_hooks(
     fk: Option<&str>,
     parts: &Parts,
     body: Option<Json>,
+    options: Options,
 ) -> Result<Option<Json>> {
     let handle = &model.handle;
     let relation = rel.and_then(|i| model.relations.get(i));
@@ -556,7 +565,7 @@ pub(crate) async fn builtin_with_hooks(
         instance: None,
         error: None,
         request: Some(Arc::new(remote_request(parts, Map::new()))),
-        options: Options::new(),
+        options,
     };
     ctx.args = builtin_args(op, id, fk, query, body)?;
     run_builtin(app, model, op, relation, ctx).await
@@ -577,6 +586,7 @@ async fn run_builtin(
     let remotes = app.remotes();
     let method_string = ctx.method_string.clone();
     let method = ctx.method.clone();
+    let caller_options = ctx.options.clone();
     let fallback = |args: Map<String, Json>| RemoteContext {
         model: model.handle.name().to_owned(),
         method_string: method_string.clone(),
@@ -586,7 +596,7 @@ async fn run_builtin(
         instance: None,
         error: None,
         request: None,
-        options: Options::new(),
+        options: caller_options.clone(),
     };
     let mut ctx = match remotes.run(RemoteHookKind::Before, ctx).await {
         Ok(c) => c,
