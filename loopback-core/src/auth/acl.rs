@@ -58,8 +58,10 @@ impl fmt::Display for AccessType {
 /// the order breaks ties between equally specific rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
-    /// Not specified: settled by the model's `defaultPermission` (ALLOW unless set).
-    Default,
+    /// LB3's `DEFAULT`, not specified: settled by the model's `defaultPermission` (ALLOW
+    /// unless set). Not named `Default`, which would make the compiler spell the `Default`
+    /// trait in full in the diagnostics of every crate using this one.
+    Unspecified,
     /// Grants access.
     Allow,
     /// Grants access (LB3 gives it no further meaning).
@@ -74,7 +76,7 @@ impl Permission {
     /// Parses LB3's spelling.
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
-            "DEFAULT" => Permission::Default,
+            "DEFAULT" => Permission::Unspecified,
             "ALLOW" => Permission::Allow,
             "ALARM" => Permission::Alarm,
             "AUDIT" => Permission::Audit,
@@ -86,7 +88,7 @@ impl Permission {
     /// LB3's spelling.
     pub fn as_str(self) -> &'static str {
         match self {
-            Permission::Default => "DEFAULT",
+            Permission::Unspecified => "DEFAULT",
             Permission::Allow => "ALLOW",
             Permission::Alarm => "ALARM",
             Permission::Audit => "AUDIT",
@@ -293,7 +295,7 @@ fn level(rule: &str, req: &str, method_match: bool) -> Option<i64> {
 /// The outcome of resolving rules for a request (before the model's default permission).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolution {
-    /// The permission decided; [`Permission::Default`] when no rule matched.
+    /// The permission decided; [`Permission::Unspecified`] when no rule matched.
     pub permission: Permission,
     /// Index (in the slice given) of the rule that decided, if one did.
     pub decided_by: Option<usize>,
@@ -312,7 +314,7 @@ pub fn resolve(rules: &[AclRule], req: &AccessRequest<'_>) -> Resolution {
     // Stable: equal scores keep their order (dynamic rules before static ones).
     scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     let mut out = Resolution {
-        permission: Permission::Default,
+        permission: Permission::Unspecified,
         decided_by: None,
     };
     for &(_, i) in &scored {
@@ -489,7 +491,7 @@ mod tests {
     #[test]
     fn no_rule_is_default_and_wildcard_requests_take_the_strongest() {
         let q = req("M", "find", &["find"], AccessType::Read);
-        assert_eq!(resolve(&[], &q).permission, Permission::Default);
+        assert_eq!(resolve(&[], &q).permission, Permission::Unspecified);
         let w = req("M", "*", &[], AccessType::All);
         assert!(w.is_wildcard());
         let allow = rule("M", "find", "READ", "ALLOW", "ROLE", EVERYONE);

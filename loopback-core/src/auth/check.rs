@@ -166,7 +166,7 @@ impl App {
         };
         let resolution = acl::resolve(&effective, &req);
         let mut permission = resolution.permission;
-        if permission == Permission::Default {
+        if permission == Permission::Unspecified {
             permission = default_permission(&def);
         }
         let allowed = permission != Permission::Deny;
@@ -271,7 +271,7 @@ fn default_permission(def: &crate::model::ModelDefinition) -> Permission {
         .or_else(|| def.extra.get("defaultPermission"))
         .and_then(serde_json::Value::as_str)
         .and_then(Permission::parse)
-        .filter(|p| *p != Permission::Default)
+        .filter(|p| *p != Permission::Unspecified)
         .unwrap_or(Permission::Allow)
 }
 
