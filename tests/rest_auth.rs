@@ -21,7 +21,11 @@ async fn app() -> App {
         json!({"name": "Member", "base": "User", "properties": {"name": "string"}}),
         json!({"name": "Post", "properties": {"title": "string"},
             "relations": {"author": {"type": "belongsTo", "model": "Member", "foreignKey": "memberId"},
-                          "secrets": {"type": "hasMany", "model": "Secret", "foreignKey": "postId"}},
+                          "secrets": {"type": "hasMany", "model": "Secret", "foreignKey": "postId"},
+                          "comments": {"type": "hasMany", "model": "Comment", "foreignKey": "postId"}},
+            "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "ALLOW", "accessType": "READ"}]}),
+        json!({"name": "Comment", "properties": {"text": "string"},
+            "relations": {"secrets": {"type": "hasMany", "model": "Secret", "foreignKey": "commentId"}},
             "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "ALLOW", "accessType": "READ"}]}),
         json!({"name": "Secret", "properties": {"text": "string"},
             "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"}]}),
@@ -71,22 +75,25 @@ async fn includes_are_checked_at_every_depth() {
     let app = app().await;
     let api = RestApi::new(&app);
     let token = login(&api).await;
-    // The post itself is readable, and so is its author through an include of a model
-    // that allows it... but Member denies everyone (User's ACLs), so that include fails.
+    // Post is readable; Secret denies everyone, so including it is denied.
     assert_eq!(get_as(&api, "/api/Posts/1", &token).await.status, 200);
     let r = get_as(&api, r#"/api/Posts?filter={"include":"secrets"}"#, &token).await;
     assert_eq!(r.status, 401, "{}", r.text);
     assert_eq!(r.json()["error"]["code"], "AUTHORIZATION_REQUIRED");
-    // Nested in a scope of an allowed relation: still checked.
+    // An allowed relation alone passes; a denied one nested in its scope does not.
+    let r = get_as(&api, r#"/api/Posts?filter={"include":"comments"}"#, &token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let r = get_as(
         &api,
-        r#"/api/Posts?filter={"include":{"relation":"author","scope":{"include":"accessTokens"}}}"#,
+        r#"/api/Posts?filter={"include":{"relation":"comments","scope":{"include":"secrets"}}}"#,
         &token,
     )
     .await;
     assert_eq!(r.status, 401, "{}", r.text);
-    // Through the relation route of a readable model, the secret stays denied by Secret's
-    // own `find` rule only for includes; the route itself is Post's method.
+    // Member (a user model) denies `find` to everyone: including the author is denied too.
+    let r = get_as(&api, r#"/api/Posts?filter={"include":"author"}"#, &token).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    // A relation route is a method of its source model: Post's ACLs apply, as in LB3.
     let r = get_as(&api, "/api/Posts/1/secrets", &token).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -384,6 +384,11 @@ impl App {
         out
     }
 
+    /// The first registered model for which `pred` holds.
+    pub(crate) fn find_model(&self, pred: impl Fn(&ModelHandle) -> bool) -> Option<ModelHandle> {
+        read(&self.reg.models).values().find(|m| pred(m)).cloned()
+    }
+
     /// Every registered model, in registration order.
     pub fn models(&self) -> Vec<ModelHandle> {
         read(&self.reg.models).values().cloned().collect()

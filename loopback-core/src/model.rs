@@ -491,6 +491,17 @@ impl ModelDefinition {
         self.hidden.iter().any(|h| h == name)
     }
 
+    /// Whether clients never see `name`: listed in `hidden` or flagged on the property.
+    pub fn hides(&self, name: &str) -> bool {
+        self.is_hidden(name) || self.property(name).is_some_and(|p| p.hidden)
+    }
+
+    /// A model setting as LB3 reads `Model.settings`: from `options`, else a top-level key of
+    /// the model JSON (LB3 merges both into the settings).
+    pub fn setting(&self, key: &str) -> Option<&Json> {
+        self.options.get(key).or_else(|| self.extra.get(key))
+    }
+
     /// Whether `name` is protected.
     pub fn is_protected(&self, name: &str) -> bool {
         self.protected.iter().any(|h| h == name)

@@ -190,8 +190,8 @@ pub fn builtin_definition(kind: BuiltinKind) -> ModelDefinition {
 /// realm settings: a well-formed email, and email and username unique (per realm when both
 /// `realmRequired` and `realmDelimiter` are set).
 pub(crate) fn user_validations(def: &ModelDefinition) -> Vec<ValidationRule> {
-    let realm_scoped = def.options.get("realmRequired").is_some_and(truthy)
-        && def.options.get("realmDelimiter").is_some_and(truthy);
+    let realm_scoped = def.setting("realmRequired").is_some_and(truthy)
+        && def.setting("realmDelimiter").is_some_and(truthy);
     let scoped_to = if realm_scoped {
         vec!["realm".to_owned()]
     } else {

@@ -138,11 +138,17 @@ impl App {
         let def = ctx.model.definition();
         let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
         let mut candidates: Vec<AclRule> = self.dynamic_acls(ctx).await?;
+        // Only the entries naming this method (or every method) are converted.
         candidates.extend(
             def.acls
                 .iter()
-                .map(|e| AclRule::from_entry(&def.name, e))
-                .filter(|r| r.names_method(&names)),
+                .filter(|e| {
+                    e.property.is_empty()
+                        || e.property
+                            .iter()
+                            .any(|p| p == "*" || names.contains(&p.as_str()))
+                })
+                .map(|e| AclRule::from_entry(&def.name, e)),
         );
         let principals = ctx.principals();
         let mut roles = RoleCache::default();
@@ -215,9 +221,7 @@ impl App {
         }
         let def = ctx.model.definition();
         let status = def
-            .options
-            .get("aclErrorStatus")
-            .or_else(|| def.extra.get("aclErrorStatus"))
+            .setting("aclErrorStatus")
             .and_then(serde_json::Value::as_u64)
             .map(|s| s as u16)
             .or_else(|| self.auth_settings().acl_error_status)
@@ -266,9 +270,7 @@ impl App {
 }
 
 fn default_permission(def: &crate::model::ModelDefinition) -> Permission {
-    def.options
-        .get("defaultPermission")
-        .or_else(|| def.extra.get("defaultPermission"))
+    def.setting("defaultPermission")
         .and_then(serde_json::Value::as_str)
         .and_then(Permission::parse)
         .filter(|p| *p != Permission::Unspecified)
@@ -369,11 +371,7 @@ async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
         return Ok(false);
     };
     let def = model.definition();
-    let owner_relations = def
-        .options
-        .get("ownerRelations")
-        .or_else(|| def.extra.get("ownerRelations"))
-        .cloned();
+    let owner_relations = def.setting("ownerRelations").cloned();
     if owner_relations.is_none() && !multi {
         let legacy = inst
             .get("userId")

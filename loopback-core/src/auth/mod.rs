@@ -36,7 +36,7 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::value::Value;
 
-pub(crate) use builtin::user_validations;
+pub(crate) use builtin::{truthy, user_validations};
 pub(crate) use token::TokenCache;
 
 /// Application-wide auth settings.
@@ -203,9 +203,8 @@ impl App {
                 return Some(m);
             }
         }
-        self.models()
-            .into_iter()
-            .find(|m| m.builtin_kind() == Some(kind))
+        // Read on every checked request: searched in place, no copy of the model list.
+        self.find_model(|m| m.builtin_kind() == Some(kind))
     }
 
     /// Every user model (the built-in `User` and models extending it).
@@ -269,8 +268,7 @@ impl App {
             .and_then(|m| self.model(m))
             .is_some_and(|m| {
                 m.definition()
-                    .options
-                    .get("allowEternalTokens")
+                    .setting("allowEternalTokens")
                     .is_some_and(builtin::truthy)
             });
         t.is_valid_at(chrono::Utc::now(), allow_eternal)

@@ -70,7 +70,7 @@ struct UserSettings {
 
 impl UserSettings {
     fn of(def: &ModelDefinition) -> Self {
-        let get = |k: &str| def.options.get(k).or_else(|| def.extra.get(k));
+        let get = |k: &str| def.setting(k);
         let flag = |k: &str, default: bool| get(k).map_or(default, truthy);
         let num = |k: &str, default: f64| {
             get(k)
@@ -174,8 +174,7 @@ pub(crate) fn install_token_model(model: &ModelHandle) {
                 if missing {
                     let len = m
                         .definition()
-                        .options
-                        .get("accessTokenIdLength")
+                        .setting("accessTokenIdLength")
                         .and_then(Json::as_u64)
                         .map_or(DEFAULT_TOKEN_LENGTH, |n| n.clamp(16, 512) as usize);
                     inst.insert("id", Value::String(generate_token_id(len)?));
@@ -501,13 +500,7 @@ impl ModelHandle {
             w = w.and(Where::eq("realm", r.clone()));
         }
         let user = self
-            .find_one(
-                Filter {
-                    where_: Some(w),
-                    ..Filter::default()
-                },
-                &internal(options),
-            )
+            .find_user(w, options)
             .await
             .map_err(|_| AuthError::LoginFailed)?;
         let plain = creds.get("password").and_then(Json::as_str).unwrap_or("");
@@ -672,6 +665,12 @@ impl ModelHandle {
         self.store_password(user, new_password, options).await
     }
 
+    /// The user matching `w`, read as the framework (no caller identity).
+    async fn find_user(&self, w: Where, options: &Options) -> Result<Option<Record>> {
+        self.find_one(Filter::with_where(w), &internal(options))
+            .await
+    }
+
     async fn user_or_401(&self, user_id: Value, options: &Options) -> Result<Record> {
         let shown = value_to_id_string(&user_id).unwrap_or_default();
         let id = self.coerce_id(user_id).unwrap_or(Value::Null);
@@ -698,8 +697,7 @@ impl ModelHandle {
         super::password::validate_password(new_password)?;
         let mut data = Record::new();
         data.insert("password", Value::String(new_password.to_owned()));
-        let mut opts = options.clone().with("setPassword", true);
-        opts.access_token = options.access_token.clone();
+        let opts = options.clone().with("setPassword", true);
         self.patch_attributes(&user, data, &opts).await?;
         Ok(())
     }
@@ -735,13 +733,7 @@ impl ModelHandle {
             w = w.and(Where::eq("realm", r.clone()));
         }
         let user = self
-            .find_one(
-                Filter {
-                    where_: Some(w),
-                    ..Filter::default()
-                },
-                &internal(options),
-            )
+            .find_user(w, options)
             .await?
             .ok_or_else(|| http(404, Some("EMAIL_NOT_FOUND"), "Email not found"))?;
         if settings.email_verification_required
@@ -850,18 +842,20 @@ const DUMMY_HASH: &str = "$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3pX1zN7Gq5b8p1wq9
 /// The user as clients see it: hidden properties removed.
 fn public_json(def: &ModelDefinition, user: &Record) -> Json {
     let mut o = user.to_json_map();
-    for h in &def.hidden {
-        o.remove(h);
-    }
-    for (name, p) in &def.properties {
-        if p.hidden {
-            o.remove(name);
-        }
-    }
+    o.retain(|k, _| !def.hides(k));
     Json::Object(o)
 }
 
 // ----- remote methods ------------------------------------------------------------------------
+
+/// A string argument of a remote call (empty when missing; required ones are checked before).
+fn arg_str(inv: &RemoteInvocation, name: &str) -> String {
+    inv.args
+        .get(name)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
 
 /// The token of the request, or the 401 LB3 answers when there is none.
 fn caller(inv: &RemoteInvocation) -> Option<Arc<AccessToken>> {
@@ -945,15 +939,8 @@ fn install_user_methods(model: &ModelHandle) {
             .returns(Returns::new("location", ArgType::String).header("Location"))
             .http(HttpVerb::Get, "/confirm"),
         RemoteHandler::new(|inv: RemoteInvocation| async move {
-            let s = |k: &str| {
-                inv.args
-                    .get(k)
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
             inv.model
-                .confirm(&s("uid"), &s("token"), &inv.options)
+                .confirm(&arg_str(&inv, "uid"), &arg_str(&inv, "token"), &inv.options)
                 .await?;
             Ok(match inv.args.get("redirect").and_then(Json::as_str) {
                 Some(r) => json!([302, r]),
@@ -992,15 +979,13 @@ fn install_user_methods(model: &ModelHandle) {
             .http(HttpVerb::Post, "/change-password"),
         RemoteHandler::new(|inv: RemoteInvocation| async move {
             let id = caller_user_id(&inv)?;
-            let s = |k: &str| {
-                inv.args
-                    .get(k)
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
             inv.model
-                .change_password(id, &s("oldPassword"), &s("newPassword"), &inv.options)
+                .change_password(
+                    id,
+                    &arg_str(&inv, "oldPassword"),
+                    &arg_str(&inv, "newPassword"),
+                    &inv.options,
+                )
                 .await?;
             Ok(Json::Null)
         }),
@@ -1021,12 +1006,7 @@ fn install_user_methods(model: &ModelHandle) {
         set_password,
         RemoteHandler::new(|inv: RemoteInvocation| async move {
             let id = caller_user_id(&inv)?;
-            let p = inv
-                .args
-                .get("newPassword")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let p = arg_str(&inv, "newPassword");
             inv.model.set_password(id, &p, &inv.options).await?;
             Ok(Json::Null)
         }),

@@ -8,7 +8,7 @@ use http::request::Parts;
 use serde_json::Value as Json;
 
 use crate::app::{App, ModelHandle};
-use crate::auth::{AccessContext, AccessToken, AccessType};
+use crate::auth::{truthy, AccessContext, AccessToken, AccessType};
 use crate::connector::Options;
 use crate::error::{AuthError, Result};
 use crate::filter::{Filter, Include};
@@ -212,14 +212,4 @@ pub(crate) fn sanitize_user_body(
         _ => {}
     }
     body
-}
-
-fn truthy(v: &Json) -> bool {
-    match v {
-        Json::Null => false,
-        Json::Bool(b) => *b,
-        Json::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Json::String(s) => !s.is_empty(),
-        _ => true,
-    }
 }

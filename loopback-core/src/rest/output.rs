@@ -168,7 +168,7 @@ impl<'a> Publisher<'a> {
 
 /// Whether `key` is a hidden property of `def` (model-level `hidden` or the property's flag).
 pub(crate) fn is_hidden(def: &ModelDefinition, key: &str) -> bool {
-    def.is_hidden(key) || def.property(key).is_some_and(|p| p.hidden)
+    def.hides(key)
 }
 
 fn is_protected(def: &ModelDefinition, key: &str) -> bool {
