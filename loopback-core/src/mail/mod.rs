@@ -672,5 +672,19 @@ pub(crate) fn setting_error(path: &str, why: String) -> Error {
     Error::Connector(format!("mail data source setting `{path}`: {why}"))
 }
 
+/// A settings entry that must be an object.
+pub(crate) fn settings_object<'a>(
+    entry: &'a serde_json::Value,
+    path: &str,
+) -> Result<&'a serde_json::Map<String, serde_json::Value>> {
+    match entry {
+        serde_json::Value::Object(map) => Ok(map),
+        other => Err(setting_error(
+            path,
+            format!("expected an object, found {other}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use super::setting_error;
+use super::{setting_error, settings_object};
 use crate::error::Result;
 
 /// SMTP login.
@@ -141,15 +141,7 @@ impl SmtpConfig {
             "tls",
         ];
         let key_path = |key: &str| format!("{path}.{key}");
-        let map = match entry {
-            Json::Object(map) => map,
-            other => {
-                return Err(setting_error(
-                    path,
-                    format!("expected an object, found {other}"),
-                ))
-            }
-        };
+        let map = settings_object(entry, path)?;
         if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(setting_error(
                 &key_path(key),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use super::{setting_error, MailTransport, MailerBuilder, Message, SentMail};
+use super::{setting_error, settings_object, MailTransport, MailerBuilder, Message, SentMail};
 use crate::error::{Error, Result};
 
 /// Keeps every message it is given; LB3's `stub` transport. Clones share the same store.
@@ -135,15 +135,7 @@ pub(super) fn add_from_settings(
     path: &str,
     entry: &Json,
 ) -> Result<MailerBuilder> {
-    let map = match entry {
-        Json::Object(map) => map,
-        other => {
-            return Err(setting_error(
-                path,
-                format!("expected an object, found {other}"),
-            ))
-        }
-    };
+    let map = settings_object(entry, path)?;
     let string = |key: &str| -> Result<Option<&str>> {
         match map.get(key) {
             None | Some(Json::Null) => Ok(None),
