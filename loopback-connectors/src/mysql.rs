@@ -46,7 +46,7 @@ use sqlx::mysql::{
 use sqlx::{Column, Decode, Executor, Row, TypeInfo, ValueRef};
 
 use crate::sql::{self, ddl, Dialect, ErrorContext, MySqlDialect, Statement, TableMapping, Write};
-use crate::sql::{Conn, SqlTransaction, TableCache};
+use crate::sql::{Conn, MigrationPhase, MigrationPlan, MigrationStep, SqlTransaction, TableCache};
 
 /// LoopBack 3's MySQL connector (`"connector": "mysql"`), for MySQL 5.7+ and MariaDB 10.3+.
 ///
@@ -570,6 +570,11 @@ impl Connector for MySqlConnector {
         &self.capabilities
     }
 
+    /// This connector, for downcasting to its own API (pool, discovery).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
         self.remap(model).map(drop)
     }
@@ -702,54 +707,19 @@ impl Connector for MySqlConnector {
         )))
     }
 
-    /// Drops and re-creates each model's table and indexes.
+    /// Drops and re-creates each model's table and indexes, then adds the declared foreign
+    /// keys: the statements of [`crate::sql::Discovery::automigrate_plan`].
     async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let tables = models
-            .iter()
-            .map(|m| self.remap(m))
-            .collect::<Result<Vec<_>>>()?;
-        for t in &tables {
-            let mut stmts = vec![ddl::drop_table(&self.dialect, t)];
-            stmts.extend(ddl::create_table(&self.dialect, t));
-            self.run_ddl(t, &stmts).await?;
-        }
-        crate::sql::Discovery::add_foreign_keys(self, models).await
+        let plan = crate::sql::Discovery::automigrate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
     }
 
-    /// Creates missing tables, and adds to existing ones the columns and indexes they lack.
-    /// Nothing is dropped or changed, so stored data stays.
+    /// Creates missing tables, and adds to existing ones the columns and indexes they lack,
+    /// then the missing declared foreign keys. Nothing is dropped or changed, so stored data
+    /// stays. The statements are those of [`crate::sql::Discovery::autoupdate_plan`].
     async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let tables = models
-            .iter()
-            .map(|m| self.remap(m))
-            .collect::<Result<Vec<_>>>()?;
-        for t in &tables {
-            let exists = !self
-                .names(&self.dialect.table_exists_query(t), t)
-                .await?
-                .is_empty();
-            if !exists {
-                self.run_ddl(t, &ddl::create_table(&self.dialect, t))
-                    .await?;
-                continue;
-            }
-            let columns = self.names(&self.dialect.table_columns_query(t), t).await?;
-            let mut stmts: Vec<Statement> = t
-                .columns
-                .iter()
-                .filter(|c| !columns.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))
-                .map(|c| ddl::add_column(&self.dialect, t, c))
-                .collect();
-            let indexes = self.names(&self.dialect.table_indexes_query(t), t).await?;
-            stmts.extend(
-                t.indexes
-                    .iter()
-                    .filter(|i| !indexes.iter().any(|n| n.eq_ignore_ascii_case(&i.name)))
-                    .map(|i| self.dialect.create_index(t, i)),
-            );
-            self.run_ddl(t, &stmts).await?;
-        }
-        crate::sql::Discovery::add_foreign_keys(self, models).await
+        let plan = crate::sql::Discovery::autoupdate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
     }
 
     /// Runs one native statement with `?` parameters. Rows come back with the driver's types:
@@ -781,6 +751,7 @@ impl Connector for MySqlConnector {
 
 /// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
 /// this connector's catalog queries.
+#[async_trait]
 impl crate::sql::Discovery for MySqlConnector {
     fn discovery_connector(&self) -> &dyn Connector {
         self
@@ -796,5 +767,84 @@ impl crate::sql::Discovery for MySqlConnector {
 
     fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
         self.tables.known(model)
+    }
+
+    /// Per model: `DROP TABLE IF EXISTS`, `CREATE TABLE` and its indexes; then every declared
+    /// foreign key.
+    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        for m in models {
+            let t = self.remap(m)?;
+            let mut statements = vec![ddl::drop_table(&self.dialect, &t)];
+            statements.extend(ddl::create_table(&self.dialect, &t));
+            plan.steps.push(MigrationStep {
+                model: m.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements,
+            });
+        }
+        plan.steps
+            .extend(crate::sql::Discovery::foreign_key_steps(self, models, true).await?);
+        Ok(plan)
+    }
+
+    /// Per model: `CREATE TABLE` and its indexes when the table is missing, else the columns
+    /// and indexes it lacks; then the missing declared foreign keys.
+    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        for m in models {
+            let t = self.remap(m)?;
+            let exists = !self
+                .names(&self.dialect.table_exists_query(&t), &t)
+                .await?
+                .is_empty();
+            let mut statements: Vec<Statement> = Vec::new();
+            if !exists {
+                statements.extend(ddl::create_table(&self.dialect, &t));
+            } else {
+                let columns = self
+                    .names(&self.dialect.table_columns_query(&t), &t)
+                    .await?;
+                statements.extend(
+                    t.columns
+                        .iter()
+                        .filter(|c| !columns.iter().any(|n| n.eq_ignore_ascii_case(&c.name)))
+                        .map(|c| ddl::add_column(&self.dialect, &t, c)),
+                );
+                let indexes = self
+                    .names(&self.dialect.table_indexes_query(&t), &t)
+                    .await?;
+                statements.extend(
+                    t.indexes
+                        .iter()
+                        .filter(|i| !indexes.iter().any(|n| n.eq_ignore_ascii_case(&i.name)))
+                        .map(|i| self.dialect.create_index(&t, i)),
+                );
+            }
+            plan.steps.push(MigrationStep {
+                model: m.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements,
+            });
+        }
+        plan.steps
+            .extend(crate::sql::Discovery::foreign_key_steps(self, models, false).await?);
+        Ok(plan)
+    }
+
+    /// Runs the plan's statements one after the other (MySQL commits DDL as it goes, so a
+    /// transaction would not make them atomic).
+    async fn apply_migration(
+        &self,
+        plan: &MigrationPlan,
+        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
+    ) -> Result<()> {
+        for (i, step) in plan.steps.iter().enumerate() {
+            self.run_ddl(&step.table, &step.statements).await?;
+            progress(i, step);
+        }
+        Ok(())
     }
 }

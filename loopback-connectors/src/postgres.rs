@@ -52,7 +52,7 @@ use sqlx::{Column, Decode, Encode, Executor, Postgres, Row, Type, TypeInfo, Valu
 use crate::sql::{
     self, ddl, ColumnKind, Dialect, ErrorContext, PostgresDialect, Statement, TableMapping, Write,
 };
-use crate::sql::{Conn, SqlTransaction, TableCache};
+use crate::sql::{Conn, MigrationPhase, MigrationPlan, MigrationStep, SqlTransaction, TableCache};
 
 /// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`).
 ///
@@ -457,29 +457,6 @@ impl PostgresConnector {
         }
         Ok(())
     }
-
-    /// Runs DDL statements in one transaction.
-    async fn run_ddl(&self, work: Vec<(Arc<TableMapping>, Vec<Statement>)>) -> Result<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for (t, stmts) in &work {
-            let cx = ErrorContext {
-                table: Some(t),
-                values: None,
-            };
-            for stmt in stmts {
-                execute(&mut *tx, stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))
-    }
 }
 
 fn postgres_capabilities() -> Capabilities {
@@ -772,6 +749,11 @@ impl Connector for PostgresConnector {
         &self.capabilities
     }
 
+    /// This connector, for downcasting to its own API (pool, discovery).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
         self.remap(model).map(drop)
     }
@@ -917,29 +899,113 @@ impl Connector for PostgresConnector {
     }
 
     /// Drops and re-creates each model's table and indexes (creating its schema when
-    /// missing), in one transaction per call.
+    /// missing), then adds the declared foreign keys, in one transaction per call: the
+    /// statements of [`crate::sql::Discovery::automigrate_plan`].
     async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let mut work = Vec::with_capacity(models.len());
-        for m in models {
-            let t = self.remap(m)?;
-            let mut stmts = Vec::new();
-            if let Some(s) = &t.schema {
-                stmts.push(self.dialect.create_schema(s));
-            }
-            stmts.push(ddl::drop_table(&self.dialect, &t));
-            stmts.extend(ddl::create_table(&self.dialect, &t));
-            work.push((t, stmts));
-        }
-        self.run_ddl(work).await?;
-        crate::sql::Discovery::add_foreign_keys(self, models).await
+        let plan = crate::sql::Discovery::automigrate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
     }
 
     /// Creates missing tables; on existing ones adds the columns and indexes they lack,
     /// widens column types where no stored value can change (`INTEGER` to `BIGINT`,
     /// `VARCHAR(10)` to `VARCHAR(20)` or `TEXT`, …) and drops `NOT NULL` from columns the model
-    /// now lets be null. Nothing is dropped, so stored data stays.
+    /// now lets be null; then adds the missing declared foreign keys. Nothing is dropped, so
+    /// stored data stays. The statements are those of
+    /// [`crate::sql::Discovery::autoupdate_plan`].
     async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let mut work = Vec::with_capacity(models.len());
+        let plan = crate::sql::Discovery::autoupdate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
+    }
+
+    /// Runs one native statement with `$1`, `$2`, … parameters, each bound with its own
+    /// PostgreSQL type: booleans BOOLEAN, integers BIGINT, numbers DOUBLE PRECISION, strings
+    /// TEXT, buffers BYTEA, dates TIMESTAMPTZ, points POINT, objects and arrays JSON text, and
+    /// null as an untyped NULL. Rows come back as records keyed by result column name, with
+    /// the values PostgreSQL typed: integers, doubles (NUMERIC as an integer when whole),
+    /// text, booleans, dates, buffers, JSON values and points. A result column of another type
+    /// is an error; cast it to `::text`.
+    async fn execute(
+        &self,
+        statement: &str,
+        params: &[Value],
+        options: &Options,
+    ) -> Result<Vec<Record>> {
+        let mut conn = self.conn(options).await?;
+        let sql = keyed_sql(statement, params);
+        let rows = bind(&sql, params)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))?;
+        rows.iter()
+            .map(|row| {
+                let mut r = Record::with_capacity(row.len());
+                for (i, c) in row.columns().iter().enumerate() {
+                    r.insert(c.name().to_owned(), raw_value(row, i)?);
+                }
+                Ok(r)
+            })
+            .collect()
+    }
+}
+
+/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
+/// this connector's catalog queries.
+#[async_trait]
+impl crate::sql::Discovery for PostgresConnector {
+    fn discovery_connector(&self) -> &dyn Connector {
+        self
+    }
+
+    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
+        &self.dialect
+    }
+
+    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
+        self.remap(def)
+    }
+
+    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
+        self.tables.known(model)
+    }
+
+    fn default_owner(&self) -> Option<String> {
+        self.schema.clone()
+    }
+
+    /// Per model: `CREATE SCHEMA IF NOT EXISTS` (once per schema), `DROP TABLE IF EXISTS`,
+    /// `CREATE TABLE` and its indexes; then every declared foreign key.
+    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        let mut schemas: Vec<String> = Vec::new();
+        for m in models {
+            let t = self.remap(m)?;
+            let mut stmts = Vec::new();
+            if let Some(s) = &t.schema {
+                if !schemas.contains(s) {
+                    schemas.push(s.clone());
+                    stmts.push(self.dialect.create_schema(s));
+                }
+            }
+            stmts.push(ddl::drop_table(&self.dialect, &t));
+            stmts.extend(ddl::create_table(&self.dialect, &t));
+            plan.steps.push(MigrationStep {
+                model: m.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements: stmts,
+            });
+        }
+        plan.steps
+            .extend(crate::sql::Discovery::foreign_key_steps(self, models, true).await?);
+        Ok(plan)
+    }
+
+    /// Per model: for a missing table, `CREATE SCHEMA IF NOT EXISTS` (once per schema),
+    /// `CREATE TABLE` and its indexes; for an existing one, the columns to add, widen or make
+    /// nullable and the missing indexes. Then the missing declared foreign keys.
+    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        let mut schemas: Vec<String> = Vec::new();
         for m in models {
             let t = self.remap(m)?;
             let cx = ErrorContext {
@@ -947,14 +1013,17 @@ impl Connector for PostgresConnector {
                 values: None,
             };
             let mut stmts = Vec::new();
-            if let Some(s) = &t.schema {
-                stmts.push(self.dialect.create_schema(s));
-            }
             let exists = !fetch_all(&self.pool, &self.dialect.table_exists_query(&t))
                 .await
                 .map_err(|e| self.classify(e, cx))?
                 .is_empty();
             if !exists {
+                if let Some(s) = &t.schema {
+                    if !schemas.contains(s) {
+                        schemas.push(s.clone());
+                        stmts.push(self.dialect.create_schema(s));
+                    }
+                }
                 stmts.extend(ddl::create_table(&self.dialect, &t));
             } else {
                 let mut existing: HashMap<String, (String, bool)> = HashMap::new();
@@ -991,63 +1060,43 @@ impl Connector for PostgresConnector {
                     }
                 }
             }
-            work.push((t, stmts));
+            plan.steps.push(MigrationStep {
+                model: m.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements: stmts,
+            });
         }
-        self.run_ddl(work).await?;
-        crate::sql::Discovery::add_foreign_keys(self, models).await
+        plan.steps
+            .extend(crate::sql::Discovery::foreign_key_steps(self, models, false).await?);
+        Ok(plan)
     }
 
-    /// Runs one native statement with `$1`, `$2`, … parameters, each bound with its own
-    /// PostgreSQL type: booleans BOOLEAN, integers BIGINT, numbers DOUBLE PRECISION, strings
-    /// TEXT, buffers BYTEA, dates TIMESTAMPTZ, points POINT, objects and arrays JSON text, and
-    /// null as an untyped NULL. Rows come back as records keyed by result column name, with
-    /// the values PostgreSQL typed: integers, doubles (NUMERIC as an integer when whole),
-    /// text, booleans, dates, buffers, JSON values and points. A result column of another type
-    /// is an error; cast it to `::text`.
-    async fn execute(
+    /// Runs the plan in one transaction.
+    async fn apply_migration(
         &self,
-        statement: &str,
-        params: &[Value],
-        options: &Options,
-    ) -> Result<Vec<Record>> {
-        let mut conn = self.conn(options).await?;
-        let sql = keyed_sql(statement, params);
-        let rows = bind(&sql, params)
-            .fetch_all(&mut *conn)
+        plan: &MigrationPlan,
+        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
+    ) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        rows.iter()
-            .map(|row| {
-                let mut r = Record::with_capacity(row.len());
-                for (i, c) in row.columns().iter().enumerate() {
-                    r.insert(c.name().to_owned(), raw_value(row, i)?);
-                }
-                Ok(r)
-            })
-            .collect()
-    }
-}
-
-/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
-/// this connector's catalog queries.
-impl crate::sql::Discovery for PostgresConnector {
-    fn discovery_connector(&self) -> &dyn Connector {
-        self
-    }
-
-    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
-        &self.dialect
-    }
-
-    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.remap(def)
-    }
-
-    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables.known(model)
-    }
-
-    fn default_owner(&self) -> Option<String> {
-        self.schema.clone()
+        for (i, step) in plan.steps.iter().enumerate() {
+            let cx = ErrorContext {
+                table: Some(&step.table),
+                values: None,
+            };
+            for stmt in &step.statements {
+                execute(&mut *tx, stmt)
+                    .await
+                    .map_err(|e| self.classify(e, cx))?;
+            }
+            progress(i, step);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))
     }
 }

@@ -42,8 +42,8 @@ use sqlx::sqlite::{
 use sqlx::{Column, Decode, Executor, Row, Sqlite, TypeInfo, ValueRef};
 
 use crate::sql::{
-    self, ddl, Conn, Dialect, ErrorContext, SqlTransaction, SqliteDialect, Statement, TableCache,
-    TableMapping, Write,
+    self, ddl, Conn, Dialect, ErrorContext, MigrationPhase, MigrationPlan, MigrationStep,
+    SqlTransaction, SqliteDialect, Statement, TableCache, TableMapping, Write,
 };
 
 /// LoopBack 3's SQLite connector (`"connector": "sqlite3"`).
@@ -484,6 +484,11 @@ impl Connector for SqliteConnector {
         &self.capabilities
     }
 
+    /// This connector, for downcasting to its own API (pool, discovery).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
         self.remap(model).map(drop)
     }
@@ -615,128 +620,19 @@ impl Connector for SqliteConnector {
         )))
     }
 
-    /// Drops and re-creates each model's table and indexes, in one transaction per call.
+    /// Drops and re-creates each model's table and indexes, in one transaction per call: the
+    /// statements of [`crate::sql::Discovery::automigrate_plan`].
     async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let tables = models
-            .iter()
-            .map(|m| self.remap(m))
-            .collect::<Result<Vec<_>>>()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for (t, def) in tables.iter().zip(models) {
-            let cx = ErrorContext {
-                table: Some(t),
-                values: None,
-            };
-            let mut stmts = vec![ddl::drop_table(&self.dialect, t)];
-            stmts.extend(ddl::create_table_with_foreign_keys(
-                &self.dialect,
-                t,
-                &self.foreign_keys_of(def, models)?,
-            ));
-            for stmt in &stmts {
-                execute(&mut *tx, stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))
+        let plan = crate::sql::Discovery::automigrate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
     }
 
     /// Creates missing tables, and adds to existing ones the columns and indexes they lack.
-    /// Nothing is dropped or changed, so stored data stays.
+    /// Nothing is dropped or changed, so stored data stays. The statements are those of
+    /// [`crate::sql::Discovery::autoupdate_plan`].
     async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let tables = models
-            .iter()
-            .map(|m| self.remap(m))
-            .collect::<Result<Vec<_>>>()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for (t, def) in tables.iter().zip(models) {
-            let cx = ErrorContext {
-                table: Some(t),
-                values: None,
-            };
-            let exists = !fetch_all(&mut *tx, &self.dialect.table_exists_query(t))
-                .await
-                .map_err(|e| self.classify(e, cx))?
-                .is_empty();
-            let mut stmts = Vec::new();
-            let fks = self.foreign_keys_of(def, models)?;
-            if !exists {
-                stmts.extend(ddl::create_table_with_foreign_keys(&self.dialect, t, &fks));
-            } else {
-                if !fks.is_empty() {
-                    let present: Vec<String> =
-                        fetch_all(&mut *tx, &self.dialect.foreign_key_columns_query(t))
-                            .await
-                            .map_err(|e| self.classify(e, cx))?
-                            .iter()
-                            .map(|r| {
-                                raw_value(r, 0).map(|v| v.as_str().unwrap_or_default().to_owned())
-                            })
-                            .collect::<Result<_>>()?;
-                    for (fk, _) in &fks {
-                        let column = t
-                            .column(&fk.foreign_key)
-                            .map_or(fk.foreign_key.as_str(), |c| c.name.as_str());
-                        if !present.iter().any(|p| p.eq_ignore_ascii_case(column)) {
-                            return Err(Error::NotSupported {
-                                connector: "sqlite3".into(),
-                                feature: format!(
-                                    "adding foreign key `{}` to the existing table `{}` (SQLite cannot alter constraints; automigrate re-creates the table with it)",
-                                    fk.name, t.table
-                                ),
-                            });
-                        }
-                    }
-                }
-                let names = |rows: Vec<SqliteRow>| -> Result<Vec<String>> {
-                    rows.iter()
-                        .map(|r| {
-                            raw_value(r, 0)
-                                .map(|v| v.as_str().unwrap_or_default().to_ascii_lowercase())
-                        })
-                        .collect()
-                };
-                let columns = names(
-                    fetch_all(&mut *tx, &self.dialect.table_columns_query(t))
-                        .await
-                        .map_err(|e| self.classify(e, cx))?,
-                )?;
-                let indexes = names(
-                    fetch_all(&mut *tx, &self.dialect.table_indexes_query(t))
-                        .await
-                        .map_err(|e| self.classify(e, cx))?,
-                )?;
-                for c in &t.columns {
-                    if !columns.contains(&c.name.to_ascii_lowercase()) {
-                        stmts.push(ddl::add_column(&self.dialect, t, c));
-                    }
-                }
-                for i in &t.indexes {
-                    if !indexes.contains(&i.name.to_ascii_lowercase()) {
-                        stmts.push(self.dialect.create_index(t, i));
-                    }
-                }
-            }
-            for stmt in &stmts {
-                execute(&mut *tx, stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))
+        let plan = crate::sql::Discovery::autoupdate_plan(self, models).await?;
+        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
     }
 
     /// Runs one native statement with `?` parameters. Dates are bound as epoch milliseconds
@@ -768,6 +664,7 @@ impl Connector for SqliteConnector {
 
 /// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
 /// this connector's catalog queries.
+#[async_trait]
 impl crate::sql::Discovery for SqliteConnector {
     fn discovery_connector(&self) -> &dyn Connector {
         self
@@ -783,6 +680,140 @@ impl crate::sql::Discovery for SqliteConnector {
 
     fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
         self.tables.known(model)
+    }
+
+    /// Per model: `DROP TABLE IF EXISTS`, then `CREATE TABLE` with the declared foreign keys
+    /// inside it (SQLite cannot add them later) and its indexes.
+    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        for def in models {
+            let t = self.remap(def)?;
+            let mut statements = vec![ddl::drop_table(&self.dialect, &t)];
+            statements.extend(ddl::create_table_with_foreign_keys(
+                &self.dialect,
+                &t,
+                &self.foreign_keys_of(def, models)?,
+            ));
+            plan.steps.push(MigrationStep {
+                model: def.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Per model: `CREATE TABLE` (with its foreign keys) and its indexes when the table is
+    /// missing, else `ALTER TABLE … ADD COLUMN` and `CREATE INDEX` for what it lacks. An
+    /// existing table without a declared foreign key column is [`Error::NotSupported`].
+    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
+        let mut plan = MigrationPlan::default();
+        for def in models {
+            let t = self.remap(def)?;
+            let cx = ErrorContext {
+                table: Some(&t),
+                values: None,
+            };
+            let exists = !fetch_all(&self.pool, &self.dialect.table_exists_query(&t))
+                .await
+                .map_err(|e| self.classify(e, cx))?
+                .is_empty();
+            let mut stmts = Vec::new();
+            let fks = self.foreign_keys_of(def, models)?;
+            if !exists {
+                stmts.extend(ddl::create_table_with_foreign_keys(&self.dialect, &t, &fks));
+            } else {
+                if !fks.is_empty() {
+                    let present: Vec<String> =
+                        fetch_all(&self.pool, &self.dialect.foreign_key_columns_query(&t))
+                            .await
+                            .map_err(|e| self.classify(e, cx))?
+                            .iter()
+                            .map(|r| {
+                                raw_value(r, 0).map(|v| v.as_str().unwrap_or_default().to_owned())
+                            })
+                            .collect::<Result<_>>()?;
+                    for (fk, _) in &fks {
+                        let column = t
+                            .column(&fk.foreign_key)
+                            .map_or(fk.foreign_key.as_str(), |c| c.name.as_str());
+                        if !present.iter().any(|p| p.eq_ignore_ascii_case(column)) {
+                            return Err(Error::NotSupported {
+                                connector: "sqlite3".into(),
+                                feature: format!(
+                                    "adding foreign key `{}` to the existing table `{}` (SQLite cannot alter constraints; automigrate re-creates the table with it)",
+                                    fk.name, t.table
+                                ),
+                            });
+                        }
+                    }
+                }
+                let names = |rows: Vec<SqliteRow>| -> Result<Vec<String>> {
+                    rows.iter()
+                        .map(|r| {
+                            raw_value(r, 0)
+                                .map(|v| v.as_str().unwrap_or_default().to_ascii_lowercase())
+                        })
+                        .collect()
+                };
+                let columns = names(
+                    fetch_all(&self.pool, &self.dialect.table_columns_query(&t))
+                        .await
+                        .map_err(|e| self.classify(e, cx))?,
+                )?;
+                let indexes = names(
+                    fetch_all(&self.pool, &self.dialect.table_indexes_query(&t))
+                        .await
+                        .map_err(|e| self.classify(e, cx))?,
+                )?;
+                for c in &t.columns {
+                    if !columns.contains(&c.name.to_ascii_lowercase()) {
+                        stmts.push(ddl::add_column(&self.dialect, &t, c));
+                    }
+                }
+                for i in &t.indexes {
+                    if !indexes.contains(&i.name.to_ascii_lowercase()) {
+                        stmts.push(self.dialect.create_index(&t, i));
+                    }
+                }
+            }
+            plan.steps.push(MigrationStep {
+                model: def.name.clone(),
+                table: t,
+                phase: MigrationPhase::Table,
+                statements: stmts,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// Runs the plan in one transaction.
+    async fn apply_migration(
+        &self,
+        plan: &MigrationPlan,
+        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
+    ) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))?;
+        for (i, step) in plan.steps.iter().enumerate() {
+            let cx = ErrorContext {
+                table: Some(&step.table),
+                values: None,
+            };
+            for stmt in &step.statements {
+                execute(&mut *tx, stmt)
+                    .await
+                    .map_err(|e| self.classify(e, cx))?;
+            }
+            progress(i, step);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| self.classify(e, ErrorContext::default()))
     }
 }
 

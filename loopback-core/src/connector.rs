@@ -228,6 +228,13 @@ pub trait Connector: Send + Sync + 'static {
     /// What this connector supports.
     fn capabilities(&self) -> &Capabilities;
 
+    /// The connector itself as [`Any`], for reaching its own API by downcasting
+    /// (`connector.as_any()?.downcast_ref::<SqliteConnector>()`); `None` (the default) when the
+    /// connector does not offer it.
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
+
     /// Tells the connector about a model before first use (builds indexes, caches SQL).
     async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
         let _ = model;

@@ -178,6 +178,56 @@ pub struct DiscoveredForeignKey {
     pub pk_column_name: String,
 }
 
+/// What a [`MigrationStep`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationPhase {
+    /// Creates, re-creates or alters the model's table, its columns and indexes.
+    Table,
+    /// Adds the foreign key constraints the model declares; these steps come after every
+    /// table step, so the referenced tables exist.
+    ForeignKeys,
+}
+
+/// The statements a migration runs for one model in one phase.
+#[derive(Debug, Clone)]
+pub struct MigrationStep {
+    /// The model name.
+    pub model: String,
+    /// The model's table.
+    pub table: Arc<TableMapping>,
+    /// What the statements do.
+    pub phase: MigrationPhase,
+    /// The statements, in order (no statement: the table is up to date).
+    pub statements: Vec<Statement>,
+}
+
+/// The statements `automigrate` or `autoupdate` would run for a list of models, grouped by
+/// model: [`Discovery::automigrate_plan`], [`Discovery::autoupdate_plan`]. The connectors run
+/// migrations by building a plan and applying it, so what a plan shows is what runs.
+#[derive(Debug, Clone, Default)]
+pub struct MigrationPlan {
+    /// The steps in execution order: one [`MigrationPhase::Table`] step per model in the
+    /// order given, then the [`MigrationPhase::ForeignKeys`] steps.
+    pub steps: Vec<MigrationStep>,
+}
+
+impl MigrationPlan {
+    /// Every statement, in execution order.
+    pub fn statements(&self) -> impl Iterator<Item = &Statement> + '_ {
+        self.steps.iter().flat_map(|s| s.statements.iter())
+    }
+
+    /// Every statement, in execution order.
+    pub fn into_statements(self) -> Vec<Statement> {
+        self.steps.into_iter().flat_map(|s| s.statements).collect()
+    }
+
+    /// Whether the plan runs nothing.
+    pub fn is_empty(&self) -> bool {
+        self.steps.iter().all(|s| s.statements.is_empty())
+    }
+}
+
 /// Discovery and `isActual` for a SQL connector. Object-safe: a data source can keep a
 /// `&dyn Discovery`.
 #[async_trait]
@@ -375,8 +425,31 @@ pub trait Discovery: Send + Sync {
     /// and MySQL connectors do after `automigrate` / `autoupdate`. A key whose `entity` is
     /// neither among `models` nor known to the connector is skipped, as there. SQLite cannot
     /// add constraints to existing tables: [`Error::NotSupported`] when a model declares one.
+    /// The statements are those of [`Discovery::foreign_key_steps`].
     async fn add_foreign_keys(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
+        for step in self.foreign_key_steps(models, false).await? {
+            for stmt in &step.statements {
+                self.discovery_connector()
+                    .execute(&stmt.sql, &stmt.params, &Options::new())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY` statements that
+    /// [`Discovery::add_foreign_keys`] runs: one [`MigrationStep`] (phase
+    /// [`MigrationPhase::ForeignKeys`]) per model that has constraints to add. With `fresh`,
+    /// the tables are taken to be about to be (re-)created without constraints, so the catalog
+    /// is not read and every declared key is added; otherwise the keys the table already has
+    /// (by name) are left out. SQLite: [`Error::NotSupported`] when a model declares one.
+    async fn foreign_key_steps(
+        &self,
+        models: &[Arc<ModelDefinition>],
+        fresh: bool,
+    ) -> Result<Vec<MigrationStep>> {
         let dialect = self.discovery_dialect();
+        let mut steps = Vec::new();
         for def in models {
             let specs = super::ddl::foreign_keys(def)?;
             if specs.is_empty() {
@@ -389,9 +462,13 @@ pub trait Discovery: Send + Sync {
                 ));
             }
             let t = self.discovery_mapping(def)?;
-            let existing = self
-                .discover_foreign_keys(&t.table, t.schema.as_deref())
-                .await?;
+            let existing = if fresh {
+                Vec::new()
+            } else {
+                self.discover_foreign_keys(&t.table, t.schema.as_deref())
+                    .await?
+            };
+            let mut statements = Vec::new();
             for fk in &specs {
                 if existing.iter().any(|e| {
                     e.fk_name
@@ -407,13 +484,60 @@ pub trait Discovery: Send + Sync {
                         None => continue,
                     },
                 };
-                let stmt = super::ddl::add_foreign_key(dialect, &t, fk, &entity);
-                self.discovery_connector()
-                    .execute(&stmt.sql, &stmt.params, &Options::new())
-                    .await?;
+                statements.push(super::ddl::add_foreign_key(dialect, &t, fk, &entity));
+            }
+            if !statements.is_empty() {
+                steps.push(MigrationStep {
+                    model: def.name.clone(),
+                    table: t,
+                    phase: MigrationPhase::ForeignKeys,
+                    statements,
+                });
             }
         }
-        Ok(())
+        Ok(steps)
+    }
+
+    /// What `automigrate` runs for `models`, without running it: per model, dropping and
+    /// re-creating its table and indexes (and, on PostgreSQL, creating its schema when
+    /// missing), then the declared foreign keys. The connector's `automigrate` is this plan
+    /// given to [`Discovery::apply_migration`], so a dry run shows exactly what would run.
+    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan>;
+
+    /// What `autoupdate` runs for `models`, without running it: read from the catalog, the
+    /// missing tables to create and, on existing tables, the columns and indexes to add (and on
+    /// PostgreSQL the columns to widen or make nullable), then the missing foreign keys. Every
+    /// model has a step, with no statements when its table is up to date: a plan for a
+    /// database that matches the models [`MigrationPlan::is_empty`]. The connector's
+    /// `autoupdate` is this plan given to [`Discovery::apply_migration`].
+    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan>;
+
+    /// Runs a plan's statements in order, as the connector runs migrations (SQLite and
+    /// PostgreSQL: in one transaction; MySQL, which commits DDL as it goes: one after the
+    /// other), calling `progress` with each step's position and the step once its statements
+    /// have run. A failing statement is classified as the connector's errors are, with the
+    /// step's table.
+    async fn apply_migration(
+        &self,
+        plan: &MigrationPlan,
+        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
+    ) -> Result<()>;
+
+    /// The statements of [`Discovery::automigrate_plan`], in order.
+    async fn automigrate_statements(
+        &self,
+        models: &[Arc<ModelDefinition>],
+    ) -> Result<Vec<Statement>> {
+        Ok(self.automigrate_plan(models).await?.into_statements())
+    }
+
+    /// The statements of [`Discovery::autoupdate_plan`], in order: empty when the database
+    /// matches the models.
+    async fn autoupdate_statements(
+        &self,
+        models: &[Arc<ModelDefinition>],
+    ) -> Result<Vec<Statement>> {
+        Ok(self.autoupdate_plan(models).await?.into_statements())
     }
 
     /// Whether the database holds every model's table with every mapped column, each of a

@@ -28,6 +28,10 @@
 //! - Schema: [`ddl::create_table`], [`ddl::drop_table`], [`ddl::add_column`],
 //!   [`Dialect::create_index`], and the catalog queries [`Dialect::table_exists_query`],
 //!   [`Dialect::table_columns_query`], [`Dialect::table_indexes_query`].
+//! - Migrations: a connector's `automigrate` and `autoupdate` build a [`MigrationPlan`]
+//!   ([`Discovery::automigrate_plan`], [`Discovery::autoupdate_plan`]: the statements, grouped
+//!   by model, without running them) and run it with [`Discovery::apply_migration`], so a dry
+//!   run prints exactly what a migration executes.
 //! - Discovery ([`discovery`]): [`Dialect::catalog_query`] lists tables, columns, primary and
 //!   foreign keys; the [`Discovery`] trait builds LoopBack 3 model definitions from them and
 //!   answers `isActual`.
@@ -99,7 +103,9 @@ pub use builder::{
     Select, Write,
 };
 pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
-pub use discovery::{CatalogQuery, DiscoverOptions, Discovery};
+pub use discovery::{
+    CatalogQuery, DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,
+};
 pub use error::{classify, ErrorContext};
 pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableCache, TableMapping};
 #[cfg(feature = "mysql")]

@@ -927,3 +927,328 @@ fn related_conditions_refused_when_unresolved_or_unknown() {
         "{e}"
     );
 }
+
+/// Migration plans against real databases: the plan is what runs, and what it holds.
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod migration_plans {
+    use std::sync::Arc;
+
+    use loopback_core::connector::{Connector, Options};
+    use loopback_core::model::ModelDefinition;
+    use serde_json::json;
+
+    use super::super::{Discovery, MigrationPhase};
+
+    fn model(j: serde_json::Value) -> Arc<ModelDefinition> {
+        let mut d = ModelDefinition::from_lb3_json(&j).unwrap();
+        d.inject_id();
+        Arc::new(d)
+    }
+
+    /// `PlanAuthor` and `PlanBook` (an indexed column, a declared foreign key when
+    /// `foreign_keys`), and `PlanBook` with one more property.
+    fn models(foreign_keys: bool) -> (Vec<Arc<ModelDefinition>>, Vec<Arc<ModelDefinition>>) {
+        let author = model(json!({
+            "name": "PlanAuthor",
+            "properties": {"id": {"type": "number", "id": true, "generated": true},
+                           "name": {"type": "string", "required": true, "index": true}}
+        }));
+        let book = |extra: bool| {
+            let mut j = json!({
+                "name": "PlanBook",
+                "properties": {"id": {"type": "number", "id": true, "generated": true},
+                               "title": {"type": "string", "required": true},
+                               "authorId": {"type": "number",
+                                            "mysql": {"dataType": "INT"},
+                                            "postgresql": {"dataType": "INTEGER"}}}
+            });
+            if foreign_keys {
+                j["foreignKeys"] = json!({"fk_plan_book_author": {
+                    "name": "fk_plan_book_author", "entity": "PlanAuthor", "entityKey": "id",
+                    "foreignKey": "authorId", "onDelete": "CASCADE"}});
+            }
+            if extra {
+                j["properties"]["isbn"] = json!({"type": "string"});
+            }
+            model(j)
+        };
+        (vec![author.clone(), book(false)], vec![author, book(true)])
+    }
+
+    async fn run(db: &dyn Discovery, stmts: &[super::Statement]) {
+        for s in stmts {
+            db.discovery_connector()
+                .execute(&s.sql, &s.params, &Options::new())
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", s.sql));
+        }
+    }
+
+    /// The scenario every database runs: the plans are computed without touching the
+    /// database, running a plan's statements by hand gives what the connector's migration
+    /// gives, an up-to-date database has an empty autoupdate plan, and a new property is
+    /// exactly one `ALTER TABLE … ADD COLUMN`.
+    async fn scenario(db: &dyn Discovery, foreign_keys: bool) {
+        let (v1, v2) = models(foreign_keys);
+        let before = db
+            .discover_model_definitions(&Default::default())
+            .await
+            .unwrap();
+
+        // A dry run changes nothing.
+        let plan = db.automigrate_plan(&v1).await.unwrap();
+        let statements = db.automigrate_statements(&v1).await.unwrap();
+        assert_eq!(
+            plan.statements().cloned().collect::<Vec<_>>(),
+            statements,
+            "the plan and the statements agree"
+        );
+        assert_eq!(
+            db.discover_model_definitions(&Default::default())
+                .await
+                .unwrap(),
+            before,
+            "planning ran nothing"
+        );
+        assert!(!db.is_actual(&v1).await.unwrap());
+        // One table step per model, in order, then the foreign keys.
+        let table_steps: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| s.phase == MigrationPhase::Table)
+            .map(|s| s.model.as_str())
+            .collect();
+        assert_eq!(table_steps, ["PlanAuthor", "PlanBook"]);
+        assert!(
+            statements
+                .iter()
+                .any(|s| s.sql.starts_with("DROP TABLE IF EXISTS")),
+            "{statements:?}"
+        );
+        assert!(
+            statements.iter().any(|s| s.sql.starts_with("CREATE TABLE")),
+            "{statements:?}"
+        );
+        assert!(
+            statements.iter().any(|s| s.sql.contains("CREATE INDEX")),
+            "{statements:?}"
+        );
+        if foreign_keys {
+            assert!(
+                statements
+                    .iter()
+                    .any(|s| s.sql.contains("FOREIGN KEY") && s.sql.contains("fk_plan_book_author")),
+                "{statements:?}"
+            );
+        }
+
+        // Running the plan by hand migrates the database: nothing is left to update.
+        run(db, &statements).await;
+        assert!(db.is_actual(&v1).await.unwrap());
+        let update = db.autoupdate_plan(&v1).await.unwrap();
+        assert!(update.is_empty(), "{update:?}");
+        assert!(db.autoupdate_statements(&v1).await.unwrap().is_empty());
+        // Every model still has its (empty) step.
+        assert_eq!(update.steps.len(), 2);
+        if foreign_keys {
+            let fks = db
+                .discover_foreign_keys(
+                    &update.steps[1].table.table,
+                    update.steps[1].table.schema.as_deref(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(fks.len(), 1, "{fks:?}");
+        }
+
+        // A new property: exactly one ALTER TABLE … ADD COLUMN, on the book table.
+        assert!(!db.is_actual(&v2).await.unwrap());
+        let add = db.autoupdate_statements(&v2).await.unwrap();
+        assert_eq!(add.len(), 1, "{add:?}");
+        assert!(add[0].sql.starts_with("ALTER TABLE "), "{add:?}");
+        assert!(add[0].sql.contains(" ADD COLUMN "), "{add:?}");
+        assert!(add[0].sql.contains("isbn"), "{add:?}");
+        // The connector's autoupdate runs that plan.
+        let conn: &dyn Connector = db.discovery_connector();
+        conn.autoupdate(&v2).await.unwrap();
+        assert!(db.is_actual(&v2).await.unwrap());
+        assert!(db.autoupdate_plan(&v2).await.unwrap().is_empty());
+
+        // apply_migration reports every step once, in order, after running it. (Only the
+        // referencing table is re-created: dropping a referenced table fails on PostgreSQL and
+        // MySQL, whose automigrate does not drop the referencing tables first.)
+        let plan = db.automigrate_plan(&v2[1..]).await.unwrap();
+        // SQLite writes foreign keys into CREATE TABLE; the others add them in a last step.
+        if foreign_keys && db.discovery_dialect().name() != "sqlite3" {
+            assert_eq!(plan.steps.len(), 2, "{plan:?}");
+            assert_eq!(plan.steps[1].phase, MigrationPhase::ForeignKeys);
+        }
+        let mut seen = Vec::new();
+        db.apply_migration(&plan, &mut |i, step| seen.push((i, step.model.clone())))
+            .await
+            .unwrap();
+        let expected: Vec<(usize, String)> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.model.clone()))
+            .collect();
+        assert_eq!(seen, expected);
+        assert!(db.is_actual(&v2).await.unwrap());
+        assert!(db.autoupdate_plan(&v2).await.unwrap().is_empty());
+        // And the connector's automigrate leaves the same up-to-date database.
+        conn.automigrate(&v2[1..]).await.unwrap();
+        assert!(db.autoupdate_plan(&v2).await.unwrap().is_empty());
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_plans_are_what_runs() {
+        let db = crate::sqlite::SqliteConnector::from_settings(&json!({})).unwrap();
+        scenario(&db, true).await;
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_plans_without_foreign_keys() {
+        let db = crate::sqlite::SqliteConnector::from_settings(&json!({})).unwrap();
+        scenario(&db, false).await;
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_autoupdate_plan_refuses_a_foreign_key_on_an_existing_table() {
+        let db = crate::sqlite::SqliteConnector::from_settings(&json!({})).unwrap();
+        let (plain, _) = models(false);
+        let (with_fk, _) = models(true);
+        db.automigrate(&plain).await.unwrap();
+        let e = db.autoupdate_plan(&with_fk).await.unwrap_err();
+        assert_eq!(e.status(), 501, "{e:?}");
+    }
+
+    /// A database or schema made for one test, dropped afterwards (even on panic).
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    struct Scratch {
+        admin_url: String,
+        drop_sql: String,
+        mysql: bool,
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let (url, sql, mysql) = (self.admin_url.clone(), self.drop_sql.clone(), self.mysql);
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                rt.block_on(async move {
+                    let settings = json!({"url": url, "connectionLimit": 1});
+                    let admin: Box<dyn Connector> = if mysql {
+                        #[cfg(feature = "mysql")]
+                        {
+                            Box::new(
+                                crate::mysql::MySqlConnector::from_settings(&settings).unwrap(),
+                            )
+                        }
+                        #[cfg(not(feature = "mysql"))]
+                        unreachable!()
+                    } else {
+                        #[cfg(feature = "postgres")]
+                        {
+                            Box::new(
+                                crate::postgres::PostgresConnector::from_settings(&settings)
+                                    .unwrap(),
+                            )
+                        }
+                        #[cfg(not(feature = "postgres"))]
+                        unreachable!()
+                    };
+                    if let Err(e) = admin.execute(&sql, &[], &Options::new()).await {
+                        eprintln!("could not clean up ({sql}): {e}");
+                    }
+                });
+            })
+            .join();
+        }
+    }
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn scratch_name() -> String {
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+            & 0xff_ffff;
+        format!("lbt_plan_{}_{random:06x}", std::process::id())
+    }
+
+    fn server(var: &str) -> Option<String> {
+        match std::env::var(var) {
+            Ok(url) if !url.trim().is_empty() => Some(url),
+            _ => {
+                eprintln!("skipping: {var} is not set");
+                None
+            }
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn postgres_plans_are_what_runs() {
+        let Some(url) = server("LOOPBACK_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let name = scratch_name();
+        let admin =
+            crate::postgres::PostgresConnector::from_settings(&json!({"url": url})).unwrap();
+        admin
+            .execute(&format!("CREATE SCHEMA \"{name}\""), &[], &Options::new())
+            .await
+            .unwrap_or_else(|e| panic!("LOOPBACK_TEST_POSTGRES_URL={url} is unusable: {e}"));
+        admin.close().await;
+        let _guard = Scratch {
+            admin_url: url.clone(),
+            drop_sql: format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+            mysql: false,
+        };
+        let db =
+            crate::postgres::PostgresConnector::from_settings(&json!({"url": url, "schema": name}))
+                .unwrap();
+        scenario(&db, true).await;
+        // A schema that exists is not created again by autoupdate.
+        let (v1, _) = models(true);
+        assert!(db.autoupdate_plan(&v1).await.unwrap().is_empty());
+        db.close().await;
+    }
+
+    #[cfg(feature = "mysql")]
+    #[tokio::test]
+    async fn mysql_plans_are_what_runs() {
+        let Some(url) = server("LOOPBACK_TEST_MYSQL_URL") else {
+            return;
+        };
+        let name = scratch_name();
+        let admin = crate::mysql::MySqlConnector::from_settings(&json!({"url": url})).unwrap();
+        admin
+            .execute(
+                &format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"),
+                &[],
+                &Options::new(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("LOOPBACK_TEST_MYSQL_URL={url} is unusable: {e}"));
+        admin.close().await;
+        let _guard = Scratch {
+            admin_url: url.clone(),
+            drop_sql: format!("DROP DATABASE IF EXISTS `{name}`"),
+            mysql: true,
+        };
+        let db =
+            crate::mysql::MySqlConnector::from_settings(&json!({"url": url, "database": name}))
+                .unwrap();
+        scenario(&db, true).await;
+        db.close().await;
+    }
+}
