@@ -27,6 +27,8 @@
 //! ```
 #![doc = include_str!("../docs/overview.md")]
 
+pub mod boot;
+
 /// Sending email (LB3's `Email` model and `mail` connector). See `docs/mail.md` ([`guide::mail`]).
 pub use loopback_core::mail;
 pub use loopback_core::{
@@ -80,6 +82,8 @@ pub mod guide {
     pub mod compatibility {}
     #[doc = include_str!("../docs/mail.md")]
     pub mod mail {}
+    #[doc = include_str!("../docs/boot.md")]
+    pub mod boot {}
 }
 
 /// Connectors shipped with loopback-rs.
@@ -227,7 +231,39 @@ pub mod connectors {
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
     pub use loopback_connectors::sql::discovery;
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-    pub use loopback_connectors::sql::{DiscoverOptions, Discovery};
+    pub use loopback_connectors::sql::{
+        DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,
+    };
+
+    /// The [`Discovery`] side of a connector: discovery, `is_actual` and migration plans
+    /// (`automigrate_plan`, `autoupdate_plan`) of the SQL connectors compiled in
+    /// ([`SqliteConnector`], [`PostgresConnector`], [`MySqlConnector`]); `None` for any other
+    /// connector (memory, transient, a third-party one).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "sqlite", feature = "memory"))] {
+    /// let db = loopback::connectors::sqlite(serde_json::json!({})).unwrap();
+    /// assert!(loopback::connectors::discovery_of(&*db).is_some());
+    /// assert!(loopback::connectors::discovery_of(&*loopback::connectors::memory()).is_none());
+    /// # }
+    /// ```
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub fn discovery_of(connector: &dyn Connector) -> Option<&dyn Discovery> {
+        let any = connector.as_any()?;
+        #[cfg(feature = "sqlite")]
+        if let Some(c) = any.downcast_ref::<SqliteConnector>() {
+            return Some(c);
+        }
+        #[cfg(feature = "postgres")]
+        if let Some(c) = any.downcast_ref::<PostgresConnector>() {
+            return Some(c);
+        }
+        #[cfg(feature = "mysql")]
+        if let Some(c) = any.downcast_ref::<MySqlConnector>() {
+            return Some(c);
+        }
+        None
+    }
 
     #[cfg(feature = "mysql")]
     pub use loopback_connectors::mysql::MySqlConnector;
@@ -264,6 +300,7 @@ pub mod connectors {
 
 /// The names most programs need: `use loopback::prelude::*;`.
 pub mod prelude {
+    pub use crate::boot::AppBoot;
     pub use loopback_core::{
         record, App, Direction, Filter, GeoPoint, HookContext, HookKind, Model, Options,
         PersistedModel, Record, Value, Where,

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use crate::connector::{Connector, IsolationLevel, Options};
 use crate::data::{prepare, WriteKind};
 use crate::error::{Error, Result};
-use crate::filter::{Condition, Filter, ParseOptions, Where};
+use crate::filter::{Condition, Fields, Filter, ParseOptions, Where};
 use crate::hooks::{HookContext, HookKind, Observers};
 use crate::model::{ModelDefinition, PropertyType, Strict};
 use crate::validation::{ValidationError, ValidationKind};
@@ -103,6 +103,7 @@ struct Registry {
     models: RwLock<IndexMap<String, ModelHandle>>,
     remotes: crate::remote::Remotes,
     auth: crate::auth::AuthState,
+    settings: RwLock<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
@@ -153,6 +154,17 @@ impl App {
         let ds = DataSource::new(name, connector);
         write(&self.reg.data_sources).insert(name.to_owned(), ds.clone());
         ds
+    }
+
+    /// An application setting (LB3's `app.get(key)`): `config.json` values after boot,
+    /// and whatever [`App::set_setting`] stored.
+    pub fn setting(&self, key: &str) -> Option<serde_json::Value> {
+        read(&self.reg.settings).get(key).cloned()
+    }
+
+    /// Stores an application setting (LB3's `app.set(key, value)`).
+    pub fn set_setting(&self, key: &str, value: serde_json::Value) {
+        write(&self.reg.settings).insert(key.to_owned(), value);
     }
 
     /// A data source by name.
@@ -634,6 +646,20 @@ impl ModelHandle {
         if let Some(w) = filter.where_.take() {
             let w = crate::relation::resolve_related(self, w, options).await?;
             filter.where_ = Some(coerce_where(&self.def(), w));
+        }
+        // juggler's `fieldsToArray`: `fields` that only exclude select the declared
+        // properties but those, so undeclared (dynamic) properties are left out too.
+        if let Some(Fields::Exclude(excluded)) = &filter.fields {
+            let def = self.def();
+            let kept: Vec<String> = def
+                .properties
+                .keys()
+                .filter(|p| !excluded.contains(p))
+                .cloned()
+                .collect();
+            if !kept.is_empty() {
+                filter.fields = Some(Fields::Include(kept));
+            }
         }
         Ok(filter)
     }
@@ -1188,7 +1214,11 @@ impl ModelHandle {
                     options,
                     &mut state,
                     "upsert",
-                    def.validate_upsert(),
+                    if def.validate_upsert() {
+                        PatchValidation::Merged
+                    } else {
+                        PatchValidation::Skip
+                    },
                 )
                 .await?;
             return Ok(Upserted {
@@ -1433,9 +1463,23 @@ impl ModelHandle {
             }),
             1 => {
                 let cur = found.into_iter().next().unwrap_or_default();
+                // LB3 validates the data alone under `validateUpsert` (a `name` left out is
+                // blank even when the stored record has one).
+                let validation = if self.def().validate_upsert() {
+                    PatchValidation::DataAlone
+                } else {
+                    PatchValidation::Merged
+                };
                 Ok(Upserted {
                     instance: self
-                        .patch_with_state(cur, data, options, &mut state, "upsertWithWhere", true)
+                        .patch_with_state(
+                            cur,
+                            data,
+                            options,
+                            &mut state,
+                            "upsertWithWhere",
+                            validation,
+                        )
                         .await?,
                     created: false,
                 })
@@ -1548,8 +1592,15 @@ impl ModelHandle {
             .find_by_id_with_state(id.clone(), None, options, &mut state)
             .await?
             .ok_or_else(|| self.not_found(&id))?;
-        self.patch_with_state(cur, data, options, &mut state, "patchAttributes", true)
-            .await
+        self.patch_with_state(
+            cur,
+            data,
+            options,
+            &mut state,
+            "patchAttributes",
+            PatchValidation::Merged,
+        )
+        .await
     }
 
     /// `prototype.patchAttributes(data)` (`updateAttributes`) on an instance: before save
@@ -1568,7 +1619,7 @@ impl ModelHandle {
             options,
             &mut state,
             "patchAttributes",
-            true,
+            PatchValidation::Merged,
         )
         .await
     }
@@ -1580,7 +1631,7 @@ impl ModelHandle {
         options: &Options,
         state: &mut serde_json::Map<String, serde_json::Value>,
         method: &'static str,
-        validate: bool,
+        validation: PatchValidation,
     ) -> Result<Record> {
         let def = &self.def();
         let id = current
@@ -1608,8 +1659,14 @@ impl ModelHandle {
         let data = prepare(def, ctx.data.unwrap_or_default(), WriteKind::Patch)?;
         let mut merged = current.clone();
         merged.merge(data.clone());
-        if validate {
-            self.validate(&merged, false, options).await?;
+        match validation {
+            PatchValidation::Skip => {}
+            PatchValidation::Merged => self.validate(&merged, false, options).await?,
+            PatchValidation::DataAlone => {
+                let mut alone = data.clone();
+                alone.insert(self.id_name().to_owned(), id.clone());
+                self.validate(&alone, false, options).await?;
+            }
         }
         let mut ctx = self.ctx(HookKind::Persist, method, options, state);
         ctx.where_ = Some(where_.clone());
@@ -1726,6 +1783,17 @@ impl ModelHandle {
 
 /// The implicit `limit` of a `find` that has a `skip` but no `limit` (juggler 3.x).
 const DEFAULT_LIMIT_WITH_SKIP: u64 = 100;
+
+/// What a patch validates before it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatchValidation {
+    /// Nothing (`upsert` without `validateUpsert`).
+    Skip,
+    /// The stored record with the data merged in.
+    Merged,
+    /// The data alone, with the record's id (`upsertWithWhere` under `validateUpsert`).
+    DataAlone,
+}
 
 /// Coerces the operands of comparison operators to the declared type of their property, as
 /// LB3's `_coerce` does. Values that do not convert are left as they are (they then simply

@@ -94,6 +94,10 @@ pub enum Error {
     /// Authentication or authorization failed (login, tokens, ACLs).
     #[error(transparent)]
     Auth(AuthError),
+    /// An application folder could not be booted: every problem found, each naming its
+    /// file and key.
+    #[error(transparent)]
+    Boot(Box<crate::boot::BootError>),
     /// Any other error; reported as a 500 with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -149,6 +153,7 @@ impl Error {
             | Error::NotAttached(_)
             | Error::Connector(_)
             | Error::TransactionNotActive { .. }
+            | Error::Boot(_)
             | Error::Internal(_) => 500,
         }
     }

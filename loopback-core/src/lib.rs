@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod boot;
 pub mod changes;
 pub mod connector;
 pub mod data;

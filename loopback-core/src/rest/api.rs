@@ -32,6 +32,9 @@ use crate::value::Value;
 /// body-parser's default `limit` (`100kb`), which LB3 applications keep.
 const DEFAULT_BODY_LIMIT: usize = 100 * 1024;
 
+/// The `Content-Type` of the explorer's HTML answers, as serve-static sends it.
+const HTML_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
+
 /// The error type a request body may fail with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -48,6 +51,7 @@ pub struct RestApiBuilder {
     explorer: Option<String>,
     current_user_literal: Option<String>,
     exposed: Vec<String>,
+    statics: Vec<super::static_files::StaticDir>,
 }
 
 impl RestApiBuilder {
@@ -123,6 +127,16 @@ impl RestApiBuilder {
         self
     }
 
+    /// Serves the files of `dir` under the URL path `mount` (LB3's `loopback#static`):
+    /// `GET` and `HEAD` of a file inside the folder answer it (`index.html` for a folder);
+    /// anything else falls through to the API. `..`, encoded separators, hidden files and
+    /// links out of the folder are never served.
+    pub fn static_files(mut self, mount: &str, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.statics
+            .push(super::static_files::StaticDir::new(mount, dir.into()));
+        self
+    }
+
     /// Leaves a model out of the API (LB3's `"public": false` in `model-config.json`).
     pub fn exclude_model(mut self, name: impl Into<String>) -> Self {
         self.excluded.push(name.into());
@@ -161,6 +175,7 @@ impl RestApiBuilder {
                 explorer: self.explorer,
                 openapi: OnceLock::new(),
                 current_user_literal: self.current_user_literal,
+                statics: self.statics,
             }),
         }
     }
@@ -179,6 +194,7 @@ struct Inner {
     /// The OpenAPI document, built on first use (the table does not change).
     openapi: OnceLock<Bytes>,
     current_user_literal: Option<String>,
+    statics: Vec<super::static_files::StaticDir>,
 }
 
 /// The LoopBack 3 REST API of an [`App`]: every model's PersistedModel routes under the REST
@@ -227,6 +243,7 @@ impl RestApi {
             explorer: Some("/explorer".to_owned()),
             current_user_literal: None,
             exposed: Vec::new(),
+            statics: Vec::new(),
         }
     }
 
@@ -291,25 +308,30 @@ impl RestApi {
         }
         let below = strip_mount(path, root)?;
         let mut res = match below {
-            // Relative links need the trailing slash.
+            // Relative links need the trailing slash: serve-static's redirect, as LB3 answers.
             "" => {
-                let last = root.rsplit('/').next().unwrap_or_default();
-                let mut res = Response::new(RestBody::empty());
+                let target = format!("{path}/");
+                let page = format!(
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+                     <title>Redirecting</title>\n</head>\n<body>\n<pre>Redirecting to \
+                     {}</pre>\n</body>\n</html>\n",
+                    explorer::html_escape(&target)
+                );
+                let mut res = Response::new(RestBody::new(page));
                 *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                res.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(HTML_CONTENT_TYPE));
                 res.headers_mut().insert(
                     LOCATION,
-                    HeaderValue::from_str(&format!("{last}/"))
-                        .unwrap_or(HeaderValue::from_static("/")),
+                    HeaderValue::from_str(&target).unwrap_or(HeaderValue::from_static("/")),
                 );
-                return Some(res);
+                res
             }
             "/" => {
                 let page = explorer::explorer_page("LoopBack API Explorer", "openapi.json");
                 let mut res = Response::new(RestBody::new(page));
-                res.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                );
+                res.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(HTML_CONTENT_TYPE));
                 res
             }
             "/openapi.json" => {
@@ -526,6 +548,18 @@ impl RestApi {
         if let Some(res) = self.explorer_response(&parts.method, path) {
             return res;
         }
+        if !inner.statics.is_empty()
+            && (parts.method == Method::GET || parts.method == Method::HEAD)
+            && !is_under(path, &inner.root)
+        {
+            let head = parts.method == Method::HEAD;
+            if let Some(mut res) = super::static_files::respond(&inner.statics, path, head).await {
+                if let Some(cors) = &inner.cors {
+                    cors.apply(&parts.headers, res.headers_mut());
+                }
+                return res;
+            }
+        }
         let mut res = match self.caller(&parts, path).await {
             Err(err) => error_response(&err, inner.debug_errors),
             Ok((token, rewritten)) => {
@@ -546,6 +580,14 @@ impl RestApi {
         }
         res
     }
+}
+
+/// Whether `path` is `root` or below it (`root` empty: everything is).
+fn is_under(path: &str, root: &str) -> bool {
+    root.is_empty()
+        || path
+            .strip_prefix(root)
+            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
 /// Runs a built-in method without remote hooks.

@@ -14,7 +14,7 @@ pub(crate) fn explorer_page(title: &str, spec_url: &str) -> String {
         .replace("{{SPEC_JSON}}", &spec)
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -33,6 +33,7 @@ mod relations;
 mod remote_call;
 mod routes;
 mod serve;
+mod static_files;
 
 pub use api::{RestApi, RestApiBuilder};
 pub use body::RestBody;

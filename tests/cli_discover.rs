@@ -1,0 +1,304 @@
+//! `loopback discover`: listing tables and generating LB3 model JSON or Rust source from a
+//! SQLite file (always) and PostgreSQL (when `LOOPBACK_TEST_POSTGRES_URL` is set), from a URL
+//! or a `datasources.json` entry; and bad input.
+
+mod pg_db;
+
+use std::path::Path;
+use std::process::Command;
+
+use loopback::{Connector, Options};
+use serde_json::{json, Value as Json};
+
+fn loopback(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
+        .args(args)
+        .output()
+        .expect("the loopback binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A SQLite file with `author` and `book_author` (a foreign key to `author`).
+async fn sqlite_file(dir: &Path) -> String {
+    let file = dir.join("shop.db");
+    let path = file.to_str().unwrap().to_owned();
+    let db = loopback::connectors::sqlite(json!({ "file": path })).unwrap();
+    for sql in [
+        "CREATE TABLE author (id INTEGER PRIMARY KEY, first_name VARCHAR(40) NOT NULL)",
+        "CREATE TABLE book_author (id INTEGER PRIMARY KEY, title VARCHAR(200) NOT NULL, \
+         price DECIMAL(10,2), author_id INTEGER REFERENCES author(id))",
+    ] {
+        db.execute(sql, &[], &Options::new()).await.unwrap();
+    }
+    path
+}
+
+fn read(path: &Path) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn sqlite_from_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = sqlite_file(tmp.path()).await;
+    let url = format!("sqlite:{file}");
+
+    let (code, stdout, stderr) = loopback(&["discover", "--url", &url, "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "author\ttable\tmain\nbook_author\ttable\tmain\n");
+
+    // One table to stdout: its model JSON.
+    let (code, stdout, stderr) = loopback(&["discover", "--url", &url, "--tables", "author"]);
+    assert_eq!(code, 0, "{stderr}");
+    let author: Json = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(author["name"], "Author");
+    assert_eq!(author["properties"]["firstName"]["type"], "string");
+    assert_eq!(author["properties"]["firstName"]["required"], true);
+    assert_eq!(author["properties"]["id"]["id"], true);
+    assert_eq!(author["idInjection"], false, "{author}");
+
+    // Every table to stdout: an array.
+    let (code, stdout, _) = loopback(&["discover", "--url", &url]);
+    assert_eq!(code, 0);
+    let all: Json = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Author", "BookAuthor"]);
+
+    // --relations follows the foreign key; --out writes dasherized file names.
+    let out = tmp.path().join("models");
+    let (code, stdout, stderr) = loopback(&[
+        "discover",
+        "--url",
+        &url,
+        "--tables",
+        "book_author",
+        "--relations",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("book-author.json: model BookAuthor"),
+        "{stdout}"
+    );
+    let book = read(&out.join("book-author.json"));
+    assert_eq!(book["name"], "BookAuthor");
+    assert_eq!(
+        book["relations"]["authorrel"]["type"], "belongsTo",
+        "{book}"
+    );
+    assert_eq!(book["relations"]["authorrel"]["model"], "Author");
+    assert_eq!(book["relations"]["authorrel"]["foreignKey"], "authorId");
+    assert_eq!(read(&out.join("author.json"))["name"], "Author");
+
+    // Rust source.
+    let (code, stdout, stderr) = loopback(&["discover", "--url", &url, "--format", "rust"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("#[derive(Debug, Clone, loopback::Model)]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pub struct Author {"), "{stdout}");
+    assert!(stdout.contains("pub struct BookAuthor {"), "{stdout}");
+    assert!(stdout.contains("pub first_name: String,"), "{stdout}");
+    let rust_out = tmp.path().join("rust");
+    let (code, _, stderr) = loopback(&[
+        "discover",
+        "--url",
+        &url,
+        "--format",
+        "rust",
+        "--out",
+        rust_out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(rust_out.join("book_author.rs").is_file());
+
+    // An unknown table: exit 1, named.
+    let (code, _, stderr) = loopback(&["discover", "--url", &url, "--tables", "nope"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("table `nope`"), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sqlite_from_datasources_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = sqlite_file(tmp.path()).await;
+    let ds = tmp.path().join("datasources.json");
+    std::fs::write(
+        &ds,
+        serde_json::to_string(&json!({
+            "db": {"name": "db", "connector": "sqlite3", "file": file},
+            "mem": {"name": "mem", "connector": "memory"},
+            "odd": {"name": "odd", "connector": "oracle"},
+            "gone": {"name": "gone", "connector": "sqlite3",
+                     "file": tmp.path().join("gone.db").to_str().unwrap()}
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let ds = ds.to_str().unwrap();
+    let (code, stdout, stderr) =
+        loopback(&["discover", "--datasource", ds, "--name", "db", "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("book_author\ttable\tmain"), "{stdout}");
+
+    let (code, _, stderr) = loopback(&["discover", "--datasource", ds, "--name", "nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no data source `nope`; it defines db, mem, odd, gone"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = loopback(&["discover", "--datasource", ds, "--name", "odd"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown connector `oracle`"), "{stderr}");
+    let (code, _, stderr) = loopback(&["discover", "--datasource", ds, "--name", "mem"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("the `memory` connector cannot be discovered"),
+        "{stderr}"
+    );
+    // A missing SQLite file is not created.
+    let (code, _, stderr) = loopback(&["discover", "--datasource", ds, "--name", "gone"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no such SQLite database file"), "{stderr}");
+    assert!(!tmp.path().join("gone.db").exists());
+}
+
+#[test]
+fn bad_input() {
+    // Unknown connector in a URL.
+    let (code, _, stderr) = loopback(&["discover", "--url", "oracle://scott@db/orcl", "--list"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown connector `oracle`"), "{stderr}");
+    // A missing SQLite file.
+    let (code, _, stderr) = loopback(&["discover", "--url", "sqlite:/nowhere/x.db", "--list"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("/nowhere/x.db: no such SQLite database file"),
+        "{stderr}"
+    );
+    // An unreachable server.
+    let (code, _, stderr) = loopback(&[
+        "discover",
+        "--url",
+        "postgres://nobody:secret@127.0.0.1:1/none",
+        "--list",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("postgres://nobody:***@127.0.0.1:1/none"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    // Usage errors: exit 2.
+    for args in [
+        &["discover"][..],
+        &[
+            "discover",
+            "--url",
+            "sqlite::memory:",
+            "--list",
+            "--format",
+            "rust",
+        ],
+        &["discover", "--datasource", "x.json"],
+        &["discover", "--url", "sqlite::memory:", "--format", "xml"],
+        &[
+            "discover",
+            "--url",
+            "sqlite::memory:",
+            "--datasource",
+            "x.json",
+            "--name",
+            "db",
+        ],
+    ] {
+        let (code, _, stderr) = loopback(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    }
+    // An empty database has nothing to discover.
+    let (code, _, stderr) = loopback(&["discover", "--url", "sqlite::memory:"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("no tables in the current schema"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = loopback(&["discover", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("--relations") && stdout.contains("--format"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_from_url() {
+    let Some((db, schema)) = pg_db::TestSchema::create().await else {
+        return;
+    };
+    let n = &schema.name;
+    for sql in [
+        format!(
+            "CREATE TABLE \"{n}\".author (id SERIAL PRIMARY KEY, first_name VARCHAR(40) NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE \"{n}\".book_author (id SERIAL PRIMARY KEY, title VARCHAR(200) NOT NULL, \
+             author_id INTEGER CONSTRAINT book_author_fk REFERENCES \"{n}\".author(id))"
+        ),
+        format!("CREATE VIEW \"{n}\".cheap AS SELECT id, title FROM \"{n}\".book_author"),
+    ] {
+        db.execute(&sql, &[], &Options::new()).await.unwrap();
+    }
+    let url = &schema.server;
+    let (code, stdout, stderr) = loopback(&["discover", "--url", url, "--schema", n, "--list"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("author\ttable\t{n}\nbook_author\ttable\t{n}\n")
+    );
+    let (code, stdout, _) =
+        loopback(&["discover", "--url", url, "--owner", n, "--list", "--views"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&format!("cheap\tview\t{n}")), "{stdout}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("models");
+    let (code, _, stderr) = loopback(&[
+        "discover",
+        "--url",
+        url,
+        "--schema",
+        n,
+        "--tables",
+        "book_author",
+        "--relations",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let book = read(&out.join("book-author.json"));
+    assert_eq!(
+        book["relations"]["bookAuthorFkrel"]["model"], "Author",
+        "{book}"
+    );
+    assert_eq!(book["postgresql"]["schema"], n.as_str(), "{book}");
+    assert!(out.join("author.json").is_file());
+
+    let (code, _, stderr) =
+        loopback(&["discover", "--url", url, "--schema", n, "--tables", "nope"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    db.close().await;
+}
