@@ -219,7 +219,7 @@ async fn explorer_serves_the_document_and_the_page() {
 
     let r = get(&api, "/explorer/").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=UTF-8"));
     assert!(r.text.contains(r#"var SPEC_URL = "openapi.json";"#));
     assert!(!r.text.contains("http://") && !r.text.contains("https://"));
 

@@ -27,9 +27,12 @@ pub(crate) fn json_response(body: &Json) -> Response<RestBody> {
 }
 
 /// A 204 response without content, as strong-remoting answers methods that return nothing.
+/// It keeps the JSON `Content-Type` strong-remoting sets before it knows there is no body.
 pub(crate) fn no_content_response() -> Response<RestBody> {
     let mut res = Response::new(RestBody::empty());
     *res.status_mut() = StatusCode::NO_CONTENT;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     res
 }
 

@@ -459,11 +459,7 @@ fn shape_response(app: &App, method: &RemoteMethod, result: Option<Json>) -> Res
     });
     let mut res = match &body {
         Some(b) => json_response(b),
-        None => {
-            let mut r = Response::new(RestBody::empty());
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            r
-        }
+        None => super::output::no_content_response(),
     };
     if let Some(s) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
         if body.is_some() || s != StatusCode::OK {
