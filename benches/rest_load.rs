@@ -19,7 +19,14 @@
 //! - include: `GET /api/Authors?filter={"include":"books","limit":20}` (20 authors, 200 books);
 //! - create: `POST /api/Books` with a JSON book (`create_book.lua`); it runs last, since it
 //!   adds rows;
-//! - authenticated read: not measured, loopback-rs has no authentication yet.
+//! - authenticated read: `GET /api/SecureBooks/:id` with the ids of the get by id
+//!   (`get_secure_book.lua`) and a valid access token in the `Authorization` header.
+//!   `SecureBook` is `Book` over the same table, with LB3 ACLs denying everyone and allowing
+//!   `$authenticated` READ, so each request resolves the token (through loopback's token
+//!   cache) and runs the ACL check; the token belongs to the built-in `User`, attached with
+//!   `enable_auth`. The hand-written server reads the token row (`created`, `ttl`) by id on
+//!   every request and checks its expiry before reading the book. The summary also gives
+//!   loopback's authenticated/anonymous ratio of the two reads.
 //!
 //! Both servers run on one multi-thread Tokio runtime in this process, each with a pool of 10
 //! PostgreSQL connections (the connector's default). Before anything is measured, both are
@@ -40,7 +47,7 @@
 //! 2), `LOOPBACK_BENCH_CONNECTIONS` (default 32), `LOOPBACK_BENCH_THREADS` (wrk threads,
 //! default 2), `LOOPBACK_BENCH_ROUNDS` (default 1: with more, the servers take turns going
 //! first and the figures are means over the rounds), `LOOPBACK_BENCH_SCENARIOS` (a comma
-//! separated subset of `get`, `list`, `include`, `create`; default all).
+//! separated subset of `get`, `list`, `include`, `auth`, `create`; default all).
 
 #[path = "rest_load/hand.rs"]
 mod hand;
@@ -59,6 +66,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use loopback::auth::AuthOptions;
 use loopback::rest::{serve, RestApi};
 use loopback::{App, Connector, ModelDefinition, ModelHandle};
 use serde_json::{json, Value as Json};
@@ -70,6 +78,9 @@ const AUTHORS: i32 = 100;
 const BOOKS_PER_AUTHOR: i32 = 10;
 const BOOKS: i32 = AUTHORS * BOOKS_PER_AUTHOR;
 
+/// The user whose token the authenticated read sends.
+const READER: (&str, &str) = ("reader@example.com", "reader-pass");
+
 /// The price the filtered list looks above.
 const PRICE_ABOVE: f64 = 50.0;
 
@@ -78,7 +89,7 @@ const NEW_BOOK: &str = r#"{"title":"Load test book","price":12.49,"published":tr
 
 /// The two models, as LB3 JSON: tables `authors` and `books`, the foreign key an indexed
 /// `INTEGER` column `author_id`.
-fn model_json() -> [Json; 2] {
+fn model_json() -> [Json; 3] {
     [
         json!({
             "name": "Author",
@@ -103,6 +114,25 @@ fn model_json() -> [Json; 2] {
             "relations": {
                 "author": {"type": "belongsTo", "model": "Author", "foreignKey": "authorId"}
             }
+        }),
+        json!({
+            "name": "SecureBook",
+            "postgresql": {"table": "books"},
+            "properties": {
+                "title": {"type": "string", "required": true},
+                "price": {"type": "number", "required": true},
+                "published": {"type": "boolean", "required": true},
+                "authorId": {
+                    "type": "number",
+                    "required": true,
+                    "postgresql": {"columnName": "author_id", "dataType": "INTEGER"}
+                }
+            },
+            "acls": [
+                {"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
+                {"principalType": "ROLE", "principalId": "$authenticated", "permission": "ALLOW",
+                    "accessType": "READ"}
+            ]
         }),
     ]
 }
@@ -193,10 +223,21 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
     };
     let rounds: u32 = setting("LOOPBACK_BENCH_ROUNDS", 1).max(1);
 
-    let (app, loopback, hand) = rt.block_on(async {
+    let (app, loopback, hand, token) = rt.block_on(async {
         let connector = loopback::connectors::postgres(json!({"url": url, "schema": schema}))
             .expect("postgresql connector");
         let app = setup(connector, schema, admin).await;
+        let login = app
+            .model("User")
+            .expect("the built-in User")
+            .login(
+                &json!({"email": READER.0, "password": READER.1}),
+                &[],
+                &loopback::Options::new(),
+            )
+            .await
+            .expect("the reader logs in");
+        let token = login["id"].as_str().expect("a token id").to_owned();
         let api = RestApi::builder(&app).rest_root("/api").build();
         let loopback = start(|listener, stopped| async move {
             serve(listener, api, stopped)
@@ -207,10 +248,10 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
         let options = PgConnectOptions::from_str(url).expect("a postgres:// URL");
         let server = hand::Hand::new(hand::pool(options), schema);
         let hand = start(|listener, stopped| hand::serve(listener, server, stopped)).await;
-        (app, loopback, hand)
+        (app, loopback, hand, token)
     });
 
-    rt.block_on(check_same_answers(loopback.addr, hand.addr));
+    rt.block_on(check_same_answers(loopback.addr, hand.addr, &token));
     println!(
         "Both servers give the same answers. Load: wrk -t{} -c{} -d{}s after a {} s warm-up, \
          {rounds} round(s).",
@@ -220,13 +261,50 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
     let scripts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/rest_load");
     let get_book = scripts.join("get_book.lua");
     let create_book = scripts.join("create_book.lua");
+    let get_secure_book = scripts.join("get_secure_book.lua");
+    let authorization = format!("Authorization: {token}");
     let filtered = filtered_path(PRICE_ABOVE, "price DESC", 50);
     let include = include_path(20);
-    let scenarios: [(&str, &str, &str, Option<&PathBuf>); 4] = [
-        ("get", "get by id", "/api/Books/1", Some(&get_book)),
-        ("list", "filtered list (50 of 1,000)", &filtered, None),
-        ("include", "include (20 authors + books)", &include, None),
-        ("create", "create", "/api/Books", Some(&create_book)),
+    let no_headers: &[String] = &[];
+    let auth_headers = std::slice::from_ref(&authorization);
+    // (key, name, path, script, headers)
+    type Scenario<'a> = (&'a str, &'a str, &'a str, Option<&'a PathBuf>, &'a [String]);
+    let scenarios: [Scenario<'_>; 5] = [
+        (
+            "get",
+            "get by id",
+            "/api/Books/1",
+            Some(&get_book),
+            no_headers,
+        ),
+        (
+            "list",
+            "filtered list (50 of 1,000)",
+            &filtered,
+            None,
+            no_headers,
+        ),
+        (
+            "include",
+            "include (20 authors + books)",
+            &include,
+            None,
+            no_headers,
+        ),
+        (
+            "auth",
+            "authenticated read",
+            "/api/SecureBooks/1",
+            Some(&get_secure_book),
+            auth_headers,
+        ),
+        (
+            "create",
+            "create",
+            "/api/Books",
+            Some(&create_book),
+            no_headers,
+        ),
     ];
     let chosen: String = setting("LOOPBACK_BENCH_SCENARIOS", String::new());
     let chosen: Vec<&str> = chosen
@@ -236,7 +314,7 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
         .collect();
 
     let mut rows = Vec::new();
-    for (key, name, path, script) in scenarios {
+    for (key, name, path, script, headers) in scenarios {
         if !chosen.is_empty() && !chosen.contains(&key) {
             continue;
         }
@@ -258,10 +336,10 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
                 let target = server.url(path);
                 let script = script.map(PathBuf::as_path);
                 if warm_up.seconds > 0 {
-                    wrk::run(&warm_up, &target, script).unwrap_or_else(|e| panic!("{e}"));
+                    wrk::run(&warm_up, &target, script, headers).unwrap_or_else(|e| panic!("{e}"));
                 }
                 let cpu_before = wrk::process_cpu_ms();
-                let m = wrk::run(&load, &target, script).unwrap_or_else(|e| panic!("{e}"));
+                let m = wrk::run(&load, &target, script, headers).unwrap_or_else(|e| panic!("{e}"));
                 // Only this server is under load: the process's CPU time is its cost.
                 let cpu = cpu_before
                     .zip(wrk::process_cpu_ms())
@@ -285,7 +363,7 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
             "  {name}: loopback {:.0} req/s, hand-written {:.0} req/s",
             lb.requests_per_sec, hw.requests_per_sec
         );
-        rows.push((name, lb, hw));
+        rows.push((key, name, lb, hw));
     }
 
     println!();
@@ -300,7 +378,7 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
         "CPU us/req",
         "ratio"
     );
-    for (name, lb, hw) in &rows {
+    for (_, name, lb, hw) in &rows {
         let ratio = lb.requests_per_sec / hw.requests_per_sec;
         println!(
             "{:<30} {:>14.0} {:>15} {:>12} {:>14.0} {:>15} {:>12} {:>6.2}x{}",
@@ -316,14 +394,22 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
         );
     }
     println!(
-        "{:<30} {:>14} {:>15} {:>12} {:>14} {:>15} {:>12} {:>7}",
-        "authenticated read", "n/a", "", "", "n/a", "", "", "n/a"
-    );
-    println!(
         "  CPU us/req: CPU time of this process (the server under load; wrk and PostgreSQL \
          excluded) per request."
     );
-    println!("  (authenticated read: not measured, loopback-rs has no authentication yet)");
+    let rate = |key: &str| {
+        rows.iter()
+            .find(|r| r.0 == key)
+            .map(|r| r.2.requests_per_sec)
+    };
+    if let (Some(anonymous), Some(authenticated)) = (rate("get"), rate("auth")) {
+        let ratio = authenticated / anonymous;
+        println!(
+            "  loopback authenticated read / get by id: {authenticated:.0} / {anonymous:.0} req/s \
+             = {ratio:.2}x{}",
+            if ratio < 0.8 { "  (below 0.8x)" } else { "" }
+        );
+    }
 
     rt.block_on(async {
         for server in [loopback, hand] {
@@ -338,13 +424,29 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
 async fn setup(connector: Arc<dyn Connector>, schema: &str, admin: &PgPool) -> App {
     let app = App::new();
     app.data_source("db", connector.clone());
-    let mut handles: Vec<ModelHandle> = Vec::new();
+    app.enable_auth_with(AuthOptions::new().data_source("db"))
+        .await
+        .expect("auth enabled");
     for j in model_json() {
         let def = ModelDefinition::from_lb3_json(&j).expect("model JSON");
-        handles.push(app.define(def, "db").await.expect("defined"));
+        app.define(def, "db").await.expect("defined");
     }
-    let defs: Vec<_> = handles.iter().map(ModelHandle::definition).collect();
+    // `SecureBook` reads the table of `Book`.
+    let defs: Vec<_> = app
+        .models()
+        .iter()
+        .filter(|m| m.name() != "SecureBook")
+        .map(ModelHandle::definition)
+        .collect();
     connector.automigrate(&defs).await.expect("migrated");
+    let mut reader = loopback::Record::new();
+    reader.insert("email", READER.0);
+    reader.insert("password", READER.1);
+    app.model("User")
+        .expect("the built-in User")
+        .create(reader, &loopback::Options::new())
+        .await
+        .expect("the reader");
 
     let authors = format!("\"{schema}\".\"authors\"");
     let books = format!("\"{schema}\".\"books\"");
@@ -415,6 +517,17 @@ where
 
 /// One request on a fresh connection: the status and the body.
 async fn fetch(addr: SocketAddr, method: Method, path: &str, body: &str) -> (StatusCode, String) {
+    fetch_with(addr, method, path, body, None).await
+}
+
+/// As [`fetch`], with an access token in the `Authorization` header.
+async fn fetch_with(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (StatusCode, String) {
     let stream = TcpStream::connect(addr).await.expect("connected");
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -426,6 +539,9 @@ async fn fetch(addr: SocketAddr, method: Method, path: &str, body: &str) -> (Sta
         .header(HOST, addr.to_string());
     if !body.is_empty() {
         req = req.header(CONTENT_TYPE, "application/json");
+    }
+    if let Some(t) = token {
+        req = req.header(hyper::header::AUTHORIZATION, t);
     }
     let req = req
         .body(Full::new(Bytes::from(body.to_owned())))
@@ -468,7 +584,7 @@ async fn same_get(loopback: SocketAddr, hand: SocketAddr, path: &str) -> String 
 
 /// Asks both servers the requests of every scenario (and a missing book) and stops the run
 /// when their statuses or bodies differ.
-async fn check_same_answers(loopback: SocketAddr, hand: SocketAddr) {
+async fn check_same_answers(loopback: SocketAddr, hand: SocketAddr, token: &str) {
     for path in [
         "/api/Books/1".to_owned(),
         "/api/Books/537".to_owned(),
@@ -502,6 +618,24 @@ async fn check_same_answers(loopback: SocketAddr, hand: SocketAddr) {
         (Some(20), 200),
         "the include list"
     );
+
+    // The authenticated read: the same book with the token; 401 on both without it.
+    for id in [1, 537, BOOKS] {
+        let path = format!("/api/SecureBooks/{id}");
+        let (ls, lb) = fetch_with(loopback, Method::GET, &path, "", Some(token)).await;
+        let (hs, hb) = fetch_with(hand, Method::GET, &path, "", Some(token)).await;
+        assert_eq!((ls, &lb), (hs, &hb), "GET {path} with a token");
+        assert_eq!(ls, StatusCode::OK, "GET {path}: {lb}");
+        let (_, plain) = fetch(loopback, Method::GET, &format!("/api/Books/{id}"), "").await;
+        assert_eq!(lb, plain, "GET {path}: the book of /api/Books/{id}");
+        let (ls, _) = fetch(loopback, Method::GET, &path, "").await;
+        let (hs, _) = fetch(hand, Method::GET, &path, "").await;
+        assert_eq!(
+            (ls, hs),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED),
+            "GET {path} without a token"
+        );
+    }
 
     // A missing book: both 404 (the bodies differ: the hand-written one is shorter).
     let missing = "/api/Books/999999";

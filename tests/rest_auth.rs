@@ -1,39 +1,151 @@
-//! Access control over REST beyond the recorded LB3 matrix (`rest_auth_lb3.rs`): the rows of
-//! `spec/security.md` that the matrix does not reach.
+//! Access control and the data rows of `spec/security.md` over REST, beyond the recorded LB3
+//! matrix (`rest_auth_lb3.rs`), on every connector: each scenario runs on the memory connector
+//! and, when `LOOPBACK_TEST_POSTGRES_URL` is set, on PostgreSQL in a schema of its own
+//! (`on_every_connector!`).
 
 #![cfg(all(feature = "rest", feature = "memory"))]
 
+#[cfg(feature = "postgres")]
+mod pg_db;
 mod rest_support;
 
-use loopback::auth::AuthOptions;
+use std::sync::Arc;
+
+use loopback::auth::{builtin_definition, AuthOptions, BuiltinKind};
 use loopback::rest::http::Request;
 use loopback::rest::RestApi;
-use loopback::{connectors, App, ModelDefinition, Options, Record, Value};
+use loopback::{connectors, App, Connector, ModelDefinition, Options, Record, Value};
 use serde_json::{json, Value as Json};
 
-async fn app() -> App {
-    let app = App::new();
-    app.data_source("db", connectors::memory());
-    app.enable_auth_with(AuthOptions::new().data_source("db"))
-        .await
-        .unwrap();
-    for def in [
+/// A data source a scenario runs on; a PostgreSQL schema is dropped with it.
+struct Db {
+    connector: Arc<dyn Connector>,
+    sql: bool,
+    #[cfg(feature = "postgres")]
+    _schema: Option<pg_db::TestSchema>,
+}
+
+impl Db {
+    fn memory() -> Db {
+        Db {
+            connector: connectors::memory(),
+            sql: false,
+            #[cfg(feature = "postgres")]
+            _schema: None,
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn postgres() -> Option<Db> {
+        let (connector, schema) = pg_db::TestSchema::create().await?;
+        Some(Db {
+            connector,
+            sql: true,
+            _schema: Some(schema),
+        })
+    }
+
+    /// Another, empty, data source of the same kind.
+    async fn fresh(&self) -> Db {
+        #[cfg(feature = "postgres")]
+        if self.sql {
+            return Db::postgres().await.expect("PostgreSQL was reachable");
+        }
+        Db::memory()
+    }
+
+    /// An application on this data source with auth enabled (the built-ins attached to it)
+    /// and the models of `defs` (LB3 JSON) defined in order; on a SQL database the tables of
+    /// every model are created.
+    async fn app(&self, defs: Vec<Json>) -> App {
+        self.app_with(Vec::new(), defs).await
+    }
+
+    /// As [`Db::app`], with the models of `before` defined before auth is enabled (built-ins
+    /// replaced by the application's own).
+    async fn app_with(&self, before: Vec<Json>, defs: Vec<Json>) -> App {
+        let app = App::new();
+        app.data_source("db", self.connector.clone());
+        for def in before {
+            app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
+                .await
+                .unwrap();
+        }
+        app.enable_auth_with(AuthOptions::new().data_source("db"))
+            .await
+            .unwrap();
+        for def in defs {
+            app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
+                .await
+                .unwrap();
+        }
+        if self.sql {
+            let defs: Vec<_> = app.models().iter().map(|m| m.definition()).collect();
+            self.connector.automigrate(&defs).await.unwrap();
+        }
+        app
+    }
+}
+
+/// One `#[tokio::test]` per connector for each scenario `async fn name(db: Db)`: module
+/// `name` holds `memory` and (with the `postgres` feature) `postgres`.
+macro_rules! on_every_connector {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                super::$name(super::Db::memory()).await;
+            }
+
+            #[cfg(feature = "postgres")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = super::Db::postgres().await {
+                    super::$name(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_every_connector!(
+    includes_are_checked_at_every_depth,
+    expired_tokens_are_deleted_and_rejected,
+    access_tokens_cannot_be_minted_over_rest,
+    forged_and_oversized_credentials_fail_cleanly,
+    user_models_with_equal_ids_never_share_rights,
+    relation_routes_cannot_move_records,
+    owners_cannot_hand_records_to_others,
+    hidden_properties_are_no_oracle,
+    prototype_keys_are_refused,
+    deep_and_oversized_queries_are_refused,
+    tokens_die_with_credentials_and_user,
+    server_controlled_fields_cannot_be_assigned,
+    operator_payloads_are_values_not_sql,
+    unknown_and_extended_operators_are_refused,
+    strict_models_refuse_unknown_properties,
+);
+
+/// `Member` (a user model), `Post` (readable by everyone; belongsTo `author`, hasMany
+/// `secrets` and `comments`), `Comment` (readable; hidden `note`; hasMany `secrets`),
+/// `Secret` (denies everyone); member 1 `m@example.com`, post 1 by member 1, secret 1 of
+/// post 1.
+async fn app(db: &Db) -> App {
+    let app = db.app(vec![
         json!({"name": "Member", "base": "User", "properties": {"name": "string"}}),
         json!({"name": "Post", "properties": {"title": "string"},
             "relations": {"author": {"type": "belongsTo", "model": "Member", "foreignKey": "memberId"},
                           "secrets": {"type": "hasMany", "model": "Secret", "foreignKey": "postId"},
                           "comments": {"type": "hasMany", "model": "Comment", "foreignKey": "postId"}},
             "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "ALLOW", "accessType": "READ"}]}),
-        json!({"name": "Comment", "properties": {"text": "string"},
+        json!({"name": "Comment", "properties": {"text": "string", "note": "string"},
+            "hidden": ["note"],
             "relations": {"secrets": {"type": "hasMany", "model": "Secret", "foreignKey": "commentId"}},
             "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "ALLOW", "accessType": "READ"}]}),
         json!({"name": "Secret", "properties": {"text": "string"},
             "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"}]}),
-    ] {
-        app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
-            .await
-            .unwrap();
-    }
+    ])
+    .await;
     let o = Options::new();
     let member = app.model("Member").unwrap();
     let mut m = Record::new();
@@ -70,9 +182,8 @@ async fn get_as(api: &RestApi, uri: &str, token: &str) -> rest_support::Reply {
     rest_support::call(api, req).await
 }
 
-#[tokio::test]
-async fn includes_are_checked_at_every_depth() {
-    let app = app().await;
+async fn includes_are_checked_at_every_depth(db: Db) {
+    let app = app(&db).await;
     let api = RestApi::new(&app);
     let token = login(&api).await;
     // Post is readable; Secret denies everyone, so including it is denied.
@@ -98,9 +209,8 @@ async fn includes_are_checked_at_every_depth() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-#[tokio::test]
-async fn expired_tokens_are_deleted_and_rejected() {
-    let app = app().await;
+async fn expired_tokens_are_deleted_and_rejected(db: Db) {
+    let app = app(&db).await;
     let api = RestApi::new(&app);
     let token = login(&api).await;
     let tokens = app.model("AccessToken").unwrap();
@@ -131,11 +241,10 @@ async fn expired_tokens_are_deleted_and_rejected() {
     assert_eq!(get_as(&api, "/api/Posts/1", &token).await.status, 200);
 }
 
-#[tokio::test]
-async fn access_tokens_cannot_be_minted_over_rest() {
+async fn access_tokens_cannot_be_minted_over_rest(db: Db) {
     // Private by default (404), and even exposed, AccessToken denies everyone
     // (CVE-2018-1778): only login creates tokens.
-    let app = app().await;
+    let app = app(&db).await;
     let hidden = RestApi::new(&app);
     let r = rest_support::post(&hidden, "/api/AccessTokens", r#"{"userId": 1}"#).await;
     assert_eq!(r.status, 404, "{}", r.text);
@@ -166,9 +275,8 @@ async fn access_tokens_cannot_be_minted_over_rest() {
     );
 }
 
-#[tokio::test]
-async fn forged_and_oversized_credentials_fail_cleanly() {
-    let app = app().await;
+async fn forged_and_oversized_credentials_fail_cleanly(db: Db) {
+    let app = app(&db).await;
     let api = RestApi::new(&app);
     let cases: [(&str, u16, &str); 5] = [
         (
@@ -222,4 +330,689 @@ async fn forged_and_oversized_credentials_fail_cleanly() {
         get_as(&api, "/api/Members/1", &"x".repeat(64)).await.status,
         401
     );
+}
+
+/// Sends `method uri` with an optional token (`Authorization`) and JSON body.
+async fn send_as(
+    api: &RestApi,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> rest_support::Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(rest_support::encode_uri(uri));
+    if let Some(t) = token {
+        req = req.header("authorization", t);
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(body.unwrap_or_default().to_owned()).unwrap();
+    rest_support::call(api, req).await
+}
+
+/// Logs in through `POST /api/{plural}/login` and returns the token id.
+async fn login_to(api: &RestApi, plural: &str, email: &str, password: &str) -> String {
+    let body = json!({"email": email, "password": password}).to_string();
+    let r = rest_support::post(api, &format!("/api/{plural}/login"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// Creates a user of `model` from Rust and returns its id.
+async fn user(app: &App, model: &str, email: &str, password: &str) -> Value {
+    let mut u = Record::new();
+    u.insert("email", email);
+    u.insert("password", password);
+    let saved = app
+        .model(model)
+        .unwrap()
+        .create(u, &Options::new())
+        .await
+        .unwrap();
+    saved.get("id").unwrap().clone()
+}
+
+/// A record read from Rust, as JSON (`null` when missing).
+async fn stored(app: &App, model: &str, id: i64) -> Json {
+    app.model(model)
+        .unwrap()
+        .find_by_id(Value::Int(id), None, &Options::new())
+        .await
+        .unwrap()
+        .map_or(Json::Null, |r| r.to_json())
+}
+
+/// Principal-type confusion (LB advisory 10-24-2017, `multiple-user-principal-types`): two
+/// user models whose users have the same id. With a token model that records the principal
+/// type (LB3's polymorphic `user` relation), a token of one is never the other's user, for
+/// `$owner`, for `me`, for the user's own methods and for change-password; with one that does
+/// not, the two cannot both log in.
+async fn user_models_with_equal_ids_never_share_rights(db: Db) {
+    let users = || {
+        vec![
+            json!({"name": "Customer", "base": "User"}),
+            json!({"name": "Employee", "base": "User"}),
+            json!({"name": "Doc", "properties": {"text": "string"},
+                "relations": {"owner": {"type": "belongsTo", "model": "Customer", "foreignKey": "customerId"}},
+                "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
+                         {"principalType": "ROLE", "principalId": "$owner", "permission": "ALLOW"}]}),
+        ]
+    };
+    // The built-in token model names users by id only: neither model may issue tokens.
+    let app = db.app(users()).await;
+    user(&app, "Customer", "c@example.com", "customer-pass").await;
+    user(&app, "Employee", "e@example.com", "employee-pass").await;
+    let api = RestApi::new(&app);
+    for (plural, email, password) in [
+        ("Customers", "c@example.com", "customer-pass"),
+        ("Employees", "e@example.com", "employee-pass"),
+    ] {
+        let body = json!({"email": email, "password": password}).to_string();
+        let r = rest_support::post(&api, &format!("/api/{plural}/login"), &body).await;
+        assert_eq!(r.status, 500, "{plural}: {}", r.text);
+        assert!(!r.text.contains("\"id\""), "{}", r.text);
+    }
+    drop(api);
+    drop(app);
+
+    // LB3's multi-user set-up: the token records its user model in `principalType`.
+    let db = db.fresh().await;
+    let mut token = builtin_definition(BuiltinKind::AccessToken).to_lb3_json();
+    token["properties"]["principalType"] = json!("string");
+    token["relations"]["user"] = json!({"type": "belongsTo", "idName": "id",
+        "polymorphic": {"idType": "number", "foreignKey": "userId", "discriminator": "principalType"}});
+    let app = db.app_with(vec![token], users()).await;
+    let c = user(&app, "Customer", "c@example.com", "customer-pass").await;
+    let e = user(&app, "Employee", "e@example.com", "employee-pass").await;
+    assert_eq!((c.clone(), e), (Value::Int(1), Value::Int(1)), "equal ids");
+    let mut d = Record::new();
+    d.insert("text", "customer's doc");
+    d.insert("customerId", c);
+    app.model("Doc")
+        .unwrap()
+        .create(d, &Options::new())
+        .await
+        .unwrap();
+    let api = RestApi::builder(&app).current_user_literal("me").build();
+    let ct = login_to(&api, "Customers", "c@example.com", "customer-pass").await;
+    let et = login_to(&api, "Employees", "e@example.com", "employee-pass").await;
+
+    for uri in ["/api/Docs/1", "/api/Customers/1", "/api/Customers/me"] {
+        let r = send_as(&api, "GET", uri, Some(&ct), None).await;
+        assert_eq!(r.status, 200, "{uri} as the customer: {}", r.text);
+        let r = send_as(&api, "GET", uri, Some(&et), None).await;
+        assert_eq!(r.status, 401, "{uri} as the employee: {}", r.text);
+        assert!(!r.text.contains("c@example.com"), "{uri}: {}", r.text);
+    }
+    let r = send_as(&api, "GET", "/api/Employees/me", Some(&et), None).await;
+    assert_eq!(r.json()["email"], "e@example.com", "{}", r.text);
+    for (method, uri, body) in [
+        ("PATCH", "/api/Customers/1", r#"{"username": "taken"}"#),
+        ("PATCH", "/api/Docs/1", r#"{"text": "taken"}"#),
+        (
+            "POST",
+            "/api/Customers/change-password",
+            r#"{"oldPassword": "customer-pass", "newPassword": "hijacked-pass"}"#,
+        ),
+        ("DELETE", "/api/Customers/1", ""),
+        ("DELETE", "/api/Docs/1", ""),
+    ] {
+        let body = Some(body).filter(|b| !b.is_empty());
+        let r = send_as(&api, method, uri, Some(&et), body).await;
+        assert!(
+            matches!(r.status.as_u16(), 401 | 403),
+            "{method} {uri} as the employee: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    // Nothing changed: the customer still logs in with the old password and owns the doc.
+    login_to(&api, "Customers", "c@example.com", "customer-pass").await;
+    assert_eq!(stored(&app, "Doc", 1).await["text"], "customer's doc");
+    assert_eq!(
+        stored(&app, "Customer", 1).await["username"],
+        Json::Null,
+        "username untouched"
+    );
+}
+
+/// IDOR through relation routes (LB advisory 01-31-2018, juggler `preventFkOverride`): a
+/// relation-scoped create or update cannot put the record under another owner.
+async fn relation_routes_cannot_move_records(db: Db) {
+    let app = app(&db).await;
+    let mut p = Record::new();
+    p.insert("title", "other");
+    app.model("Post")
+        .unwrap()
+        .create(p, &Options::new())
+        .await
+        .unwrap();
+    let api = RestApi::new(&app);
+    // Create through post 1 naming post 2: refused; without it, the scope sets the key.
+    let r = rest_support::post(
+        &api,
+        "/api/Posts/1/comments",
+        r#"{"text": "first", "postId": 2}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        app.model("Comment")
+            .unwrap()
+            .count(None, &Options::new())
+            .await
+            .unwrap(),
+        0
+    );
+    let r = rest_support::post(&api, "/api/Posts/1/comments", r#"{"text": "first"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["postId"], 1, "{}", r.text);
+    // Update or replace through the relation naming post 2: refused, nothing moves.
+    for method in ["PUT", "PATCH"] {
+        let r = send_as(
+            &api,
+            method,
+            "/api/Posts/1/comments/1",
+            None,
+            Some(r#"{"text": "moved", "postId": 2}"#),
+        )
+        .await;
+        // LB3 routes only PUT here (`__updateById__comments`); a PATCH finds no route.
+        if method == "PATCH" && r.status == 404 {
+            continue;
+        }
+        assert_eq!(r.status, 400, "{method}: {}", r.text);
+        assert_eq!(
+            r.json()["error"]["message"],
+            "Cannot override foreign key postId"
+        );
+    }
+    let c = stored(&app, "Comment", 1).await;
+    assert_eq!(
+        (c["postId"].clone(), c["text"].clone()),
+        (json!(1), json!("first"))
+    );
+    // Post 2 cannot reach post 1's comment through its own relation.
+    let r = send_as(
+        &api,
+        "PUT",
+        "/api/Posts/2/comments/1",
+        None,
+        Some(r#"{"text": "stolen"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = rest_support::get(&api, "/api/Posts/2/comments").await;
+    assert_eq!((r.status.as_u16(), r.text.as_str()), (200, "[]"));
+    // The same update keeping the scope is fine.
+    let r = send_as(
+        &api,
+        "PUT",
+        "/api/Posts/1/comments/1",
+        None,
+        Some(r#"{"text": "edited", "postId": 1}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(stored(&app, "Comment", 1).await["text"], "edited");
+}
+
+/// `$owner` records (`PATCH /:id` changing the owner FK, spec/security.md): another user can
+/// neither change nor take a record, even naming themselves as the owner.
+async fn owners_cannot_hand_records_to_others(db: Db) {
+    let app = db
+        .app(vec![
+            json!({"name": "Member", "base": "User"}),
+            json!({"name": "Entry", "properties": {"text": "string"},
+                "relations": {"member": {"type": "belongsTo", "model": "Member", "foreignKey": "memberId"}},
+                "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
+                         {"principalType": "ROLE", "principalId": "$owner", "permission": "ALLOW"}]}),
+        ])
+        .await;
+    let m1 = user(&app, "Member", "m1@example.com", "pass-one").await;
+    user(&app, "Member", "m2@example.com", "pass-two").await;
+    let mut e = Record::new();
+    e.insert("text", "mine");
+    e.insert("memberId", m1);
+    app.model("Entry")
+        .unwrap()
+        .create(e, &Options::new())
+        .await
+        .unwrap();
+    let api = RestApi::new(&app);
+    let t2 = login_to(&api, "Members", "m2@example.com", "pass-two").await;
+    for (method, body) in [
+        ("PATCH", Some(r#"{"memberId": 2}"#)),
+        ("PUT", Some(r#"{"text": "taken", "memberId": 2}"#)),
+        ("DELETE", None),
+    ] {
+        let r = send_as(&api, method, "/api/Entries/1", Some(&t2), body).await;
+        assert_eq!(r.status, 401, "{method}: {}", r.text);
+    }
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Entries/upsertWithWhere?where={\"id\":1}",
+        Some(&t2),
+        Some(r#"{"memberId": 2}"#),
+    )
+    .await;
+    assert_eq!(r.status, 401, "upsertWithWhere: {}", r.text);
+    let e = stored(&app, "Entry", 1).await;
+    assert_eq!(
+        (e["memberId"].clone(), e["text"].clone()),
+        (json!(1), json!("mine"))
+    );
+    let r = send_as(&api, "GET", "/api/Entries/1", Some(&t2), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+}
+
+/// The hidden-field oracle (juggler `prohibitHiddenPropertiesInQuery`): a hidden property
+/// cannot be used in `where`, `order` or `fields`, at the top level, in a relation route's
+/// filter or in an include's scope.
+async fn hidden_properties_are_no_oracle(db: Db) {
+    let app = app(&db).await;
+    let mut c = Record::new();
+    c.insert("text", "visible");
+    c.insert("note", "n-secret");
+    c.insert("postId", Value::Int(1));
+    app.model("Comment")
+        .unwrap()
+        .create(c, &Options::new())
+        .await
+        .unwrap();
+    let api = RestApi::new(&app);
+    for uri in [
+        r#"/api/Comments?filter={"where":{"note":{"like":"n-%"}}}"#,
+        r#"/api/Comments?filter={"where":{"or":[{"text":"x"},{"note":"n-secret"}]}}"#,
+        r#"/api/Comments?filter={"order":"note ASC"}"#,
+        r#"/api/Comments/count?where={"note":"n-secret"}"#,
+        r#"/api/Comments/findOne?filter={"where":{"note":"n-secret"}}"#,
+        r#"/api/Posts/1/comments?filter={"where":{"note":"n-secret"}}"#,
+        r#"/api/Posts/1/comments/count?where={"note":"n-secret"}"#,
+        r#"/api/Posts?filter={"where":{"comments.note":"n-secret"}}"#,
+        r#"/api/Posts?filter={"include":{"relation":"comments","scope":{"where":{"note":"n-secret"}}}}"#,
+        r#"/api/Posts?filter={"include":{"relation":"comments","scope":{"order":"note DESC"}}}"#,
+        r#"/api/Posts/1?filter={"include":{"relation":"comments","scope":{"where":{"note":"n-secret"}}}}"#,
+    ] {
+        let r = rest_support::get(&api, uri).await;
+        assert_eq!(r.status, 400, "{uri}: {}", r.text);
+        assert!(!r.text.contains("n-secret\"}]"), "{uri}: {}", r.text);
+    }
+    // `fields` naming it is stripped: the value never shows, at any depth.
+    for uri in [
+        r#"/api/Comments?filter={"fields":["text","note"]}"#,
+        r#"/api/Comments?filter={"fields":{"note":true}}"#,
+        r#"/api/Comments/1?filter={"fields":["note"]}"#,
+        r#"/api/Posts?filter={"include":"comments"}"#,
+        r#"/api/Posts?filter={"include":{"relation":"comments","scope":{"fields":["text","note"]}}}"#,
+        r#"/api/Posts/1/comments?filter={"fields":["text","note"]}"#,
+    ] {
+        let r = rest_support::get(&api, uri).await;
+        if r.status == 200 {
+            assert!(
+                !r.text.contains("n-secret") && !r.text.contains("note"),
+                "{uri}: {}",
+                r.text
+            );
+        } else {
+            assert_eq!(r.status, 400, "{uri}: {}", r.text);
+        }
+    }
+    let r = rest_support::get(&api, r#"/api/Posts?filter={"include":"comments"}"#).await;
+    assert!(r.text.contains("visible"), "{}", r.text);
+}
+
+/// Prototype pollution (CVE-2020-4988, juggler #1805): `__proto__`, `constructor` and
+/// `prototype` keys are refused in bodies and in filters, at any depth, and nothing is
+/// written.
+async fn prototype_keys_are_refused(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    for (method, uri, body) in [
+        (
+            "POST",
+            "/api/Posts",
+            r#"{"title": "x", "__proto__": {"admin": true}}"#,
+        ),
+        (
+            "POST",
+            "/api/Posts",
+            r#"{"title": "x", "constructor": {"prototype": {"admin": true}}}"#,
+        ),
+        ("POST", "/api/Posts", r#"[{"title": "x", "prototype": 1}]"#),
+        (
+            "PATCH",
+            "/api/Posts/1",
+            r#"{"__proto__": {"title": "polluted"}}"#,
+        ),
+        (
+            "PUT",
+            "/api/Posts/1",
+            r#"{"title": "polluted", "constructor": 1}"#,
+        ),
+        (
+            "POST",
+            "/api/Posts/1/comments",
+            r#"{"text": "x", "__proto__": {"admin": true}}"#,
+        ),
+    ] {
+        let r = send_as(&api, method, uri, None, Some(body)).await;
+        assert_eq!(r.status, 400, "{method} {uri} {body}: {}", r.text);
+    }
+    for uri in [
+        r#"/api/Posts?filter={"where":{"__proto__":{"title":"x"}}}"#,
+        "/api/Posts?filter[where][constructor][prototype]=1",
+        r#"/api/Posts?filter={"where":{"title":{"constructor":"x"}}}"#,
+        r#"/api/Posts?filter={"include":{"relation":"comments","scope":{"where":{"prototype":1}}}}"#,
+        r#"/api/Posts/count?where={"__proto__":{"x":1}}"#,
+        r#"/api/Posts?filter={"order":"title ASC","__proto__":{"limit":1}}"#,
+    ] {
+        let r = rest_support::get(&api, uri).await;
+        assert_eq!(r.status, 400, "{uri}: {}", r.text);
+    }
+    let posts = app
+        .model("Post")
+        .unwrap()
+        .find(Default::default(), &Options::new())
+        .await
+        .unwrap();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(stored(&app, "Post", 1).await["title"], "hello");
+    assert_eq!(
+        app.model("Comment")
+            .unwrap()
+            .count(None, &Options::new())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// DoS by deep or huge queries (juggler `maxDepthOfQuery`, `QUERY_OBJECT_TOO_DEEP`): too deep
+/// `where` and include trees are 400 before any query, an oversized body is 413.
+async fn deep_and_oversized_queries_are_refused(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    let mut deep = json!({"title": "hello"});
+    for _ in 0..40 {
+        deep = json!({"and": [deep]});
+    }
+    let uri = format!("/api/Posts?filter={}", json!({"where": deep}));
+    let r = rest_support::get(&api, &uri).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.json()["error"]["code"],
+        "QUERY_OBJECT_TOO_DEEP",
+        "{}",
+        r.text
+    );
+    // The same shape, shallow enough, is answered.
+    let mut shallow = json!({"title": "hello"});
+    for _ in 0..3 {
+        shallow = json!({"and": [shallow]});
+    }
+    let uri = format!("/api/Posts?filter={}", json!({"where": shallow}));
+    let r = rest_support::get(&api, &uri).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()[0]["title"].clone()),
+        (200, json!("hello"))
+    );
+    // Include trees deeper than the cap.
+    let mut include = json!("comments");
+    for _ in 0..10 {
+        include = json!({"relation": "comments", "scope": {"include": include}});
+    }
+    let uri = format!("/api/Posts?filter={}", json!({"include": include}));
+    let r = rest_support::get(&api, &uri).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // A body over the limit (100 kB by default) is refused, and nothing is written.
+    let big = json!({"title": "x".repeat(200 * 1024)}).to_string();
+    let r = rest_support::post(&api, "/api/Posts", &big).await;
+    assert_eq!(r.status, 413, "{}", &r.text[..r.text.len().min(200)]);
+    assert_eq!(
+        app.model("Post")
+            .unwrap()
+            .count(None, &Options::new())
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// Session persistence after account changes (loopback "security issue 580",
+/// `_invalidateAccessTokensOfUsers`): an email change or a password change ends the user's
+/// other sessions (the current one is kept, as in LB3); deleting the user ends all of them.
+async fn tokens_die_with_credentials_and_user(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    let (t1, t2) = (login(&api).await, login(&api).await);
+    let me = "/api/Members/1";
+    let r = send_as(
+        &api,
+        "PATCH",
+        me,
+        Some(&t1),
+        Some(r#"{"email": "new@example.com"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(send_as(&api, "GET", me, Some(&t2), None).await.status, 401);
+    assert_eq!(send_as(&api, "GET", me, Some(&t1), None).await.status, 200);
+    // A name change leaves sessions alone.
+    let t3 = login_to(&api, "Members", "new@example.com", "member-pass").await;
+    let r = send_as(&api, "PATCH", me, Some(&t1), Some(r#"{"name": "Em"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(send_as(&api, "GET", me, Some(&t3), None).await.status, 200);
+    // A password change ends t3.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Members/change-password",
+        Some(&t1),
+        Some(r#"{"oldPassword": "member-pass", "newPassword": "other-pass"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(send_as(&api, "GET", me, Some(&t3), None).await.status, 401);
+    assert_eq!(send_as(&api, "GET", me, Some(&t1), None).await.status, 200);
+    let t4 = login_to(&api, "Members", "new@example.com", "other-pass").await;
+    // Deleting the user ends every session, and its tokens are gone from the store.
+    let r = send_as(&api, "DELETE", me, Some(&t1), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for t in [&t1, &t4] {
+        let r = send_as(&api, "GET", "/api/Posts/1", Some(t), None).await;
+        assert_eq!(
+            r.status, 200,
+            "a dead token is an anonymous caller: {}",
+            r.text
+        );
+        assert_eq!(send_as(&api, "GET", me, Some(t), None).await.status, 401);
+    }
+    assert_eq!(
+        app.model("AccessToken")
+            .unwrap()
+            .count(None, &Options::new())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// Mass assignment (loopback `d9ae3242`, forceId): `emailVerified` and `verificationToken`
+/// cannot be set through REST create or patch, and a generated id cannot be chosen.
+async fn server_controlled_fields_cannot_be_assigned(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    let r = rest_support::post(
+        &api,
+        "/api/Members",
+        r#"{"email": "x@example.com", "password": "x-pass", "emailVerified": true, "verificationToken": "chosen"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["id"], 2, "{}", r.text);
+    let u = stored(&app, "Member", 2).await;
+    assert_ne!(u["emailVerified"], json!(true), "{u}");
+    assert_ne!(u["verificationToken"], json!("chosen"), "{u}");
+    let t = login_to(&api, "Members", "x@example.com", "x-pass").await;
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Members/2",
+        Some(&t),
+        Some(r#"{"emailVerified": true, "verificationToken": "chosen", "name": "X"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let u = stored(&app, "Member", 2).await;
+    assert_eq!(u["name"], "X", "{u}");
+    assert_ne!(u["emailVerified"], json!(true), "{u}");
+    assert_ne!(u["verificationToken"], json!("chosen"), "{u}");
+    // Confirming with the chosen token does nothing.
+    let r = rest_support::get(&api, "/api/Members/confirm?uid=2&token=chosen").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_ne!(
+        stored(&app, "Member", 2).await["emailVerified"],
+        json!(true)
+    );
+    // A generated id (forceId) cannot be chosen on create.
+    let r = rest_support::post(&api, "/api/Posts", r#"{"id": 42, "title": "x"}"#).await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    assert_eq!(stored(&app, "Post", 42).await, Json::Null);
+}
+
+/// SQL injection through operators (CVE-2022-35942): hostile strings given to every string
+/// operator over REST are compared as values (bound parameters), never run; the table is
+/// intact afterwards.
+async fn operator_payloads_are_values_not_sql(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    let payloads = [
+        "' OR '1'='1",
+        "hello' --",
+        "\\' OR 1=1 --",
+        "$1",
+        "%' OR title LIKE '%",
+        "\"; DROP TABLE \"post\"; --",
+        "hello\u{0}",
+    ];
+    // (operator, whether the row `hello` matches whatever the payload)
+    let ops = [
+        ("eq", false),
+        ("like", false),
+        ("ilike", false),
+        ("regexp", false),
+        ("neq", true),
+        ("nlike", true),
+        ("nilike", true),
+    ];
+    for payload in payloads {
+        // PostgreSQL text cannot hold NUL: such values are refused with a 400 that says so.
+        let nul_refused = |r: &rest_support::Reply| {
+            db.sql && payload.contains('\u{0}') && r.status == 400 && r.text.contains("NUL")
+        };
+        for (op, matches) in ops {
+            let filter = json!({"where": {"title": {op: payload}}});
+            let uri = format!("/api/Posts?filter={filter}");
+            let r = rest_support::get(&api, &uri).await;
+            if op == "regexp" && r.status == 400 {
+                continue; // not a valid pattern: refused before any query
+            }
+            if nul_refused(&r) {
+                continue;
+            }
+            assert_eq!(r.status, 200, "{op} {payload:?}: {}", r.text);
+            let rows = r.json().as_array().unwrap().len();
+            assert_eq!(rows, usize::from(matches), "{op} {payload:?}: {}", r.text);
+        }
+        for (op, value, matches) in [
+            ("inq", json!([payload, payload]), false),
+            ("nin", json!([payload]), true),
+            ("between", json!([payload, payload]), false),
+        ] {
+            let filter = json!({"where": {"title": {op: value}}});
+            let r = rest_support::get(&api, &format!("/api/Posts?filter={filter}")).await;
+            if nul_refused(&r) {
+                continue;
+            }
+            assert_eq!(r.status, 200, "{op} {payload:?}: {}", r.text);
+            let rows = r.json().as_array().unwrap().len();
+            assert_eq!(rows, usize::from(matches), "{op} {payload:?}: {}", r.text);
+        }
+        // Written and read back unchanged.
+        let body = json!({"title": payload}).to_string();
+        let r = rest_support::post(&api, "/api/Posts", &body).await;
+        if payload.contains('\u{0}') && db.sql {
+            assert!(nul_refused(&r), "{}", r.text);
+            continue;
+        }
+        assert_eq!(r.status, 200, "{payload:?}: {}", r.text);
+        let id = r.json()["id"].as_i64().unwrap();
+        let r = rest_support::get(&api, &format!("/api/Posts/{id}")).await;
+        assert_eq!(r.json()["title"], payload);
+        let where_ = json!({"title": payload});
+        let r = rest_support::get(&api, &format!("/api/Posts/count?where={where_}")).await;
+        assert_eq!(r.json()["count"], 1, "{payload:?}: {}", r.text);
+        send_as(&api, "DELETE", &format!("/api/Posts/{id}"), None, None).await;
+    }
+    assert_eq!(stored(&app, "Post", 1).await["title"], "hello");
+    let r = rest_support::get(&api, "/api/Posts/count").await;
+    assert_eq!(r.text, r#"{"count":1}"#);
+}
+
+/// NoSQL-style injection (LB advisory 08-15-2018): `$`-prefixed keys anywhere in a filter are
+/// refused (LB3 `allowExtendedOperators` is off by default), and so are unknown operators.
+async fn unknown_and_extended_operators_are_refused(db: Db) {
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    for filter in [
+        json!({"where": {"$where": "function() { sleep(5000); return true; }"}}),
+        json!({"where": {"title": {"$regex": "^h"}}}),
+        json!({"where": {"title": {"$ne": null}}}),
+        json!({"where": {"or": [{"title": "x"}, {"$expr": {"title": "hello"}}]}}),
+        json!({"include": {"relation": "comments", "scope": {"where": {"$where": "1"}}}}),
+    ] {
+        let uri = format!("/api/Posts?filter={filter}");
+        let r = rest_support::get(&api, &uri).await;
+        assert_eq!(r.status, 400, "{filter}: {}", r.text);
+    }
+    let r = rest_support::get(&api, r#"/api/Posts/count?where={"$where":"1"}"#).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = rest_support::post(
+        &api,
+        r#"/api/Posts/update?where={"title":{"$ne":"x"}}"#,
+        r#"{"title": "changed"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(stored(&app, "Post", 1).await["title"], "hello");
+}
+
+/// Mass assignment on strict models (juggler #1805, LB `strict: true`): a property the model
+/// does not declare is refused on create and update, and nothing is written.
+async fn strict_models_refuse_unknown_properties(db: Db) {
+    let app = db
+        .app(vec![json!({"name": "Account", "strict": true,
+            "properties": {"name": "string"}})])
+        .await;
+    let api = RestApi::new(&app);
+    let r = rest_support::post(&api, "/api/Accounts", r#"{"name": "a", "isAdmin": true}"#).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = rest_support::post(&api, "/api/Accounts", r#"{"name": "a"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Accounts/1",
+        None,
+        Some(r#"{"isAdmin": true}"#),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = rest_support::get(&api, "/api/Accounts").await;
+    assert_eq!(r.text, r#"[{"id":1,"name":"a"}]"#);
 }

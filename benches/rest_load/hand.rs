@@ -8,6 +8,9 @@
 //! - `GET /api/Authors?filter=…`: `{"include":"books","limit":N}` (only that form): the
 //!   authors in id order, then their books with one `author_id = ANY($1)` query, nested under
 //!   `books` in id order;
+//! - `GET /api/SecureBooks/:id`: the book of `/api/Books/:id` for a caller whose
+//!   `Authorization` header names a token of the `accesstoken` table that has not expired
+//!   (read by id on every request), else 401;
 //! - `POST /api/Books`: inserts `title`, `price`, `published`, `authorId` and answers the
 //!   created book with its id.
 //!
@@ -59,6 +62,7 @@ struct Queries {
     authors: String,
     books_of_authors: String,
     insert_book: String,
+    token_by_id: String,
 }
 
 impl Queries {
@@ -79,6 +83,9 @@ impl Queries {
             authors: format!("SELECT \"id\", \"name\" FROM {authors} ORDER BY \"id\" ASC LIMIT $1"),
             books_of_authors: format!(
                 "SELECT {columns} FROM {books} WHERE \"author_id\" = ANY($1) ORDER BY \"id\" ASC"
+            ),
+            token_by_id: format!(
+                "SELECT \"created\", \"ttl\" FROM \"{schema}\".\"accesstoken\" WHERE \"id\" = $1"
             ),
             insert_book: format!(
                 "INSERT INTO {books} (\"title\", \"price\", \"published\", \"author_id\") \
@@ -175,7 +182,13 @@ impl Hand {
             (&Method::GET, "/api/Authors") => self.find_authors(req.uri().query()).await,
             (&Method::GET, path) => match path.strip_prefix("/api/Books/") {
                 Some(id) => self.book_by_id(id).await,
-                None => Err(Failure(StatusCode::NOT_FOUND, "no such route".into())),
+                None => match path.strip_prefix("/api/SecureBooks/") {
+                    Some(id) => match self.authenticated(&req).await {
+                        Ok(()) => self.book_by_id(id).await,
+                        Err(e) => Err(e),
+                    },
+                    None => Err(Failure(StatusCode::NOT_FOUND, "no such route".into())),
+                },
             },
             _ => Err(Failure(StatusCode::NOT_FOUND, "no such route".into())),
         };
@@ -183,6 +196,31 @@ impl Hand {
             Ok(body) => json(StatusCode::OK, body),
             Err(failure) => failure.response(),
         }
+    }
+
+    /// A token from the `Authorization` header that exists and has not expired, else 401.
+    async fn authenticated(&self, req: &Request<Incoming>) -> Result<(), Failure> {
+        let denied = || Failure(StatusCode::UNAUTHORIZED, "Authorization Required".into());
+        let token = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(denied)?;
+        let row = sqlx::query(&self.q.token_by_id)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(denied)?;
+        let created: chrono::DateTime<chrono::Utc> = row.try_get("created")?;
+        let ttl: f64 = row
+            .try_get::<i32, _>("ttl")
+            .map_or_else(|_| row.try_get::<f64, _>("ttl"), |t| Ok(f64::from(t)))?;
+        let age = (chrono::Utc::now() - created).num_milliseconds() as f64 / 1000.0;
+        if ttl <= 0.0 || age >= ttl {
+            return Err(denied());
+        }
+        Ok(())
     }
 
     async fn book_by_id(&self, raw: &str) -> Result<Vec<u8>, Failure> {

@@ -38,8 +38,14 @@ pub fn available() -> bool {
     Command::new("wrk").arg("--version").output().is_ok()
 }
 
-/// Runs wrk on `url`, with `script` (a Lua file) when given, and reads its report.
-pub fn run(load: &Load, url: &str, script: Option<&Path>) -> Result<Measured, String> {
+/// Runs wrk on `url`, with `script` (a Lua file) when given and `headers` (`Name: value`)
+/// added to every request, and reads its report.
+pub fn run(
+    load: &Load,
+    url: &str,
+    script: Option<&Path>,
+    headers: &[String],
+) -> Result<Measured, String> {
     let mut cmd = Command::new("wrk");
     cmd.arg(format!("-t{}", load.threads))
         .arg(format!("-c{}", load.connections))
@@ -47,6 +53,9 @@ pub fn run(load: &Load, url: &str, script: Option<&Path>) -> Result<Measured, St
         .arg("--latency");
     if let Some(script) = script {
         cmd.arg("-s").arg(script);
+    }
+    for h in headers {
+        cmd.arg("-H").arg(h);
     }
     cmd.arg(url);
     let out = cmd.output().map_err(|e| format!("wrk: {e}"))?;

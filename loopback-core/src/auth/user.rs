@@ -582,6 +582,23 @@ impl ModelHandle {
                         self.name()
                     )));
                 }
+                // A token row without a principal type names a user by id only: two models
+                // extending the served one would have users with equal ids that their
+                // tokens could not tell apart (LB3's multiple-principal bug).
+                let mut siblings: Vec<String> = app
+                    .user_models()
+                    .into_iter()
+                    .filter(|u| u.name() != expected && u.extends(&expected))
+                    .map(|u| u.name().to_owned())
+                    .collect();
+                if siblings.len() > 1 {
+                    siblings.sort();
+                    return Err(Error::Internal(format!(
+                        "the token model `{}` does not record a principal type, so it cannot tell the users of {} apart; give it a polymorphic `user` relation (discriminator `principalType`)",
+                        tokens.name(),
+                        siblings.join(" and ")
+                    )));
+                }
             }
         }
         let mut rec = Record::new();
