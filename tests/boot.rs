@@ -4,52 +4,18 @@
 
 #![cfg(all(feature = "rest", feature = "memory"))]
 
+mod app_folder;
 mod rest_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use app_folder::{copy_app, edit_json, write};
 use loopback::boot::{self, BootOptions};
 use loopback::prelude::*;
 use rest_support::{get, post, send};
 use serde_json::{json, Value as Json};
 
 const EXAMPLE: &str = "examples/bookstore";
-
-/// A copy of `src` (a folder) in a new temporary folder.
-fn copy_app(src: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(src), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let target = to.join(e.file_name());
-        if p.is_dir() {
-            if e.file_name() != "node_modules" {
-                copy_dir(&p, &target);
-            }
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
-}
-
-fn write(dir: &Path, file: &str, text: &str) -> PathBuf {
-    let p = dir.join(file);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn edit_json(dir: &Path, file: &str, f: impl FnOnce(&mut Json)) {
-    let p = dir.join(file);
-    let mut v: Json = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    f(&mut v);
-    std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
-}
 
 /// Options with no variables from the process environment (so `PORT` or `NODE_ENV` set by
 /// the caller cannot change the outcome).

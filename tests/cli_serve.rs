@@ -5,6 +5,8 @@
 
 #![cfg(all(feature = "rest", feature = "memory"))]
 
+mod app_folder;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -372,8 +374,7 @@ async fn serve_the_example_folder_on_postgresql() {
 
     // The same folder with a `datasources.postgres.json` override, and the tables made by
     // `loopback migrate`.
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(EXAMPLE), dir.path());
+    let dir = app_folder::copy_app(EXAMPLE);
     std::fs::write(
         dir.path().join("server/datasources.postgres.json"),
         json!({"db": {"connector": "postgresql", "url": "${DATABASE_URL}", "schema": "${DB_SCHEMA}"}}).to_string(),
@@ -413,23 +414,9 @@ async fn serve_the_example_folder_on_postgresql() {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let target = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn serve_refuses_an_invalid_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new(EXAMPLE), dir.path());
+    let dir = app_folder::copy_app(EXAMPLE);
     std::fs::write(
         dir.path().join("server/datasources.json"),
         r#"{"db": {"connector": "couchdb"}}"#,
@@ -488,6 +475,23 @@ fn routes_and_openapi_describe_the_folder() {
         !text.contains("/api/AccessTokens"),
         "private models have no routes"
     );
+
+    // A rule naming an alias (`updateAttributes`) applies to the method it stands for.
+    let dir = app_folder::copy_app(EXAMPLE);
+    app_folder::edit_json(dir.path(), "server/model-config.json", |mc| {
+        mc["Author"]["acls"] = json!([{"property": "updateAttributes", "accessType": "WRITE",
+            "principalType": "ROLE", "principalId": "$authenticated", "permission": "DENY"}]);
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
+        .args(["routes", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let aliased = String::from_utf8_lossy(&out.stdout);
+    let patch = aliased
+        .lines()
+        .find(|l| l.contains(" Author.prototype.patchAttributes "))
+        .unwrap_or_else(|| panic!("{aliased}"));
+    assert!(patch.contains("authenticated:DENY"), "{patch}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
         .args(["openapi", EXAMPLE])

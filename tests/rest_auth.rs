@@ -265,14 +265,7 @@ async fn access_tokens_cannot_be_minted_over_rest(db: Db) {
         let r = rest_support::call(&api, req.body(r#"{"userId": 1}"#.to_owned()).unwrap()).await;
         assert_eq!(r.status, 401, "{}", r.text);
     }
-    assert_eq!(
-        app.model("AccessToken")
-            .unwrap()
-            .count(None, &Options::new())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(stored_count(&app, "AccessToken").await, 1);
 }
 
 async fn forged_and_oversized_credentials_fail_cleanly(db: Db) {
@@ -373,6 +366,15 @@ async fn user(app: &App, model: &str, email: &str, password: &str) -> Value {
         .await
         .unwrap();
     saved.get("id").unwrap().clone()
+}
+
+/// How many records of `model` are stored, read from Rust.
+async fn stored_count(app: &App, model: &str) -> u64 {
+    app.model(model)
+        .unwrap()
+        .count(None, &Options::new())
+        .await
+        .unwrap()
 }
 
 /// A record read from Rust, as JSON (`null` when missing).
@@ -499,14 +501,7 @@ async fn relation_routes_cannot_move_records(db: Db) {
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert_eq!(
-        app.model("Comment")
-            .unwrap()
-            .count(None, &Options::new())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(stored_count(&app, "Comment").await, 0);
     let r = rest_support::post(&api, "/api/Posts/1/comments", r#"{"text": "first"}"#).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["postId"], 1, "{}", r.text);
@@ -722,14 +717,7 @@ async fn prototype_keys_are_refused(db: Db) {
         .unwrap();
     assert_eq!(posts.len(), 1);
     assert_eq!(stored(&app, "Post", 1).await["title"], "hello");
-    assert_eq!(
-        app.model("Comment")
-            .unwrap()
-            .count(None, &Options::new())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(stored_count(&app, "Comment").await, 0);
 }
 
 /// DoS by deep or huge queries (juggler `maxDepthOfQuery`, `QUERY_OBJECT_TOO_DEEP`): too deep
@@ -773,14 +761,7 @@ async fn deep_and_oversized_queries_are_refused(db: Db) {
     let big = json!({"title": "x".repeat(200 * 1024)}).to_string();
     let r = rest_support::post(&api, "/api/Posts", &big).await;
     assert_eq!(r.status, 413, "{}", &r.text[..r.text.len().min(200)]);
-    assert_eq!(
-        app.model("Post")
-            .unwrap()
-            .count(None, &Options::new())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(stored_count(&app, "Post").await, 1);
 }
 
 /// Session persistence after account changes (loopback "security issue 580",
@@ -832,14 +813,7 @@ async fn tokens_die_with_credentials_and_user(db: Db) {
         );
         assert_eq!(send_as(&api, "GET", me, Some(t), None).await.status, 401);
     }
-    assert_eq!(
-        app.model("AccessToken")
-            .unwrap()
-            .count(None, &Options::new())
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(stored_count(&app, "AccessToken").await, 0);
 }
 
 /// Mass assignment (loopback `d9ae3242`, forceId): `emailVerified` and `verificationToken`

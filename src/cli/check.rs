@@ -63,11 +63,7 @@ fn is_app_folder(path: &Path) -> bool {
 /// Checks a whole application folder as `serve` would boot it, without creating anything:
 /// every problem with its file, key, line and column; then what would not be run.
 fn check_app(path: &Path, env: Option<&str>) -> bool {
-    let mut options = loopback::boot::BootOptions::new();
-    if let Some(e) = env {
-        options = options.env(e);
-    }
-    match loopback::boot::compile(path, &options) {
+    match loopback::boot::compile(path, &super::boot_options(env)) {
         Ok(plan) => {
             for w in plan.warnings() {
                 eprintln!("warning: {w}");
@@ -87,15 +83,8 @@ fn check_app(path: &Path, env: Option<&str>) -> bool {
             );
             true
         }
-        Err(loopback::Error::Boot(e)) => {
-            for p in &e.problems {
-                eprintln!("{p}");
-            }
-            eprintln!("{}: {} problem(s)", path.display(), e.problems.len());
-            false
-        }
         Err(e) => {
-            eprintln!("{}: {e}", path.display());
+            super::report_boot_error(path, &e, "it would not boot");
             false
         }
     }

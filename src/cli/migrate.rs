@@ -2,11 +2,9 @@
 //! an application, with a progress line per model, or a dry run printing the DDL.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use loopback::boot::BootOptions;
 use loopback::connectors::{discovery_of, Discovery, MigrationPhase, MigrationPlan};
 use loopback::{App, DataSource, ModelHandle};
 
@@ -32,9 +30,8 @@ use loopback::{App, DataSource, ModelHandle};
     verbatim_doc_comment
 )]
 pub struct MigrateArgs {
-    /// The application folder (the project folder, or its `server/` folder).
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
+    #[command(flatten)]
+    app: super::AppArgs,
 
     /// Keep existing tables and rows: only create what is missing (LoopBack's autoupdate).
     #[arg(long)]
@@ -47,29 +44,14 @@ pub struct MigrateArgs {
     /// Only this data source (repeatable); default every data source with models.
     #[arg(long = "datasource", value_name = "NAME")]
     data_sources: Vec<String>,
-
-    /// The environment whose `*.{ENV}.json` overrides apply (default: NODE_ENV, else
-    /// development).
-    #[arg(long, value_name = "ENV")]
-    env: Option<String>,
 }
 
 /// Runs `migrate DIR`.
 pub async fn run(args: MigrateArgs) -> ExitCode {
-    let mut options = BootOptions::new();
-    if let Some(env) = &args.env {
-        options = options.env(env.clone());
-    }
-    let booted = match loopback::boot::boot(&args.dir, &options).await {
+    let booted = match super::boot(&args.app, "nothing is migrated").await {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.dir.display());
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
-    for w in booted.plan().warnings() {
-        eprintln!("warning: {w}");
-    }
     let mode = if args.autoupdate {
         Mode::Autoupdate
     } else {

@@ -3,7 +3,10 @@
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use loopback::boot::{BootOptions, Booted};
 
 mod check;
 mod discover;
@@ -116,4 +119,58 @@ fn block_on_threads(f: impl std::future::Future<Output = ExitCode>) -> ExitCode 
 fn failure(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(1)
+}
+
+/// The application folder and environment of the commands that boot one.
+#[derive(Debug, Args)]
+pub struct AppArgs {
+    /// The application folder (the project folder holding `server/`, or `server/` itself).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The environment choosing the `.{env}` override files (default: NODE_ENV, else
+    /// `development`).
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+}
+
+/// Boot options for `--env` (none: NODE_ENV, else `development`).
+fn boot_options(env: Option<&str>) -> BootOptions {
+    match env {
+        Some(e) => BootOptions::new().env(e),
+        None => BootOptions::new(),
+    }
+}
+
+/// Prints each problem of a folder that cannot boot (or the error) and what follows from it.
+fn report_boot_error(dir: &std::path::Path, e: &loopback::Error, consequence: &str) {
+    match e {
+        loopback::Error::Boot(b) => {
+            for p in &b.problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!(
+                "error: {} has {} problem(s); {consequence}",
+                dir.display(),
+                b.problems.len()
+            );
+        }
+        other => eprintln!("error: cannot boot {}: {other}", dir.display()),
+    }
+}
+
+/// Boots the folder, printing its warnings; on failure prints every problem and gives the
+/// exit code (1). `consequence` says what is not done (`nothing is served`).
+async fn boot(args: &AppArgs, consequence: &str) -> Result<Booted, ExitCode> {
+    match loopback::boot::boot(&args.dir, &boot_options(args.env.as_deref())).await {
+        Ok(b) => {
+            for w in b.plan().warnings() {
+                eprintln!("warning: {w}");
+            }
+            Ok(b)
+        }
+        Err(e) => {
+            report_boot_error(&args.dir, &e, consequence);
+            Err(ExitCode::from(1))
+        }
+    }
 }

@@ -1,33 +1,11 @@
 //! `loopback serve DIR`, `loopback routes DIR` and `loopback openapi DIR`: boot an LB3
 //! application folder, then serve it, list its routes, or print its OpenAPI document.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use loopback::boot::{BootOptions, Booted};
 
-/// The options every command that boots a folder takes.
-#[derive(Debug, Args)]
-pub struct AppArgs {
-    /// The application folder (the project folder holding `server/`, or `server/` itself).
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
-    /// The environment choosing the `.{env}` override files (default: NODE_ENV, else
-    /// `development`).
-    #[arg(long, value_name = "ENV")]
-    env: Option<String>,
-}
-
-impl AppArgs {
-    fn options(&self) -> BootOptions {
-        let mut o = BootOptions::new();
-        if let Some(e) = &self.env {
-            o = o.env(e.clone());
-        }
-        o
-    }
-}
+use super::{boot, AppArgs};
 
 /// Serve an LB3 application folder: its REST API, explorer and static files.
 ///
@@ -47,36 +25,9 @@ pub struct ServeArgs {
     host: Option<String>,
 }
 
-/// Boots the folder, printing warnings; `Err` is the exit code after printing problems.
-pub async fn boot(args: &AppArgs) -> Result<Booted, ExitCode> {
-    match loopback::boot::boot(&args.dir, &args.options()).await {
-        Ok(b) => {
-            for w in b.plan().warnings() {
-                eprintln!("warning: {w}");
-            }
-            Ok(b)
-        }
-        Err(loopback::Error::Boot(e)) => {
-            for p in &e.problems {
-                eprintln!("error: {p}");
-            }
-            eprintln!(
-                "error: {} has {} problem(s); nothing is served",
-                args.dir.display(),
-                e.problems.len()
-            );
-            Err(ExitCode::from(1))
-        }
-        Err(e) => Err(super::failure(format!(
-            "cannot boot {}: {e}",
-            args.dir.display()
-        ))),
-    }
-}
-
 /// Runs `serve`.
 pub async fn run(args: ServeArgs) -> ExitCode {
-    let booted = match boot(&args.app).await {
+    let booted = match boot(&args.app, "nothing is served").await {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -146,7 +97,7 @@ pub struct RoutesArgs {
 
 /// Runs `routes`.
 pub async fn routes(args: RoutesArgs) -> ExitCode {
-    let booted = match boot(&args.app).await {
+    let booted = match boot(&args.app, "nothing is listed").await {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -161,103 +112,70 @@ pub async fn routes(args: RoutesArgs) -> ExitCode {
         println!("# access control is not enabled: every route is open");
     }
     for r in &routes {
-        let (access, acl) = acl_summary(app, &r.method);
+        let acl = if app.is_auth_enabled() {
+            acl_summary(app, r)
+        } else {
+            String::new()
+        };
         println!(
-            "{:<7} {:<width$}  {:<mwidth$}  {:<8} {}",
-            r.verb, r.path, r.method, access, acl
+            "{:<7} {:<width$}  {:<mwidth$}  {:<8} {acl}",
+            r.verb,
+            r.path,
+            r.method,
+            r.access_type.as_str()
         );
     }
     ExitCode::SUCCESS
 }
 
-/// The access type of `Model.method` and what the static ACLs decide: for an anonymous
-/// caller, for an authenticated one with no role, and for each other role a rule names.
-fn acl_summary(app: &loopback::App, method: &str) -> (String, String) {
-    use loopback::auth::{
-        acl::{resolve, AccessRequest, AclRule, Permission, PrincipalType},
-        builtin_access_type, AccessType,
-    };
-    let (model, name) = method.split_once('.').unwrap_or((method, method));
-    let short = name.strip_prefix("prototype.").unwrap_or(name);
-    let access = builtin_access_type(short).unwrap_or_else(|| {
-        app.model(model)
-            .and_then(|m| {
-                m.remote_methods()
-                    .into_iter()
-                    .find(|rm| rm.string_name() == name || rm.name == short)
-            })
-            .map_or(AccessType::Execute, |rm| rm.effective_access_type())
-    });
-    if !app.is_auth_enabled() {
-        return (access.as_str().to_owned(), String::new());
-    }
+/// What the static ACLs decide for a route: for an anonymous caller, for an authenticated
+/// one with no role, and for each other role a matching rule names. Rules for single users
+/// or applications, and rows of the ACL model, are not summarised.
+fn acl_summary(app: &loopback::App, route: &loopback::rest::Route) -> String {
+    use loopback::auth::acl::{matching_score, AccessRequest};
+    use loopback::auth::{static_permission, static_rules, Permission, PrincipalType};
+    let model = route.method.split('.').next().unwrap_or_default();
     let Some(def) = app.definition_of(model) else {
-        return (access.as_str().to_owned(), String::new());
+        return String::new();
     };
-    let rules: Vec<AclRule> = def
-        .acls
-        .iter()
-        .map(|e| AclRule::from_entry(model, e))
-        .collect();
-    let names = [short];
-    let req = AccessRequest {
-        model,
-        property: short,
-        method_names: &names,
-        access_type: access,
-    };
-    let default = def
-        .setting("defaultPermission")
-        .and_then(|v| v.as_str())
-        .and_then(Permission::parse)
-        .unwrap_or(Permission::Allow);
-    let decide = |roles: &[&str]| -> &'static str {
-        let applicable: Vec<AclRule> = rules
-            .iter()
-            .filter(|r| {
-                r.principal_type == PrincipalType::Role && roles.contains(&r.principal_id.as_str())
-            })
-            .cloned()
-            .collect();
-        let p = resolve(&applicable, &req).permission;
-        let p = if p == Permission::Unspecified {
-            default
-        } else {
-            p
-        };
-        if p == Permission::Deny {
-            "DENY"
-        } else {
-            "ALLOW"
-        }
+    let names: Vec<&str> = route.acl_names.iter().map(String::as_str).collect();
+    let decide = |roles: &[&str]| match static_permission(&def, &names, route.access_type, roles) {
+        Permission::Deny => "DENY",
+        _ => "ALLOW",
     };
     let mut parts = vec![
         format!("anonymous:{}", decide(&["$everyone", "$unauthenticated"])),
         format!("authenticated:{}", decide(&["$everyone", "$authenticated"])),
     ];
+    let req = AccessRequest {
+        model,
+        property: names[0],
+        method_names: &names,
+        access_type: route.access_type,
+    };
+    // The other roles a rule for this method names (`$owner`, `admin`).
     let mut others: Vec<String> = Vec::new();
-    for r in &rules {
-        let id = r.principal_id.as_str();
-        let generic = matches!(id, "$everyone" | "$unauthenticated" | "$authenticated");
-        let matches = loopback::auth::acl::matching_score(r, &req).is_some();
-        if !generic && matches {
-            let label = match r.principal_type {
-                PrincipalType::Role => id.to_owned(),
-                ref t => format!("{}:{id}", t.as_str()),
-            };
-            if !others.contains(&label) {
-                others.push(label);
-            }
+    for r in static_rules(&def, &names) {
+        let generic = matches!(
+            r.principal_id.as_str(),
+            "$everyone" | "$unauthenticated" | "$authenticated"
+        );
+        if r.principal_type != PrincipalType::Role
+            || generic
+            || matching_score(&r, &req).is_none()
+            || others.contains(&r.principal_id)
+        {
+            continue;
         }
+        others.push(r.principal_id);
     }
-    for label in others {
-        let role = label.as_str();
+    for role in &others {
         parts.push(format!(
             "{role}:{}",
             decide(&["$everyone", "$authenticated", role])
         ));
     }
-    (access.as_str().to_owned(), parts.join(" "))
+    parts.join(" ")
 }
 
 /// Print the OpenAPI 3 document of an LB3 application folder (JSON, on stdout).
@@ -269,7 +187,7 @@ pub struct OpenApiArgs {
 
 /// Runs `openapi`.
 pub async fn openapi(args: OpenApiArgs) -> ExitCode {
-    let booted = match boot(&args.app).await {
+    let booted = match boot(&args.app, "nothing is listed").await {
         Ok(b) => b,
         Err(code) => return code,
     };

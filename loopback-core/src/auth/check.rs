@@ -138,18 +138,7 @@ impl App {
         let def = ctx.model.definition();
         let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
         let mut candidates: Vec<AclRule> = self.dynamic_acls(ctx).await?;
-        // Only the entries naming this method (or every method) are converted.
-        candidates.extend(
-            def.acls
-                .iter()
-                .filter(|e| {
-                    e.property.is_empty()
-                        || e.property
-                            .iter()
-                            .any(|p| p == "*" || names.contains(&p.as_str()))
-                })
-                .map(|e| AclRule::from_entry(&def.name, e)),
-        );
+        candidates.extend(static_rules(&def, &names));
         let principals = ctx.principals();
         let mut roles = RoleCache::default();
         let mut effective = Vec::with_capacity(candidates.len());
@@ -266,6 +255,51 @@ impl App {
             })
             .cloned()
             .collect())
+    }
+}
+
+/// The static ACL rules of `def` (inherited ones included) naming one of `method_names`
+/// or every method; only those entries are converted.
+pub fn static_rules<'a>(
+    def: &'a crate::model::ModelDefinition,
+    method_names: &'a [&'a str],
+) -> impl Iterator<Item = AclRule> + 'a {
+    def.acls
+        .iter()
+        .filter(|e| {
+            e.property.is_empty()
+                || e.property
+                    .iter()
+                    .any(|p| p == "*" || method_names.contains(&p.as_str()))
+        })
+        .map(|e| AclRule::from_entry(&def.name, e))
+}
+
+/// What the static ACLs of `def` decide, after its `defaultPermission`, for a caller who is
+/// in exactly the roles `roles` (e.g. `["$everyone", "$unauthenticated"]`): LB3's resolution
+/// without ACL model rows, role resolution, tokens or scopes. `method_names` is the method's
+/// name (without `prototype.`) then its aliases. For describing an API (`loopback routes`);
+/// requests are checked by [`App::check_access`].
+pub fn static_permission(
+    def: &crate::model::ModelDefinition,
+    method_names: &[&str],
+    access_type: AccessType,
+    roles: &[&str],
+) -> Permission {
+    let rules: Vec<AclRule> = static_rules(def, method_names)
+        .filter(|r| {
+            r.principal_type == PrincipalType::Role && roles.contains(&r.principal_id.as_str())
+        })
+        .collect();
+    let req = AccessRequest {
+        model: &def.name,
+        property: method_names.first().copied().unwrap_or("*"),
+        method_names,
+        access_type,
+    };
+    match acl::resolve(&rules, &req).permission {
+        Permission::Unspecified => default_permission(def),
+        p => p,
     }
 }
 

@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 
 pub use acl::{AccessType, AclRule, Permission, PrincipalType};
 pub use builtin::{builtin_definition, BuiltinKind};
-pub use check::{builtin_access_type, AccessContext, AccessDecision, Principal, RoleResolver};
+pub use check::{
+    builtin_access_type, static_permission, static_rules, AccessContext, AccessDecision, Principal,
+    RoleResolver,
+};
 pub use password::{
     hash_password, is_bcrypt_hash, validate_password, verify_password, MAX_PASSWORD_LENGTH,
 };

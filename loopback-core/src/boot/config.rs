@@ -311,49 +311,49 @@ pub(crate) fn interpolate(
     key: &str,
     warnings: &mut Vec<BootWarning>,
 ) {
+    let _ = resolve_variables(value, lookup, file, key, warnings);
+}
+
+/// [`interpolate`] of one value; false when the value itself is a variable nothing defines
+/// (its parent drops it from an object, or makes it `null` in an array).
+fn resolve_variables(
+    value: &mut Json,
+    lookup: &dyn Fn(&str) -> Option<Json>,
+    file: &Path,
+    key: &str,
+    warnings: &mut Vec<BootWarning>,
+) -> bool {
+    if let Some(name) = variable(value) {
+        return match lookup(&name) {
+            Some(x) => {
+                *value = x;
+                true
+            }
+            None => {
+                warnings.push(unresolved_warning(file, key, &name));
+                false
+            }
+        };
+    }
     match value {
-        Json::Object(o) => {
-            let mut unresolved = Vec::new();
-            for (k, v) in o.iter_mut() {
-                let sub = if key.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{key}.{k}")
-                };
-                if let Some(name) = variable(v) {
-                    match lookup(&name) {
-                        Some(x) => *v = x,
-                        None => {
-                            warnings.push(unresolved_warning(file, &sub, &name));
-                            unresolved.push(k.clone());
-                        }
-                    }
-                } else {
-                    interpolate(v, lookup, file, &sub, warnings);
-                }
-            }
-            for k in unresolved {
-                o.remove(&k);
-            }
-        }
+        Json::Object(o) => o.retain(|k, v| {
+            let sub = if key.is_empty() {
+                k.clone()
+            } else {
+                format!("{key}.{k}")
+            };
+            resolve_variables(v, lookup, file, &sub, warnings)
+        }),
         Json::Array(a) => {
             for (i, v) in a.iter_mut().enumerate() {
-                let sub = format!("{key}[{i}]");
-                if let Some(name) = variable(v) {
-                    match lookup(&name) {
-                        Some(x) => *v = x,
-                        None => {
-                            warnings.push(unresolved_warning(file, &sub, &name));
-                            *v = Json::Null;
-                        }
-                    }
-                } else {
-                    interpolate(v, lookup, file, &sub, warnings);
+                if !resolve_variables(v, lookup, file, &format!("{key}[{i}]"), warnings) {
+                    *v = Json::Null;
                 }
             }
         }
         _ => {}
     }
+    true
 }
 
 fn unresolved_warning(file: &Path, key: &str, name: &str) -> BootWarning {

@@ -285,6 +285,12 @@ fn apply(
             } else {
                 server.join(rel)
             };
+            if !dir.is_dir() {
+                warnings.push(unsupported(&format!(
+                    "the folder `{}` does not exist; nothing is served from it",
+                    dir.display()
+                )));
+            }
             let path = paths.first().cloned().unwrap_or_else(|| "/".into());
             http.static_mounts.push(StaticMount { path, dir });
         }

@@ -370,7 +370,8 @@ pub struct BootPlan {
     port: u16,
     rest_api_root: String,
     data_sources: IndexMap<String, Json>,
-    data_source_files: HashMap<String, config::JsonFile>,
+    /// `datasources.json`, for locating the keys of problems met when connecting.
+    data_sources_file: Option<config::JsonFile>,
     models: Vec<PlannedModel>,
     http: HttpSettings,
     explorer: Option<String>,
@@ -444,9 +445,8 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         Some(f) => f.problem(key, msg),
         None => BootProblem::in_file(&config_path, msg).key(key),
     };
-    let host = ["HOST"]
-        .iter()
-        .find_map(|v| options.var(v))
+    let host = options
+        .var("HOST")
         .map(Json::String)
         .or_else(|| settings.get("host").cloned());
     let host = match host {
@@ -518,7 +518,7 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
 
     // Data sources.
     let mut data_sources = IndexMap::new();
-    let mut data_source_files = HashMap::new();
+    let mut data_sources_file = None;
     if let Some((file, mut merged)) = config::load_named(
         &server,
         "datasources",
@@ -531,10 +531,10 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         if let Json::Object(m) = merged {
             for (name, entry) in m {
                 check_data_source(&file, &name, &entry, options, problems);
-                data_source_files.insert(name.clone(), file.clone());
                 data_sources.insert(name, entry);
             }
         }
+        data_sources_file = Some(file);
     }
 
     // Models.
@@ -581,7 +581,7 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         port,
         rest_api_root,
         data_sources,
-        data_source_files,
+        data_sources_file,
         models,
         http,
         explorer,
@@ -762,6 +762,14 @@ impl BootPlan {
         &self.warnings
     }
 
+    /// A problem at `key` of `datasources.json`.
+    fn data_source_problem(&self, key: &str, message: impl Into<String>) -> BootProblem {
+        match &self.data_sources_file {
+            Some(f) => f.problem(key, message),
+            None => BootProblem::new(message).key(key),
+        }
+    }
+
     /// Boots the plan into a new [`App`].
     pub async fn execute(self, options: &BootOptions) -> Result<Booted> {
         self.execute_into(App::new(), options).await
@@ -781,7 +789,6 @@ impl BootPlan {
             if app.get_data_source(name).is_some() {
                 continue;
             }
-            let file = &self.data_source_files[name];
             if let Some(c) = options.data_sources.get(name) {
                 app.data_source(name, c.clone());
                 continue;
@@ -795,12 +802,12 @@ impl BootPlan {
                     Ok(m) => {
                         mailers.insert(name.clone(), Arc::new(m));
                     }
-                    Err(e) => problems.push(file.problem(name, e.to_string())),
+                    Err(e) => problems.push(self.data_source_problem(name, e.to_string())),
                 }
                 continue;
             }
             let Some(factory) = &options.connectors else {
-                problems.push(file.problem(name, "no connector factory to build it"));
+                problems.push(self.data_source_problem(name, "no connector factory to build it"));
                 continue;
             };
             match factory.create(entry) {
@@ -819,7 +826,7 @@ impl BootPlan {
                         Error::InvalidDefinition { message, .. } => message.clone(),
                         other => other.to_string(),
                     };
-                    problems.push(file.problem(&key, message));
+                    problems.push(self.data_source_problem(&key, message));
                 }
             }
         }

@@ -122,28 +122,27 @@ pub(super) fn plan(
         return Vec::new();
     };
     let meta = entries.shift_remove("_meta").unwrap_or(Json::Null);
-    let strings = |key: &str, default: &[&str]| -> Vec<String> {
-        match meta.get(key) {
-            Some(Json::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            Some(_) => Vec::new(),
-            None => default.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    };
-    let sources = strings("sources", &["./models"]);
-    let mixin_sources = strings("mixins", &["./mixins"]);
-    for key in ["sources", "mixins"] {
-        if let Some(v) = meta.get(key) {
-            if !v.as_array().is_some_and(|a| a.iter().all(Json::is_string)) {
+    // `_meta.sources` and `_meta.mixins`: lists of folders, with loopback-boot's defaults.
+    let mut folders = |key: &str, default: &str| -> Vec<String> {
+        let Some(v) = meta.get(key) else {
+            return vec![default.to_owned()];
+        };
+        match v
+            .as_array()
+            .and_then(|a| a.iter().map(Json::as_str).collect::<Option<Vec<_>>>())
+        {
+            Some(list) => list.into_iter().map(str::to_owned).collect(),
+            None => {
                 problems.push(
                     config_file
                         .problem(&format!("_meta.{key}"), "must be an array of folder paths"),
                 );
+                Vec::new()
             }
         }
-    }
+    };
+    let sources = folders("sources", "./models");
+    let mixin_sources = folders("mixins", "./mixins");
 
     // The 1.x format is refused, as loopback-boot does.
     for (name, entry) in &entries {

@@ -24,7 +24,7 @@ use super::remote_call;
 use super::routes::{self, strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
 use super::{explorer, openapi};
 use crate::app::App;
-use crate::auth::{builtin_access_type, AccessToken, AccessType};
+use crate::auth::AccessToken;
 use crate::connector::Options;
 use crate::remote::ArgSource;
 use crate::value::Value;
@@ -458,11 +458,7 @@ impl RestApi {
                             op,
                             matched.rel.and_then(|i| model.relations.get(i)),
                         );
-                        let property = name.strip_prefix("prototype.").unwrap_or(&name);
-                        let aliases: Vec<String> = routes::builtin_aliases(&name)
-                            .map(|a| a.strip_prefix("prototype.").unwrap_or(a).to_owned())
-                            .collect();
-                        let access = builtin_access_type(property).unwrap_or(AccessType::Execute);
+                        let (names, access) = routes::builtin_access(&name);
                         let id = matched
                             .id
                             .map(|i| Value::String(i.to_owned()))
@@ -470,8 +466,8 @@ impl RestApi {
                         auth::authorize(
                             &inner.app,
                             &model.handle,
-                            property,
-                            &aliases,
+                            &names[0],
+                            &names[1..],
                             access,
                             &[],
                             id,
@@ -550,7 +546,7 @@ impl RestApi {
         }
         if !inner.statics.is_empty()
             && (parts.method == Method::GET || parts.method == Method::HEAD)
-            && !is_under(path, &inner.root)
+            && routes::strip_mount(path, &inner.root).is_none()
         {
             let head = parts.method == Method::HEAD;
             if let Some(mut res) = super::static_files::respond(&inner.statics, path, head).await {
@@ -580,14 +576,6 @@ impl RestApi {
         }
         res
     }
-}
-
-/// Whether `path` is `root` or below it (`root` empty: everything is).
-fn is_under(path: &str, root: &str) -> bool {
-    root.is_empty()
-        || path
-            .strip_prefix(root)
-            .is_some_and(|r| r.is_empty() || r.starts_with('/'))
 }
 
 /// Runs a built-in method without remote hooks.

@@ -1119,21 +1119,29 @@ mod tests {
                 verb: "ALL",
                 path: "/api/Books/greet".into(),
                 method: "Book.greet".into(),
+                acl_names: Vec::new(),
+                access_type: crate::auth::AccessType::Execute,
             },
             Route {
                 verb: "PUT",
                 path: "/api/Books/:id/shout/:times".into(),
                 method: "Book.prototype.shout".into(),
+                acl_names: Vec::new(),
+                access_type: crate::auth::AccessType::Execute,
             },
             Route {
                 verb: "GET",
                 path: "/api/Books/x".into(),
                 method: "Book.nothing".into(),
+                acl_names: Vec::new(),
+                access_type: crate::auth::AccessType::Execute,
             },
             Route {
                 verb: "GET",
                 path: "/api/Ghosts".into(),
                 method: "Ghost.find".into(),
+                acl_names: Vec::new(),
+                access_type: crate::auth::AccessType::Execute,
             },
         ];
         let doc = document_with_title(&app, "My API", "/api", &routes);

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 
 use super::errors;
 use crate::app::ModelHandle;
+use crate::auth::{builtin_access_type, AccessType};
 use crate::error::Error;
 use crate::model::{ModelDefinition, RelationKind};
 use crate::remote::{HttpVerb, MethodEntry};
@@ -660,6 +661,21 @@ pub struct Route {
     pub path: String,
     /// LB3's name of the method: `Book.find`, `Book.prototype.patchAttributes`.
     pub method: String,
+    /// The names ACLs match the method by: its name without the model and `prototype.`
+    /// (`patchAttributes`), then its aliases (`updateAttributes`).
+    pub acl_names: Vec<String>,
+    /// The method's access type, as the access check gives it.
+    pub access_type: AccessType,
+}
+
+/// The names ACLs match a built-in method by (its name without `prototype.`, then its
+/// aliases) and its access type: what the access check of a built-in call uses.
+pub(crate) fn builtin_access(name: &str) -> (Vec<String>, AccessType) {
+    let bare = |n: &str| n.strip_prefix("prototype.").unwrap_or(n).to_owned();
+    let mut names = vec![bare(name)];
+    names.extend(builtin_aliases(name).map(bare));
+    let access = builtin_access_type(&names[0]).unwrap_or(AccessType::Execute);
+    (names, access)
 }
 
 /// A model mounted in the table.
@@ -795,10 +811,13 @@ impl RouteTable {
                     if m.disabled.contains(&(r.op, None)) {
                         continue;
                     }
+                    let (acl_names, access_type) = builtin_access(r.op.method_name());
                     out.push(Route {
                         verb: r.verb.upper(),
                         path: format!("{root}/{}{}", m.path, r.shape.display("")),
                         method: format!("{}.{}", m.handle.name(), r.op.method_name()),
+                        acl_names,
+                        access_type,
                     });
                     continue;
                 }
@@ -806,10 +825,14 @@ impl RouteTable {
                     if rel.kinds & r.kinds == 0 || m.disabled.contains(&(r.op, Some(i))) {
                         continue;
                     }
+                    let name = builtin_method_name(r.op, Some(rel));
+                    let (acl_names, access_type) = builtin_access(&name);
                     out.push(Route {
                         verb: r.verb.upper(),
                         path: format!("{root}/{}{}", m.path, r.shape.display(&rel.path)),
-                        method: format!("{}.{}{}", m.handle.name(), r.op.method_name(), rel.name),
+                        method: format!("{}.{name}", m.handle.name()),
+                        acl_names,
+                        access_type,
                     });
                 }
             }
@@ -823,10 +846,15 @@ impl RouteTable {
         let mut out = Vec::new();
         for m in &self.models {
             for c in &m.custom {
+                let method = &c.entry.method;
+                let mut acl_names = vec![method.name.clone()];
+                acl_names.extend(method.aliases.iter().cloned());
                 out.push(Route {
                     verb: c.verb.upper(),
                     path: format!("{root}/{}{}", m.path, c.display()),
-                    method: format!("{}.{}", m.handle.name(), c.entry.method.string_name()),
+                    method: format!("{}.{}", m.handle.name(), method.string_name()),
+                    acl_names,
+                    access_type: method.effective_access_type(),
                 });
             }
         }

@@ -15,10 +15,12 @@ use super::body::RestBody;
 pub(crate) struct StaticDir {
     /// Without a trailing slash; empty for `/`.
     mount: String,
+    /// Canonical, so that resolved files can be checked to lie inside it.
     dir: PathBuf,
 }
 
 impl StaticDir {
+    /// `dir` is resolved (symbolic links, `..`) once, here: it should exist by then.
     pub(crate) fn new(mount: &str, dir: PathBuf) -> Self {
         let mount = mount.trim_end_matches('/');
         let mount = if mount.is_empty() || mount.starts_with('/') {
@@ -26,15 +28,14 @@ impl StaticDir {
         } else {
             format!("/{mount}")
         };
+        let dir = dir.canonicalize().unwrap_or(dir);
         StaticDir { mount, dir }
     }
 
-    /// The file `path` names under this mount, if it exists inside the folder.
+    /// The file `path` names under this mount (matched ignoring case, as mount paths are),
+    /// if it exists inside the folder.
     fn resolve(&self, path: &str) -> Option<PathBuf> {
-        let rest = path.strip_prefix(&self.mount)?;
-        if !(rest.is_empty() || rest.starts_with('/')) {
-            return None;
-        }
+        let rest = super::routes::strip_mount(path, &self.mount)?;
         let mut file = self.dir.clone();
         for seg in rest.split('/').filter(|s| !s.is_empty()) {
             let seg = percent_encoding::percent_decode_str(seg)
@@ -49,9 +50,8 @@ impl StaticDir {
         if file.is_dir() {
             file.push("index.html");
         }
-        let root = self.dir.canonicalize().ok()?;
         let real = file.canonicalize().ok()?;
-        (real.starts_with(&root) && real.is_file()).then_some(real)
+        (real.starts_with(&self.dir) && real.is_file()).then_some(real)
     }
 }
 
