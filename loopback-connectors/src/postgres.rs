@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
 use loopback_core::filter::{Condition, Filter, RelatedWhere, Where};
 use loopback_core::model::{ModelDefinition, PropertyType};
@@ -536,6 +537,9 @@ fn keyed_sql(sql: &str, params: &[Value]) -> String {
             Value::Bool(_) => 'b',
             Value::Int(_) => 'i',
             Value::Float(_) => 'f',
+            // Lists bound as one array (`= ANY($n)`, see the dialect's `write_in`).
+            Value::Array(items) if int_array(items).is_some() => 'I',
+            Value::Array(items) if text_array(items).is_some() => 'T',
             Value::String(_) | Value::Array(_) | Value::Object(_) => 's',
             Value::Buffer(_) => 'y',
             Value::Date(_) => 'd',
@@ -560,10 +564,39 @@ fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q> {
             Value::Buffer(b) => q.bind(b.as_slice()),
             Value::Date(d) => q.bind(*d),
             Value::GeoPoint(p) => q.bind(PgPoint(*p)),
-            Value::Array(_) | Value::Object(_) => q.bind(v.to_json().to_string()),
+            Value::Array(items) => match (int_array(items), text_array(items)) {
+                (Some(ints), _) => q.bind(ints),
+                (None, Some(texts)) => q.bind(texts),
+                (None, None) => q.bind(v.to_json().to_string()),
+            },
+            Value::Object(_) => q.bind(v.to_json().to_string()),
         };
     }
     q
+}
+
+/// A list parameter of integers, bound as `bigint[]`. Values bound for columns are never
+/// arrays (the dialect encodes them as JSON text): a [`Value::Array`] parameter is a list the
+/// dialect wrote as `= ANY($n)`.
+fn int_array(items: &[Value]) -> Option<Vec<i64>> {
+    items
+        .iter()
+        .map(|v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A list parameter of strings, bound as `text[]` (see [`int_array`]).
+fn text_array(items: &[Value]) -> Option<Vec<&str>> {
+    items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 async fn execute<'e, E>(e: E, stmt: &Statement) -> std::result::Result<PgQueryResult, sqlx::Error>
@@ -810,9 +843,13 @@ impl Connector for PostgresConnector {
         self.check_where(&t, filter.where_.as_ref())?;
         let select = sql::select(&self.dialect, &t, filter)?;
         let mut conn = self.conn(options).await?;
-        let rows = fetch_all(&mut *conn, &select.statement)
-            .await
-            .map_err(|e| {
+        // Rows are decoded as they arrive, never all held as driver rows at once.
+        let stmt = &select.statement;
+        let sql = keyed_sql(&stmt.sql, &stmt.params);
+        let mut rows = bind(&sql, &stmt.params).fetch(&mut *conn);
+        let mut out = Vec::new();
+        loop {
+            let row = rows.try_next().await.map_err(|e| {
                 self.classify(
                     e,
                     ErrorContext {
@@ -821,9 +858,11 @@ impl Connector for PostgresConnector {
                     },
                 )
             })?;
-        rows.iter()
-            .map(|row| self.decode_row(&t, row, &select.columns))
-            .collect()
+            match row {
+                Some(row) => out.push(self.decode_row(&t, &row, &select.columns)?),
+                None => return Ok(out),
+            }
+        }
     }
 
     async fn count(

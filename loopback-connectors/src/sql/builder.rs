@@ -523,7 +523,7 @@ fn write_condition(
                         w.push(col);
                         w.push(" IS NULL OR ");
                     }
-                    push_in(w, col, " IN (", values);
+                    d.write_in(w, c, col, values, false);
                     if null {
                         w.push(")");
                     }
@@ -546,7 +546,7 @@ fn write_condition(
                     } else {
                         " IS NULL OR "
                     });
-                    push_in(w, col, " NOT IN (", values);
+                    d.write_in(w, c, col, values, true);
                     w.push(")");
                 }
             }
@@ -620,18 +620,6 @@ fn operands(d: &dyn Dialect, c: &ColumnMapping, list: &[Value]) -> (Vec<Value>, 
         }
     }
     (values, has_null)
-}
-
-fn push_in(w: &mut SqlWriter, col: &str, op: &str, values: Vec<Value>) {
-    w.push(col);
-    w.push(op);
-    for (n, v) in values.into_iter().enumerate() {
-        if n > 0 {
-            w.push(", ");
-        }
-        w.push_param(v);
-    }
-    w.push(")");
 }
 
 /// What SQL columns cannot answer the way the memory connector does: patterns on anything but

@@ -68,6 +68,29 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Writes `column IN (…)` (`NOT IN` when `negated`) for `values`, a non-empty list of
+    /// values already encoded for the column `c`. The builder adds null handling around it.
+    /// The default binds one placeholder per value.
+    fn write_in(
+        &self,
+        w: &mut SqlWriter,
+        c: &ColumnMapping,
+        column: &str,
+        values: Vec<Value>,
+        negated: bool,
+    ) {
+        let _ = c;
+        w.push(column);
+        w.push(if negated { " NOT IN (" } else { " IN (" });
+        for (n, v) in values.into_iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.push_param(v);
+        }
+        w.push(")");
+    }
+
     /// Writes a regular-expression test of `column` against `pattern` (its flags included), or
     /// returns [`Error::NotSupported`]. The pattern has been checked to compile with the
     /// `regex` crate; the builder adds null handling.

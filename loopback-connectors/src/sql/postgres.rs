@@ -149,6 +149,36 @@ impl Dialect for PostgresDialect {
         name.to_lowercase()
     }
 
+    /// Lists of integers on integer columns and of strings on text columns are one array
+    /// parameter, `column = ANY($1)` (`<> ALL` when negated): one placeholder however long
+    /// the list, which PostgreSQL parses and plans much faster than `IN ($1, …, $1000)`.
+    /// Other lists keep one placeholder per value.
+    fn write_in(
+        &self,
+        w: &mut SqlWriter,
+        c: &ColumnMapping,
+        column: &str,
+        values: Vec<Value>,
+        negated: bool,
+    ) {
+        if values.len() > 1 && array_param_fits(&self.column_type(c), &values) {
+            w.push(column);
+            w.push(if negated { " <> ALL(" } else { " = ANY(" });
+            w.push_param(Value::Array(values));
+            w.push(")");
+            return;
+        }
+        w.push(column);
+        w.push(if negated { " NOT IN (" } else { " IN (" });
+        for (n, v) in values.into_iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.push_param(v);
+        }
+        w.push(")");
+    }
+
     fn write_like(
         &self,
         w: &mut SqlWriter,
@@ -339,6 +369,21 @@ impl Dialect for PostgresDialect {
 }
 
 /// A type as `format_type` writes it, from any of the spellings a `dataType` may use.
+/// Whether `values` can be bound as one array for a column of SQL type `sql_type`: all
+/// integers (`bigint[]`) for an integer column, or all strings (`text[]`) for a text column.
+/// The connector binds a [`Value::Array`] parameter as such an array.
+fn array_param_fits(sql_type: &str, values: &[Value]) -> bool {
+    let t = canonical_type(sql_type);
+    let base = t.split('(').next().unwrap_or_default().trim();
+    match base {
+        "integer" | "bigint" | "smallint" => values.iter().all(|v| matches!(v, Value::Int(_))),
+        "text" | "character varying" | "varchar" => {
+            values.iter().all(|v| matches!(v, Value::String(_)))
+        }
+        _ => false,
+    }
+}
+
 fn canonical_type(t: &str) -> String {
     let t = t.trim().to_ascii_lowercase();
     let (head, args) = match t.find('(') {
