@@ -39,9 +39,9 @@ pub use loopback_core::{
     App, Buffer, Capabilities, Change, ChangeKind, ChangeStream, Column, Condition, Connector,
     DataSource, Direction, Error, FieldValue, Fields, Filter, GeoPoint, HookContext, HookKind,
     Include, Loaded, Model, ModelDefinition, ModelHandle, ModelHooks, Options, Order, ParseOptions,
-    PersistedModel, PropertyDefinition, PropertyType, Quantifier, Record, RelationDefinition,
-    RelationKind, RelationRef, Result, Strict, TypedRelated, Upserted, ValidationError,
-    ValidationKind, ValidationRule, Value, Where,
+    PersistedModel, PropertyDefinition, PropertyType, Quantifier, QueryLimits, Record,
+    RelationDefinition, RelationKind, RelationRef, Result, Strict, TypedRelated, Upserted,
+    ValidationError, ValidationKind, ValidationRule, Value, Where,
 };
 pub use loopback_core::{
     IsolationLevel, Transaction, TransactionContext, TransactionEvent, TransactionHandle,

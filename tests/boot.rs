@@ -448,6 +448,7 @@ async fn malformed_settings_and_overrides_are_errors() {
     edit_json(d, "server/config.json", |v| {
         v["port"] = json!("http");
         v["restApiRoot"] = json!("api");
+        v["queryLimits"] = json!({"maxLimit": -1, "maxRows": 5});
     });
     write(
         d,
@@ -468,6 +469,18 @@ async fn malformed_settings_and_overrides_are_errors() {
     let p = problems(d).await;
     assert_problem(&p, &["config.json:", "`port`", "`http` is not a TCP port"]);
     assert_problem(&p, &["config.json:", "`restApiRoot`", "starting with `/`"]);
+    assert_problem(
+        &p,
+        &["config.json:", "`queryLimits.maxLimit`", "positive integer"],
+    );
+    assert_problem(
+        &p,
+        &[
+            "config.json:",
+            "`queryLimits.maxRows`",
+            "unknown query limit",
+        ],
+    );
     assert_problem(
         &p,
         &[
@@ -549,4 +562,28 @@ async fn static_files_of_middleware_json_are_served_inside_their_folder_only() {
     }
     // The API is still the API.
     assert_eq!(get(&api, "/api/books").await.status, 200);
+}
+
+#[tokio::test]
+async fn query_limits_of_config_json_cap_requests() {
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/config.json", |v| {
+        v["queryLimits"] = json!({"maxLimit": 2, "maxInList": null, "maxBatch": false});
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    assert_eq!(
+        booted.app().query_limits(),
+        loopback::QueryLimits {
+            max_limit: Some(2),
+            max_in_list: None,
+            max_batch: None,
+        }
+    );
+    let api = booted.rest_api();
+    let r = get(&api, "/api/books?filter[limit]=3").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "LIMIT_TOO_LARGE", "{}", r.text);
+    let r = get(&api, "/api/books?filter[limit]=2").await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

@@ -124,6 +124,8 @@ on_every_connector!(
     operator_payloads_are_values_not_sql,
     unknown_and_extended_operators_are_refused,
     strict_models_refuse_unknown_properties,
+    owner_keys_cannot_be_given_away,
+    limits_cap_limit_lists_and_batches,
 );
 
 /// `Member` (a user model), `Post` (readable by everyone; belongsTo `author`, hasMany
@@ -989,4 +991,334 @@ async fn strict_models_refuse_unknown_properties(db: Db) {
     assert_eq!(r.status, 422, "{}", r.text);
     let r = rest_support::get(&api, "/api/Accounts").await;
     assert_eq!(r.text, r#"[{"id":1,"name":"a"}]"#);
+}
+
+/// Mass assignment of owner keys (`spec/security.md`): over REST, `userId`, `owner` and the
+/// key of a belongsTo to a user model may only be set to the caller's own id or left as
+/// stored; nothing is written when a request tries otherwise. `ownerKeyRoles` lets admins
+/// assign, `protectOwnerKeys: false` restores LB3's behaviour.
+async fn owner_keys_cannot_be_given_away(db: Db) {
+    let open_acls = json!([
+        {"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
+        {"principalType": "ROLE", "principalId": "$authenticated", "permission": "ALLOW"}
+    ]);
+    let app = db
+        .app(vec![
+            json!({"name": "Member", "base": "User"}),
+            json!({"name": "Entry", "properties": {"text": "string"},
+                "ownerKeyRoles": ["admin"],
+                "relations": {"member": {"type": "belongsTo", "model": "Member", "foreignKey": "memberId"}},
+                "acls": open_acls}),
+            json!({"name": "Note", "properties": {"text": "string", "userId": "number"},
+                "acls": open_acls}),
+            json!({"name": "Guest", "properties": {"text": "string", "owner": "number"}}),
+            json!({"name": "Legacy", "properties": {"text": "string"},
+                "protectOwnerKeys": false,
+                "relations": {"member": {"type": "belongsTo", "model": "Member", "foreignKey": "memberId"}},
+                "acls": open_acls}),
+        ])
+        .await;
+    user(&app, "Member", "m1@example.com", "pass-one").await;
+    user(&app, "Member", "m2@example.com", "pass-two").await;
+    let admin_id = user(&app, "Member", "admin@example.com", "pass-admin").await;
+    let o = Options::new();
+    let mut role = Record::new();
+    role.insert("name", "admin");
+    let role = app.model("Role").unwrap().create(role, &o).await.unwrap();
+    let mut mapping = Record::new();
+    mapping.insert("principalType", "USER");
+    mapping.insert("principalId", admin_id.to_json().to_string());
+    mapping.insert("roleId", role.get("id").unwrap().clone());
+    app.model("RoleMapping")
+        .unwrap()
+        .create(mapping, &o)
+        .await
+        .unwrap();
+    let mut note = Record::new();
+    note.insert("text", "m1's");
+    note.insert("userId", Value::Int(1));
+    app.model("Note").unwrap().create(note, &o).await.unwrap();
+
+    let api = RestApi::new(&app);
+    let t2 = login_to(&api, "Members", "m2@example.com", "pass-two").await;
+    let t_admin = login_to(&api, "Members", "admin@example.com", "pass-admin").await;
+    let refused = |r: &rest_support::Reply, what: &str| {
+        assert_eq!(r.status, 403, "{what}: {}", r.text);
+        assert_eq!(
+            r.json()["error"]["code"],
+            "OWNER_KEY_NOT_SETTABLE",
+            "{what}: {}",
+            r.text
+        );
+    };
+
+    // Create: another user's id is refused, one's own id, null and no key are not.
+    let post =
+        |uri: &'static str, body: &'static str| send_as(&api, "POST", uri, Some(&t2), Some(body));
+    refused(
+        &post("/api/Entries", r#"{"text": "forged", "memberId": 1}"#).await,
+        "create",
+    );
+    refused(
+        &post("/api/Entries", r#"[{"memberId": 2}, {"memberId": "1"}]"#).await,
+        "batch create",
+    );
+    assert_eq!(stored_count(&app, "Entry").await, 0);
+    for body in [
+        r#"{"text": "a", "memberId": 2}"#,
+        r#"{"text": "b", "memberId": null}"#,
+        r#"{"text": "c"}"#,
+    ] {
+        let r = post("/api/Entries", body).await;
+        assert_eq!(r.status, 200, "{body}: {}", r.text);
+    }
+    assert_eq!(stored_count(&app, "Entry").await, 3);
+
+    // Updates: handing one's own record to another user is refused; re-sending the stored
+    // owner is not.
+    for (method, uri, body) in [
+        ("PATCH", "/api/Entries/1", r#"{"memberId": 1}"#),
+        ("PUT", "/api/Entries/1", r#"{"text": "a", "memberId": 1}"#),
+        (
+            "POST",
+            "/api/Entries/1/replace",
+            r#"{"text": "a", "memberId": 1}"#,
+        ),
+        ("PATCH", "/api/Entries", r#"{"id": 1, "memberId": 1}"#),
+        ("PUT", "/api/Entries", r#"{"id": 1, "memberId": 1}"#),
+        (
+            "POST",
+            "/api/Entries/update?where={\"id\":1}",
+            r#"{"memberId": 1}"#,
+        ),
+        (
+            "POST",
+            "/api/Entries/upsertWithWhere?where={\"id\":1}",
+            r#"{"memberId": 1}"#,
+        ),
+    ] {
+        let r = send_as(&api, method, uri, Some(&t2), Some(body)).await;
+        refused(&r, &format!("{method} {uri}"));
+    }
+    assert_eq!(stored(&app, "Entry", 1).await["memberId"], json!(2));
+    let r = send_as(
+        &api,
+        "PUT",
+        "/api/Entries/1",
+        Some(&t2),
+        Some(r#"{"text": "a2", "memberId": 2}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // The legacy `userId` key: m2 may edit m1's note (the ACL lets any user) but not make it
+    // theirs, which would give them the owner's rights on it.
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Notes/1",
+        Some(&t2),
+        Some(r#"{"userId": 2}"#),
+    )
+    .await;
+    refused(&r, "claim a note");
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Notes/1",
+        Some(&t2),
+        Some(r#"{"userId": 1, "text": "edited"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let n = stored(&app, "Note", 1).await;
+    assert_eq!(
+        (n["userId"].clone(), n["text"].clone()),
+        (json!(1), json!("edited"))
+    );
+    // Upserts of a new id are creates, of a stored one updates.
+    let r = send_as(
+        &api,
+        "PUT",
+        "/api/Notes",
+        Some(&t2),
+        Some(r#"{"text": "new", "userId": 2}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Notes",
+        Some(&t2),
+        Some(r#"{"id": 1, "userId": 2}"#),
+    )
+    .await;
+    refused(&r, "claim by upsert");
+    // Bulk writes never set owner keys, not even to the caller's id.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Notes/update",
+        Some(&t2),
+        Some(r#"{"userId": 2}"#),
+    )
+    .await;
+    refused(&r, "claim by updateAll");
+    assert_eq!(stored(&app, "Note", 1).await["userId"], json!(1));
+
+    // Anonymous callers own nothing: `owner` cannot be set at all without a token.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Guests",
+        None,
+        Some(r#"{"text": "hi", "owner": 1}"#),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let r = send_as(&api, "POST", "/api/Guests", None, Some(r#"{"text": "hi"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(stored_count(&app, "Guest").await, 1);
+
+    // A member of an `ownerKeyRoles` role may assign records to anyone.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Entries",
+        Some(&t_admin),
+        Some(r#"{"text": "for m1", "memberId": 1}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["memberId"], 1, "{}", r.text);
+
+    // `protectOwnerKeys: false`: LB3's behaviour.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Legacies",
+        Some(&t2),
+        Some(r#"{"text": "x", "memberId": 1}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// Unbounded reads and writes (`spec/security.md`, deep or huge filters, `limit`, `inq`,
+/// batch size): an explicit `limit`, an `inq`/`nin` list and a batch create each have a cap
+/// (the app's `QueryLimits`), answered with a 400 or 413 naming it; nothing is created by a
+/// refused batch. The defaults allow 10,000 rows and values and 1,000 objects per create.
+async fn limits_cap_limit_lists_and_batches(db: Db) {
+    use loopback::filter::QueryLimits;
+    let app = app(&db).await;
+    let api = RestApi::new(&app);
+    let code = |r: &rest_support::Reply| r.json()["error"]["code"].clone();
+    // Defaults.
+    let r = rest_support::get(&api, "/api/Posts?filter[limit]=10001").await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (400, json!("LIMIT_TOO_LARGE")),
+        "{}",
+        r.text
+    );
+    let r = rest_support::get(&api, "/api/Posts?filter[limit]=10000").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let batch = |n: usize| Json::Array(vec![json!({"title": "b"}); n]).to_string();
+    let r = rest_support::post(&api, "/api/Posts", &batch(1001)).await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (413, json!("BATCH_TOO_LARGE")),
+        "{}",
+        &r.text[..r.text.len().min(300)]
+    );
+    assert_eq!(stored_count(&app, "Post").await, 1);
+
+    // Application caps.
+    app.set_query_limits(QueryLimits {
+        max_limit: Some(10),
+        max_in_list: Some(3),
+        max_batch: Some(2),
+    });
+    let r = rest_support::get(&api, "/api/Posts?filter={\"limit\":11}").await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (400, json!("LIMIT_TOO_LARGE")),
+        "{}",
+        r.text
+    );
+    let r = rest_support::get(&api, "/api/Posts?filter={\"limit\":10}").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Include scopes and relation routes are capped too.
+    let r = rest_support::get(
+        &api,
+        "/api/Posts?filter={\"include\":{\"relation\":\"comments\",\"scope\":{\"limit\":11}}}",
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (400, json!("LIMIT_TOO_LARGE")),
+        "{}",
+        r.text
+    );
+    let r = rest_support::get(&api, "/api/Posts/1/comments?filter={\"limit\":11}").await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (400, json!("LIMIT_TOO_LARGE")),
+        "{}",
+        r.text
+    );
+    for (op, list) in [("inq", "[1,2,3,4]"), ("nin", "[1,2,3,4]")] {
+        let uri = format!("/api/Posts?filter={{\"where\":{{\"id\":{{\"{op}\":{list}}}}}}}");
+        let r = rest_support::get(&api, &uri).await;
+        assert_eq!(
+            (r.status.as_u16(), code(&r)),
+            (400, json!("LIST_TOO_LONG")),
+            "{op}: {}",
+            r.text
+        );
+        let r = rest_support::get(
+            &api,
+            &format!("/api/Posts/count?where={{\"id\":{{\"{op}\":{list}}}}}"),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), code(&r)),
+            (400, json!("LIST_TOO_LONG")),
+            "count {op}: {}",
+            r.text
+        );
+    }
+    let r = rest_support::get(
+        &api,
+        "/api/Posts?filter={\"where\":{\"id\":{\"inq\":[1,2,3]}}}",
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()[0]["id"].clone()),
+        (200, json!(1)),
+        "{}",
+        r.text
+    );
+    let r = rest_support::post(&api, "/api/Posts", &batch(3)).await;
+    assert_eq!(
+        (r.status.as_u16(), code(&r)),
+        (413, json!("BATCH_TOO_LARGE")),
+        "{}",
+        r.text
+    );
+    assert_eq!(stored_count(&app, "Post").await, 1);
+    let r = rest_support::post(&api, "/api/Posts", &batch(2)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(stored_count(&app, "Post").await, 3);
+    // The Rust API reads callers' filters under the same caps.
+    let posts = app.model("Post").unwrap();
+    assert!(posts.parse_filter(&json!({"limit": 11})).is_err());
+    assert!(posts.parse_filter(&json!({"limit": 10})).is_ok());
+    // No caps: LB3's behaviour.
+    app.set_query_limits(QueryLimits::unlimited());
+    let r = rest_support::get(&api, "/api/Posts?filter={\"limit\":1000000}").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = rest_support::post(&api, "/api/Posts", &batch(5)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

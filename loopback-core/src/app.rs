@@ -104,6 +104,7 @@ struct Registry {
     remotes: crate::remote::Remotes,
     auth: crate::auth::AuthState,
     settings: RwLock<serde_json::Map<String, serde_json::Value>>,
+    limits: RwLock<crate::filter::QueryLimits>,
 }
 
 /// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
@@ -165,6 +166,20 @@ impl App {
     /// Stores an application setting (LB3's `app.set(key, value)`).
     pub fn set_setting(&self, key: &str, value: serde_json::Value) {
         write(&self.reg.settings).insert(key.to_owned(), value);
+    }
+
+    /// The caps on what one caller's query may ask for (`limit`, `inq`/`nin` lists, REST
+    /// batch creates); [`QueryLimits::default`](crate::filter::QueryLimits) unless set.
+    /// Filters parsed from callers ([`ModelHandle::parse_filter`], the REST API) obey them.
+    pub fn query_limits(&self) -> crate::filter::QueryLimits {
+        *read(&self.reg.limits)
+    }
+
+    /// Sets the caps of [`App::query_limits`];
+    /// [`QueryLimits::unlimited`](crate::filter::QueryLimits::unlimited) restores LB3's
+    /// behaviour.
+    pub fn set_query_limits(&self, limits: crate::filter::QueryLimits) {
+        *write(&self.reg.limits) = limits;
     }
 
     /// A data source by name.
@@ -473,6 +488,37 @@ impl ModelHandle {
         Ok(())
     }
 
+    /// LB3's `Model.nestRemoting(relationName)`: a `RestApi` built afterwards also serves the
+    /// relation routes of the related model below this relation's routes
+    /// (`GET /authors/:id/books/:nk/reviews`, `GET /images/:id/book/reviews`), as the
+    /// relation option `"nestRemoting": true` does. Fails when the model has no such relation.
+    pub fn nest_remoting(&self, relation: &str) -> Result<()> {
+        self.nest_remoting_with(relation, crate::model::NestRemoting::default())
+    }
+
+    /// [`ModelHandle::nest_remoting`] with LB3's options (`pathName`, `paramName`, `hooks`).
+    pub fn nest_remoting_with(
+        &self,
+        relation: &str,
+        options: crate::model::NestRemoting,
+    ) -> Result<()> {
+        let mut guard = write(&self.0.def);
+        let mut def = (**guard).clone();
+        let Some(rel) = def.relations.get_mut(relation) else {
+            return Err(Error::definition(
+                format!("{}.relations", self.0.name),
+                format!(
+                    "Relation `{relation}` does not exist for model `{}`",
+                    self.0.name
+                ),
+            ));
+        };
+        rel.options
+            .insert("nestRemoting".into(), options.to_option());
+        *guard = Arc::new(def);
+        Ok(())
+    }
+
     /// The application the model is registered in.
     pub fn app(&self) -> Result<App> {
         self.0
@@ -681,8 +727,14 @@ impl ModelHandle {
     pub fn parse_filter(&self, json: &serde_json::Value) -> Result<Filter> {
         let def = self.def();
         let app = self.app()?;
+        let limits = app.query_limits();
         let lookup = move |n: &str| app.definition_of(n);
-        Filter::from_json(json, &ParseOptions::for_model(&def).with_models(&lookup))
+        Filter::from_json(
+            json,
+            &ParseOptions::for_model(&def)
+                .with_models(&lookup)
+                .with_limits(limits),
+        )
     }
 
     /// Parses a `where` from a caller against this model, as [`ModelHandle::parse_filter`]
@@ -690,8 +742,14 @@ impl ModelHandle {
     pub fn parse_where(&self, json: &serde_json::Value) -> Result<Where> {
         let def = self.def();
         let app = self.app()?;
+        let limits = app.query_limits();
         let lookup = move |n: &str| app.definition_of(n);
-        Where::from_json(json, &ParseOptions::for_model(&def).with_models(&lookup))
+        Where::from_json(
+            json,
+            &ParseOptions::for_model(&def)
+                .with_models(&lookup)
+                .with_limits(limits),
+        )
     }
 
     fn apply_default_scope(&self, filter: Filter) -> Result<Filter> {

@@ -32,7 +32,8 @@ pub use connector::{Capabilities, Connector, IsolationLevel, Options, Transactio
 pub use error::{Error, Result};
 pub use field::{Buffer, FieldValue};
 pub use filter::{
-    Column, Condition, Direction, Fields, Filter, Include, Order, ParseOptions, Quantifier, Where,
+    Column, Condition, Direction, Fields, Filter, Include, Order, ParseOptions, Quantifier,
+    QueryLimits, Where,
 };
 pub use hooks::{HookContext, HookKind, ModelHooks};
 pub use model::{

@@ -258,6 +258,95 @@ pub struct RelationDefinition {
     pub extra: Map<String, Json>,
 }
 
+impl RelationDefinition {
+    /// The relation's LB3 `nestRemoting` setting (`"options": {"nestRemoting": true}`): `None`
+    /// when it is not nested. An object value (`{"pathName": …, "paramName": …, "hooks":
+    /// false}`) carries the other arguments of LB3's `Model.nestRemoting`.
+    pub fn nest_remoting(&self) -> Option<NestRemoting> {
+        NestRemoting::from_option(self.options.get("nestRemoting")?)
+    }
+}
+
+/// The settings of LB3's `Model.nestRemoting(relationName, options)`: the relation routes of
+/// the related model served again under this relation's path
+/// (`/authors/:id/books/:nk/reviews`). Set with
+/// [`ModelHandle::nest_remoting`](crate::ModelHandle::nest_remoting) or the relation option
+/// `nestRemoting`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestRemoting {
+    /// The path segment of the relation in the nested routes (LB3's `pathName`); `None` for
+    /// the relation's `options.path`, else its name.
+    pub path_name: Option<String>,
+    /// The name of the path parameter holding the related id of to-many relations (LB3's
+    /// `paramName`, default `nk`).
+    pub param_name: String,
+    /// Whether the `beforeRemote`/`afterRemote` hooks of the related model's relation methods
+    /// also run around the nested methods (LB3's `hooks`, default `true`).
+    pub hooks: bool,
+}
+
+impl Default for NestRemoting {
+    fn default() -> Self {
+        NestRemoting {
+            path_name: None,
+            param_name: "nk".to_owned(),
+            hooks: true,
+        }
+    }
+}
+
+impl NestRemoting {
+    /// Reads a relation's `options.nestRemoting` value: a truthy scalar is the defaults, an
+    /// object sets `pathName`, `paramName` and `hooks`; falsy values are `None`.
+    pub fn from_option(value: &Json) -> Option<NestRemoting> {
+        let text = |v: Option<&Json>| {
+            v.and_then(Json::as_str)
+                .map(|s| s.trim_matches('/'))
+                .filter(|s| !s.is_empty() && !s.contains('/'))
+                .map(str::to_owned)
+        };
+        match value {
+            Json::Null | Json::Bool(false) => None,
+            Json::Number(n) if n.as_f64() == Some(0.0) => None,
+            Json::String(s) if s.is_empty() => None,
+            Json::Object(o) => {
+                let mut n = NestRemoting {
+                    path_name: text(o.get("pathName")),
+                    ..NestRemoting::default()
+                };
+                // `id` and `fk` name the other parameters of the nested routes.
+                if let Some(p) = text(o.get("paramName")).filter(|p| p != "id" && p != "fk") {
+                    n.param_name = p;
+                }
+                if o.get("hooks") == Some(&Json::Bool(false)) {
+                    n.hooks = false;
+                }
+                Some(n)
+            }
+            _ => Some(NestRemoting::default()),
+        }
+    }
+
+    /// The `options.nestRemoting` value that [`NestRemoting::from_option`] reads back:
+    /// `true` for the defaults, else an object.
+    pub fn to_option(&self) -> Json {
+        if *self == NestRemoting::default() {
+            return Json::Bool(true);
+        }
+        let mut o = Map::new();
+        if let Some(p) = &self.path_name {
+            o.insert("pathName".into(), Json::String(p.clone()));
+        }
+        if self.param_name != "nk" {
+            o.insert("paramName".into(), Json::String(self.param_name.clone()));
+        }
+        if !self.hooks {
+            o.insert("hooks".into(), Json::Bool(false));
+        }
+        Json::Object(o)
+    }
+}
+
 /// One static ACL entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclEntry {

@@ -39,7 +39,13 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::value::Value;
 
-pub(crate) use builtin::{truthy, user_validations};
+#[cfg(feature = "rest")]
+pub(crate) use builtin::truthy;
+pub(crate) use builtin::user_validations;
+#[cfg(feature = "rest")]
+pub(crate) use check::is_in_role;
+#[cfg(feature = "rest")]
+pub(crate) use token::value_to_id_string;
 pub(crate) use token::TokenCache;
 
 /// Application-wide auth settings.

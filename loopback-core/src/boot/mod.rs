@@ -376,6 +376,7 @@ pub struct BootPlan {
     http: HttpSettings,
     explorer: Option<String>,
     auth: Option<AuthPlan>,
+    limits: crate::filter::QueryLimits,
     warnings: Vec<BootWarning>,
 }
 
@@ -508,6 +509,44 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
             ));
         }
     }
+    let mut limits = crate::filter::QueryLimits::default();
+    match settings.get("queryLimits") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(o)) => {
+            for (key, value) in o {
+                let cap = match value {
+                    Json::Null | Json::Bool(false) => Ok(None),
+                    Json::Number(n) => n.as_u64().filter(|n| *n > 0).map(Some).ok_or(()),
+                    _ => Err(()),
+                };
+                let at = format!("queryLimits.{key}");
+                let Ok(cap) = cap else {
+                    problems.push(at_config(
+                        &at,
+                        format!("`{at}` must be a positive integer, or null or false for no cap"),
+                    ));
+                    continue;
+                };
+                let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+                match key.as_str() {
+                    "maxLimit" => limits.max_limit = cap,
+                    "maxInList" => limits.max_in_list = cap.map(size),
+                    "maxBatch" => limits.max_batch = cap.map(size),
+                    _ => problems.push(at_config(
+                        &at,
+                        format!(
+                            "unknown query limit `{key}`: the limits are maxLimit, maxInList \
+                             and maxBatch"
+                        ),
+                    )),
+                }
+            }
+        }
+        Some(_) => problems.push(at_config(
+            "queryLimits",
+            "`queryLimits` must be an object (maxLimit, maxInList, maxBatch)".into(),
+        )),
+    }
 
     let lookup = |name: &str| -> Option<Json> {
         options
@@ -586,6 +625,7 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         http,
         explorer,
         auth,
+        limits,
         warnings,
     })
 }
@@ -833,6 +873,7 @@ impl BootPlan {
         if !problems.is_empty() {
             return Err(BootError { problems }.into());
         }
+        app.set_query_limits(self.limits);
         models::define_all(&app, &self.models, options, &mut problems).await;
         if !problems.is_empty() {
             return Err(BootError { problems }.into());

@@ -21,7 +21,7 @@ use crate::value::{DistanceUnit, GeoPoint, Value};
 pub use builder::Column;
 pub use matcher::{apply_filter, like_to_regex, CompiledFilter, CompiledWhere, Row};
 pub(crate) use parse::unfilterable;
-pub use parse::{ModelLookup, ParseOptions};
+pub use parse::{ModelLookup, ParseOptions, QueryLimits};
 
 /// Keys that are never accepted anywhere in a filter or a model definition: they are the
 /// prototype-pollution vectors of the JavaScript original.

@@ -38,6 +38,48 @@ pub struct ParseOptions<'a> {
     pub allow_extended_operators: bool,
     /// Refuse hidden properties in `where` and `order` (LB3 `prohibitHiddenPropertiesInQuery`).
     pub prohibit_hidden_properties: bool,
+    /// Caps on `limit` and on `inq`/`nin` lists.
+    pub limits: QueryLimits,
+}
+
+/// Caps on what a caller may ask of the data layer in one request, so that a single query
+/// cannot make the server read or hold an unbounded amount of data. LB3 has none of these;
+/// the defaults are far above what paging clients ask for.
+///
+/// An application's limits are [`App::query_limits`](crate::App::query_limits); filters
+/// written in model definitions (scopes) are trusted and not capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// The largest `limit` a filter may give (default 10,000): a larger one is a 400.
+    /// Filters without a `limit` are not capped, as in LB3.
+    pub max_limit: Option<u64>,
+    /// The most values an `inq` or `nin` list may hold (default 10,000): a longer one is a
+    /// 400.
+    pub max_in_list: Option<usize>,
+    /// The most objects one REST create may hold in an array body (default 1,000): a
+    /// longer array is a 413 and nothing is created.
+    pub max_batch: Option<usize>,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            max_limit: Some(10_000),
+            max_in_list: Some(10_000),
+            max_batch: Some(1_000),
+        }
+    }
+}
+
+impl QueryLimits {
+    /// No caps at all.
+    pub const fn unlimited() -> Self {
+        QueryLimits {
+            max_limit: None,
+            max_in_list: None,
+            max_batch: None,
+        }
+    }
 }
 
 impl fmt::Debug for ParseOptions<'_> {
@@ -51,6 +93,7 @@ impl fmt::Debug for ParseOptions<'_> {
                 "prohibit_hidden_properties",
                 &self.prohibit_hidden_properties,
             )
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -63,6 +106,7 @@ impl Default for ParseOptions<'_> {
             max_depth: 32,
             allow_extended_operators: false,
             prohibit_hidden_properties: true,
+            limits: QueryLimits::default(),
         }
     }
 }
@@ -81,6 +125,7 @@ impl<'a> ParseOptions<'a> {
     pub fn for_definition(model: &'a ModelDefinition) -> Self {
         ParseOptions {
             prohibit_hidden_properties: false,
+            limits: QueryLimits::unlimited(),
             ..ParseOptions::for_model(model)
         }
     }
@@ -92,6 +137,11 @@ impl<'a> ParseOptions<'a> {
             models: Some(models),
             ..self
         }
+    }
+
+    /// These options, with `limits` as the caps on `limit` and `inq`/`nin` lists.
+    pub fn with_limits(self, limits: QueryLimits) -> Self {
+        ParseOptions { limits, ..self }
     }
 
     /// The definition of the model that `relation` of [`ParseOptions::model`] targets, when
@@ -433,7 +483,18 @@ fn parse_filter(json: &Json, path: &Path<'_>, opts: &ParseOptions<'_>) -> Result
             "where" => filter.where_ = Some(parse_where(value, &at, opts)?),
             "fields" => filter.fields = parse_fields(value, &at)?,
             "order" => filter.order = parse_order(value, &at, opts)?,
-            "limit" => filter.limit = parse_count(value, &at, Count::Limit)?,
+            "limit" => {
+                filter.limit = parse_count(value, &at, Count::Limit)?;
+                if let (Some(n), Some(max)) = (filter.limit, opts.limits.max_limit) {
+                    if n > max {
+                        return Err(err_code(
+                            &at,
+                            format!("The limit parameter {n} exceeds the maximum of {max}"),
+                            "LIMIT_TOO_LARGE",
+                        ));
+                    }
+                }
+            }
             "skip" => skip = parse_count(value, &at, Count::Skip)?,
             "offset" => offset = parse_count(value, &at, Count::Skip)?,
             "include" => filter.include = parse_includes(value, &at, opts)?,
@@ -1025,6 +1086,19 @@ fn parse_property(
             }
             "inq" | "nin" => {
                 let items = operand_list(prop, v, operand, &at)?;
+                if let Some(max) = opts.limits.max_in_list {
+                    if items.len() > max {
+                        return Err(err_code(
+                            &at,
+                            format!(
+                                "The {prop} property has {} values in its {op} list; at most \
+                                 {max} are allowed",
+                                items.len()
+                            ),
+                            "LIST_TOO_LONG",
+                        ));
+                    }
+                }
                 let mut values = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     values.push(coerce(item, ty, &at.index(i))?);

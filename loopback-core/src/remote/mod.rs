@@ -354,6 +354,22 @@ impl Remotes {
         read(&self.hooks).iter().any(|h| h.pattern.matches(&segs))
     }
 
+    /// The hooks of `kind` registered for exactly `method_string` (no wildcard), in
+    /// registration order: the ones a nested method inherits from the related model's
+    /// method (LB3's `nestRemoting`).
+    #[cfg(feature = "rest")]
+    pub(crate) fn exact_hooks(&self, kind: RemoteHookKind, method_string: &str) -> Vec<RemoteHook> {
+        if !self.has_hooks() {
+            return Vec::new();
+        }
+        let segs: Vec<&str> = method_string.split('.').collect();
+        read(&self.hooks)
+            .iter()
+            .filter(|h| h.kind == kind && h.pattern.is_exact() && h.pattern.matches(&segs))
+            .map(|h| h.hook.clone())
+            .collect()
+    }
+
     /// The hooks of `kind` matching `method_string`, in LB3's order.
     pub(crate) fn hooks_for(&self, kind: RemoteHookKind, method_string: &str) -> Vec<RemoteHook> {
         if !self.has_hooks() {

@@ -29,6 +29,12 @@ impl Pattern {
         )
     }
 
+    /// Whether the pattern has no wildcard segment.
+    #[cfg(feature = "rest")]
+    pub(crate) fn is_exact(&self) -> bool {
+        self.0.iter().all(|s| matches!(s, Seg::Exact(_)))
+    }
+
     /// Whether the pattern matches the method name `segs`.
     pub(crate) fn matches(&self, segs: &[&str]) -> bool {
         matches(&self.0, segs)

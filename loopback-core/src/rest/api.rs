@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -20,8 +21,10 @@ use super::errors::error_response;
 use super::handlers::{self, Call};
 use super::input;
 use super::output::{json_response, no_content_response, JSON_CONTENT_TYPE};
+use super::owner_keys;
 use super::remote_call;
 use super::routes::{self, strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
+use super::trace;
 use super::{explorer, openapi};
 use crate::app::App;
 use crate::auth::AccessToken;
@@ -375,6 +378,7 @@ impl RestApi {
         path: &str,
         query: Option<&str>,
         token: Option<Arc<AccessToken>>,
+        span: &tracing::Span,
     ) -> Response<RestBody>
     where
         B: Body,
@@ -385,7 +389,9 @@ impl RestApi {
             Some(t) => Options::new().with_access_token(t.clone()),
             None => Options::new(),
         };
-        match inner.table.resolve(&inner.root, &parts.method, path, query) {
+        let resolved = inner.table.resolve(&inner.root, &parts.method, path, query);
+        trace::record_route(span, &resolved);
+        match resolved {
             Resolved::NotFound(err) => error_response(&err, inner.debug_errors),
             Resolved::Remote {
                 model,
@@ -446,11 +452,51 @@ impl RestApi {
                 };
                 res.unwrap_or_else(|err| error_response(&err, inner.debug_errors))
             }
+            Resolved::Nested { model, op, matched } => {
+                let body = if op.takes_body() {
+                    input::read_json_body(parts, body, inner.body_limit).await
+                } else {
+                    Ok(None)
+                };
+                let body = match (body, op) {
+                    (Ok(body), Op::RelCreate) => {
+                        input::check_batch(body, inner.app.query_limits().max_batch)
+                    }
+                    (body, _) => body,
+                };
+                let result = match body {
+                    Ok(body) => {
+                        Box::pin(super::nested::respond(
+                            &inner.app,
+                            model,
+                            op,
+                            matched,
+                            parts,
+                            body,
+                            options,
+                            token.as_ref(),
+                        ))
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(Some(json)) => json_response(&json),
+                    Ok(None) => no_content_response(),
+                    Err(err) => error_response(&err, inner.debug_errors),
+                }
+            }
             Resolved::Call { model, op, matched } => {
                 let body = if op.takes_body() {
                     input::read_json_body(parts, body, inner.body_limit).await
                 } else {
                     Ok(None)
+                };
+                let body = match (body, op) {
+                    (Ok(body), Op::Create | Op::RelCreate) => {
+                        input::check_batch(body, inner.app.query_limits().max_batch)
+                    }
+                    (body, _) => body,
                 };
                 let body = match body {
                     Ok(body) if inner.app.is_auth_enabled() => {
@@ -463,7 +509,8 @@ impl RestApi {
                             .id
                             .map(|i| Value::String(i.to_owned()))
                             .or_else(|| static_model_id(body.as_ref(), query));
-                        auth::authorize(
+                        let rel = matched.rel.and_then(|i| model.relations.get(i));
+                        match auth::authorize(
                             &inner.app,
                             &model.handle,
                             &names[0],
@@ -474,7 +521,21 @@ impl RestApi {
                             token.as_ref(),
                         )
                         .await
-                        .map(|()| auth::sanitize_user_body(&model.handle, op, body))
+                        {
+                            Ok(()) => owner_keys::check(
+                                &inner.app,
+                                &model.handle,
+                                op,
+                                rel,
+                                matched.id,
+                                matched.fk,
+                                body.as_ref(),
+                                token.as_ref(),
+                            )
+                            .await
+                            .map(|()| auth::sanitize_user_body(&model.handle, op, body)),
+                            Err(e) => Err(e),
+                        }
                     }
                     other => other,
                 };
@@ -527,7 +588,29 @@ impl RestApi {
     }
 
     /// Answers one request. Never fails: every error is a response in LB3's error envelope.
+    ///
+    /// Each request runs in a `tracing` span `request` (target `loopback::rest`) with the
+    /// method, path, model and LB3 method string, and ends with a `response` event carrying
+    /// the status and latency (see `docs/rest.md`).
     pub async fn handle<B>(&self, req: Request<B>) -> Response<RestBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        use tracing::Instrument;
+
+        let span = trace::request_span(req.method(), req.uri().path());
+        if span.is_disabled() {
+            return self.respond(req, &span).await;
+        }
+        let start = Instant::now();
+        let res = self.respond(req, &span).instrument(span.clone()).await;
+        trace::finish(&span, res.status(), start);
+        res
+    }
+
+    /// [`RestApi::handle`] within its span.
+    async fn respond<B>(&self, req: Request<B>, span: &tracing::Span) -> Response<RestBody>
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -560,7 +643,7 @@ impl RestApi {
             Err(err) => error_response(&err, inner.debug_errors),
             Ok((token, rewritten)) => {
                 let path = rewritten.as_deref().unwrap_or(path);
-                Box::pin(self.route(&parts, body, path, query, token)).await
+                Box::pin(self.route(&parts, body, path, query, token, span)).await
             }
         };
         if parts.method == Method::HEAD {

@@ -13,7 +13,7 @@
 //!   declares a root object of that shape);
 //! - a `data` body is typed by the model it holds (LB3: `type: object, model: <Model>`).
 
-use super::routes::{builtin_aliases, canonical_builtin, relation_http_path};
+use super::routes::{builtin_aliases, canonical_builtin, nested_path, relation_http_path};
 use crate::app::ModelHandle;
 use crate::model::{PropertyType, RelationKind};
 use crate::remote::{Accept, AccessType, ArgSource, ArgType, HttpVerb, RemoteMethod, Returns};
@@ -46,7 +46,19 @@ pub(crate) fn allows_array(model: &ModelHandle, name: &str) -> bool {
     let Some(rel) = name.strip_prefix("prototype.__create__") else {
         return false;
     };
-    model.relation(rel).is_ok_and(|r| is_to_many(r.kind))
+    if let Ok(r) = model.relation(rel) {
+        return is_to_many(r.kind);
+    }
+    // A nested `__create__books__reviews`: the target's `__create__reviews`.
+    let Some((outer, inner)) = rel.rsplit_once("__") else {
+        return false;
+    };
+    nested_method(model, "create", rel).is_some()
+        && model
+            .relation(outer)
+            .ok()
+            .and_then(|r| model.app().ok()?.model(r.target.as_deref()?))
+            .is_some_and(|t| t.relation(inner).is_ok_and(|r| is_to_many(r.kind)))
 }
 
 /// The argument type of `model`'s id property (LB3 declares `any`).
@@ -296,7 +308,10 @@ fn relation_method(model: &ModelHandle, op: &str) -> Option<RemoteMethod> {
     if rel_name.is_empty() {
         return None;
     }
-    let rel = model.relation(rel_name).ok()?;
+    let rel = match model.relation(rel_name) {
+        Ok(rel) => rel,
+        Err(_) => return nested_method(model, op, rel_name),
+    };
     let base = format!("/{}", relation_http_path(&rel.options, rel_name));
     let target = rel
         .target
@@ -408,6 +423,48 @@ fn relation_method(model: &ModelHandle, op: &str) -> Option<RemoteMethod> {
         .http(HttpVerb::Get, format!("{base}/count")),
         _ => return None,
     };
+    Some(m)
+}
+
+/// A method of a relation nested with `nestRemoting` (`op` `get`, `names`
+/// `books__reviews`): the target's relation method with the source's id and, for to-many
+/// relations, the related id (`nk`) in front, its routes below the nested relation's path.
+fn nested_method(model: &ModelHandle, op: &str, names: &str) -> Option<RemoteMethod> {
+    let (outer, inner) = names.rsplit_once("__")?;
+    if outer.is_empty() || inner.contains('_') {
+        return None;
+    }
+    let settings = model.definition().relations.get(outer)?.nest_remoting()?;
+    let rel = model.relation(outer).ok()?;
+    let multiple = match rel.kind {
+        RelationKind::BelongsTo | RelationKind::HasOne => false,
+        k if is_to_many(k) => true,
+        _ => return None,
+    };
+    let target = model.app().ok()?.model(rel.target.as_deref()?)?;
+    let mut m = relation_method(&target, &format!("{op}__{inner}"))?;
+    m.name = format!("prototype.__{op}__{outer}__{inner}");
+    let mut accepts = vec![ctor_id(model)];
+    if multiple {
+        accepts.push(
+            Accept::new(settings.param_name.as_str(), ArgType::Any)
+                .required()
+                .source(ArgSource::Path)
+                .description(format!("Foreign key for {outer}.")),
+        );
+    }
+    // The target's own id argument is replaced by the two above.
+    accepts.extend(m.accepts.into_iter().skip(1));
+    m.accepts = accepts;
+    let path = nested_path(&settings, &rel.options, outer);
+    let prefix = if multiple {
+        format!("/{path}/:{}", settings.param_name)
+    } else {
+        format!("/{path}")
+    };
+    for r in &mut m.http {
+        r.path = format!("{prefix}{}", r.path);
+    }
     Some(m)
 }
 

@@ -59,6 +59,17 @@ pub(crate) fn payload_too_large() -> Error {
     )
 }
 
+/// An array body with more objects than one create may hold
+/// ([`QueryLimits::max_batch`](crate::filter::QueryLimits::max_batch)).
+pub(crate) fn batch_too_large(len: usize, max: usize) -> Error {
+    http_error(
+        413,
+        "PayloadTooLargeError",
+        Some("BATCH_TOO_LARGE"),
+        format!("The request creates {len} instances; at most {max} may be created at once"),
+    )
+}
+
 /// A body that is neither empty nor JSON. LB3 ignores such a body and runs the method without
 /// data; a 415 tells the client what went wrong instead.
 pub(crate) fn unsupported_media_type(content_type: Option<&str>) -> Error {
@@ -221,9 +232,20 @@ fn stack(err: &Error, message: &str) -> String {
     s
 }
 
-/// The complete error response.
+/// The complete error response. A 5xx is also reported as an ERROR event (target
+/// `loopback::rest`) with the error's name and message, in the request's span: its body hides
+/// them outside debug mode.
 pub(crate) fn error_response(err: &Error, debug: bool) -> Response<RestBody> {
     let (status, body) = error_body(err, debug);
+    if status.is_server_error() {
+        tracing::error!(
+            target: super::trace::TARGET,
+            status = status.as_u16(),
+            error.name = err.name(),
+            error.message = %err,
+            "request failed"
+        );
+    }
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let mut res = Response::new(RestBody::new(bytes));
     *res.status_mut() = status;

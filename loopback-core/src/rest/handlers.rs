@@ -119,7 +119,9 @@ impl Call<'_> {
     /// The `filter` argument read against `def` (the target of a relation route).
     pub(super) fn filter_for(&self, def: &ModelDefinition) -> Result<Option<Filter>> {
         let lookup = |n: &str| self.app.definition_of(n);
-        let opts = ParseOptions::for_model(def).with_models(&lookup);
+        let opts = ParseOptions::for_model(def)
+            .with_models(&lookup)
+            .with_limits(self.app.query_limits());
         if let Some(args) = self.args {
             return match object_arg(args, "filter")? {
                 Some(json) => Filter::from_json(&json, &opts).map(Some),
@@ -141,7 +143,9 @@ impl Call<'_> {
     /// The `where` argument read against `def` (the target of a relation route).
     pub(super) fn where_for(&self, def: &ModelDefinition) -> Result<Option<Where>> {
         let lookup = |n: &str| self.app.definition_of(n);
-        let opts = ParseOptions::for_model(def).with_models(&lookup);
+        let opts = ParseOptions::for_model(def)
+            .with_models(&lookup)
+            .with_limits(self.app.query_limits());
         if let Some(args) = self.args {
             return match object_arg(args, "where")? {
                 Some(json) => Where::from_json(&json, &opts).map(Some),

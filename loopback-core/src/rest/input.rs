@@ -267,6 +267,18 @@ pub(crate) enum CreateData {
     Many(Vec<Record>),
 }
 
+/// Refuses an array body longer than `max` objects (the app's
+/// [`QueryLimits::max_batch`](crate::filter::QueryLimits::max_batch)) before anything is
+/// created.
+pub(crate) fn check_batch(body: Option<Json>, max: Option<usize>) -> Result<Option<Json>> {
+    match (&body, max) {
+        (Some(Json::Array(items)), Some(max)) if items.len() > max => {
+            Err(errors::batch_too_large(items.len(), max))
+        }
+        _ => Ok(body),
+    }
+}
+
 /// Reads the body of `create`.
 pub(crate) fn create_data(body: Option<Json>) -> Result<CreateData> {
     match body {

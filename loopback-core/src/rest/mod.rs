@@ -27,13 +27,16 @@ mod errors;
 mod explorer;
 mod handlers;
 mod input;
+mod nested;
 mod openapi;
 mod output;
+mod owner_keys;
 mod relations;
 mod remote_call;
 mod routes;
 mod serve;
 mod static_files;
+mod trace;
 
 pub use api::{RestApi, RestApiBuilder};
 pub use body::RestBody;

@@ -18,12 +18,19 @@ use crate::relation::ResolvedRelation;
 use crate::value::{Record, Value};
 
 /// Runs the relation method `op`; `None` is a 204 without content.
-pub(crate) async fn dispatch(op: Op, mut c: Call<'_>) -> Result<Option<Json>> {
+pub(crate) async fn dispatch(op: Op, c: Call<'_>) -> Result<Option<Json>> {
+    let owner = handlers::load_instance(c.model, c.id.unwrap_or_default(), &c.options).await?;
+    dispatch_on(op, c, &owner).await
+}
+
+/// Runs the relation method `op` of the instance `owner` of `c.model` (whose id `c.id`
+/// shows); `None` is a 204 without content.
+pub(crate) async fn dispatch_on(op: Op, mut c: Call<'_>, owner: &Record) -> Result<Option<Json>> {
     let Some(rel) = c.rel else {
         // The table routes relation methods only with their relation.
         return Err(c.not_found(""));
     };
-    let owner = handlers::load_instance(c.model, c.id.unwrap_or_default(), &c.options).await?;
+    let owner = owner.clone();
     let mut related = c.model.related(&owner, &rel.name)?;
     let options = c.options.clone();
     let opts = &options;
@@ -170,7 +177,24 @@ pub(crate) async fn dispatch(op: Op, mut c: Call<'_>) -> Result<Option<Json>> {
     }
 }
 
-/// The owner instance, loaded as LB3's `sharedCtor` does: an unknown id is its 404.
+/// The instance of the to-many relation `c.rel` of `owner` whose id is the raw `c.fk`
+/// segment (LB3's `__findById__<rel>`), with its model; another owner's instance, an
+/// unknown id and text that cannot be an id are LB3's 404 of that method.
+pub(crate) async fn related_by_fk(c: &Call<'_>, owner: &Record) -> Result<(ModelHandle, Record)> {
+    let Some(rel) = c.rel else {
+        return Err(c.not_found(""));
+    };
+    let related = c.model.related(owner, &rel.name)?;
+    let (target, fk) = fk_arg(c, related.relation())?;
+    let msg = fk_message(c, related.relation(), &target, &fk, false)?;
+    let fk_value = fk.value.clone().ok_or_else(|| fk_not_found(&msg))?;
+    let found = related
+        .find_by_id(fk_value, &c.options)
+        .await
+        .map_err(|e| reword_fk(e, &msg))?;
+    Ok((target, found))
+}
+
 /// The definition of the related model of `owner`: the target, or for a polymorphic
 /// belongsTo the model its discriminator names.
 fn target_def(
@@ -255,7 +279,7 @@ fn reword_fk(err: Error, message: &str) -> Error {
 }
 
 /// LB3's 404 for a to-one relation without an instance.
-fn no_instance(rel: &ResolvedRelation) -> Error {
+pub(super) fn no_instance(rel: &ResolvedRelation) -> Error {
     let model = rel.target.clone().unwrap_or_default();
     errors::reword_not_found(
         Error::NotFound {

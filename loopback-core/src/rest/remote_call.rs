@@ -27,7 +27,7 @@ use crate::remote::{
 use crate::value::Record;
 
 /// The request as hooks and handlers see it.
-fn remote_request(parts: &Parts, params: Map<String, Json>) -> RemoteRequest {
+pub(super) fn remote_request(parts: &Parts, params: Map<String, Json>) -> RemoteRequest {
     RemoteRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
@@ -307,7 +307,7 @@ fn looks_like(s: &str, open: char, close: char) -> bool {
     t.starts_with(open) && t.ends_with(close)
 }
 
-fn json_text(v: &Json) -> String {
+pub(super) fn json_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -316,7 +316,7 @@ fn json_text(v: &Json) -> String {
 
 /// The `any` type's guesses: `null`, booleans, safe numbers, then JSON objects and arrays;
 /// anything else stays text.
-fn any_from_text(s: &str) -> Option<Json> {
+pub(super) fn any_from_text(s: &str) -> Option<Json> {
     if s.is_empty() {
         return None;
     }
@@ -627,7 +627,7 @@ async fn run_builtin(
 }
 
 /// The arguments of a built-in method by LB3's names, from the request.
-fn builtin_args(
+pub(super) fn builtin_args(
     op: Op,
     id: Option<&str>,
     fk: Option<&str>,

@@ -280,6 +280,165 @@ pub(crate) fn relation_http_path<'a>(
         .unwrap_or(name)
 }
 
+/// A relation nested with LB3's `nestRemoting`: the relation routes of its target model,
+/// served again below `/:id/<path>/:nk` (to-many relations) or `/:id/<path>` (to-one).
+pub(crate) struct NestedRel {
+    /// The relation name on the source model.
+    pub(crate) name: String,
+    /// Its path segment (`pathName`, else the relation's `options.path`, else its name).
+    path: String,
+    /// To-many: the routes take the related id (`:nk`).
+    pub(crate) multiple: bool,
+    /// The name of the related id parameter (`nk`).
+    pub(crate) param: String,
+    /// Whether the target's remote hooks of the nested methods run too.
+    pub(crate) hooks: bool,
+    /// The related model.
+    pub(crate) target: ModelHandle,
+    /// The target's relations with REST routes LB3 nests (names without `_`).
+    pub(crate) relations: Vec<RelRoute>,
+    /// Methods not served (disabled or not shared on the target, or on the source under
+    /// their nested name), with their relation.
+    disabled: Vec<(Op, Option<usize>)>,
+}
+
+impl NestedRel {
+    /// The nesting of relation `name` of `handle` when its definition asks for it; `None`
+    /// for relations without a single target model or without REST routes.
+    fn new(
+        handle: &ModelHandle,
+        def: &ModelDefinition,
+        name: &str,
+        sharing: &Sharing,
+    ) -> Option<Self> {
+        let settings = def.relations.get(name)?.nest_remoting()?;
+        let rel = handle.relation(name).ok()?;
+        let multiple = match rel.kind {
+            RelationKind::BelongsTo | RelationKind::HasOne => false,
+            RelationKind::HasMany
+            | RelationKind::HasAndBelongsToMany
+            | RelationKind::ReferencesMany => true,
+            _ => return None,
+        };
+        let target = handle.app().ok()?.model(rel.target.as_deref()?)?;
+        let tdef = target.definition();
+        let path = nested_path(&settings, &rel.options, name);
+        // LB3 nests the target's methods named `^__([^_]+)__([^_]+)$`.
+        let relations: Vec<RelRoute> = tdef
+            .relations
+            .keys()
+            .filter(|n| !n.contains('_'))
+            .filter_map(|n| RelRoute::new(&target, n))
+            .collect();
+        let target_sharing = Sharing::of(&target, &tdef);
+        let mut nested = NestedRel {
+            name: name.to_owned(),
+            path,
+            multiple,
+            param: settings.param_name,
+            hooks: settings.hooks,
+            target,
+            relations,
+            disabled: Vec::new(),
+        };
+        for r in ROUTES.iter().filter(|r| r.kinds != 0) {
+            for i in 0..nested.relations.len() {
+                if nested.relations[i].kinds & r.kinds == 0 {
+                    continue;
+                }
+                let inner = builtin_method_name(r.op, Some(&nested.relations[i]));
+                let outer = nested_method_name(r.op, &nested, &nested.relations[i]);
+                if (target_sharing.hides(&inner, &[]) || sharing.hides(&outer, &[]))
+                    && !nested.disabled.contains(&(r.op, Some(i)))
+                {
+                    nested.disabled.push((r.op, Some(i)));
+                }
+            }
+        }
+        Some(nested)
+    }
+
+    /// Matches the segments below the model (`[id, path, nk, …]`) against the nested routes
+    /// of `verb`.
+    fn find<'p>(&self, verb: Verb, segs: &[&'p str]) -> Option<(Op, NestedMatch<'p>, Shape)> {
+        let head = if self.multiple { 3 } else { 2 };
+        if segs.len() <= head || !segs[1].eq_ignore_ascii_case(&self.path) {
+            return None;
+        }
+        // The relation routes below the related instance, its id standing for `/:id`.
+        let below = &segs[head - 1..];
+        let (op, m, shape) = ROUTES
+            .iter()
+            .filter(|r| r.verb == verb && r.kinds != 0)
+            .filter_map(|r| {
+                r.shape
+                    .matches(below, r.kinds, &self.relations)
+                    .map(|m| (r.op, m, r.shape))
+            })
+            .find(|(op, m, _)| !self.disabled.contains(&(*op, m.rel)))?;
+        Some((
+            op,
+            NestedMatch {
+                nest: 0,
+                id: segs[0],
+                nk: self.multiple.then(|| segs[2]),
+                rel: m.rel?,
+                fk: m.fk,
+            },
+            shape,
+        ))
+    }
+
+    /// The path of a nested route below the model, with `rel` for the target's relation
+    /// path: `/:id/books/:nk/reviews/count`.
+    fn display(&self, shape: Shape, rel: &str) -> String {
+        let inner = shape.display(rel);
+        let inner = inner.strip_prefix("/:id").unwrap_or(&inner);
+        if self.multiple {
+            format!("/:id/{}/:{}{inner}", self.path, self.param)
+        } else {
+            format!("/:id/{}{inner}", self.path)
+        }
+    }
+}
+
+/// The path segment of a nested relation `name`: LB3's `pathName`, else the relation's
+/// `options.path` (not `options.http.path`, as LB3 reads it), else the name.
+pub(crate) fn nested_path(
+    settings: &crate::model::NestRemoting,
+    options: &serde_json::Map<String, Json>,
+    name: &str,
+) -> String {
+    settings.path_name.clone().unwrap_or_else(|| {
+        options
+            .get("path")
+            .and_then(Json::as_str)
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty() && !p.contains('/'))
+            .unwrap_or(name)
+            .to_owned()
+    })
+}
+
+/// What a nested route matched: the nesting (an index into the model's nested relations),
+/// the raw id and related id segments, the target's relation and the fk segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NestedMatch<'p> {
+    pub(crate) nest: usize,
+    pub(crate) id: &'p str,
+    pub(crate) nk: Option<&'p str>,
+    pub(crate) rel: usize,
+    pub(crate) fk: Option<&'p str>,
+}
+
+/// LB3's name of a nested method: `prototype.__get__books__reviews` for `__get__reviews` of
+/// the target of `books`.
+pub(crate) fn nested_method_name(op: Op, nest: &NestedRel, rel: &RelRoute) -> String {
+    let op_name = op.method_name();
+    let op_name = op_name.strip_prefix("prototype.").unwrap_or(op_name);
+    format!("prototype.{op_name}{}__{}", nest.name, rel.name)
+}
+
 /// When a route exists: `PUT` depends on the model's `replaceOnPUT`.
 #[derive(Debug, Clone, Copy)]
 enum When {
@@ -690,6 +849,8 @@ pub(crate) struct ModelRoutes {
     disabled: Vec<(Op, Option<usize>)>,
     /// The custom remote methods' routes, in strong-remoting's order.
     pub(crate) custom: Vec<CustomRoute>,
+    /// The relations nested with `nestRemoting`, in definition order.
+    pub(crate) nested: Vec<NestedRel>,
 }
 
 /// Path segments are matched without allocating: at most this many are looked at.
@@ -711,6 +872,13 @@ pub(crate) enum Resolved<'t, 'p> {
         /// The raw (still percent-encoded) id and fk segments, and the relation.
         matched: Matched<'p>,
     },
+    /// A nested relation method (`nestRemoting`).
+    Nested {
+        model: &'t ModelRoutes,
+        op: Op,
+        /// The raw (still percent-encoded) segments and what they name.
+        matched: NestedMatch<'p>,
+    },
     /// A custom remote method.
     Remote {
         model: &'t ModelRoutes,
@@ -720,6 +888,24 @@ pub(crate) enum Resolved<'t, 'p> {
     },
     /// No route: the 404 to answer with.
     NotFound(Error),
+}
+
+impl ModelRoutes {
+    /// The first nested route of `verb` matching `segs` (below the model's path), with its
+    /// path below the model for strong-remoting's ordering against custom routes.
+    fn find_nested<'p>(
+        &self,
+        verb: Verb,
+        segs: &[&'p str],
+    ) -> Option<((Op, NestedMatch<'p>, String), u8)> {
+        self.nested.iter().enumerate().find_map(|(i, n)| {
+            n.find(verb, segs).map(|(op, mut m, shape)| {
+                m.nest = i;
+                let display = n.display(shape, &n.relations[m.rel].path);
+                ((op, m, display), 0)
+            })
+        })
+    }
 }
 
 impl RouteTable {
@@ -786,6 +972,11 @@ impl RouteTable {
                     compare_paths(&pa, &pb)
                 })
             });
+            let nested = def
+                .relations
+                .keys()
+                .filter_map(|name| NestedRel::new(&handle, &def, name, &sharing))
+                .collect();
             table.models.push(ModelRoutes {
                 handle,
                 replace_on_put: def.replace_on_put(),
@@ -793,6 +984,7 @@ impl RouteTable {
                 relations,
                 disabled,
                 custom,
+                nested,
             });
         }
         table
@@ -834,6 +1026,28 @@ impl RouteTable {
                         acl_names,
                         access_type,
                     });
+                }
+            }
+            if !relations {
+                continue;
+            }
+            // The nested routes are tried after the model's relation routes.
+            for n in &m.nested {
+                for r in ROUTES.iter().filter(|r| r.kinds != 0) {
+                    for (i, rel) in n.relations.iter().enumerate() {
+                        if rel.kinds & r.kinds == 0 || n.disabled.contains(&(r.op, Some(i))) {
+                            continue;
+                        }
+                        let name = nested_method_name(r.op, n, rel);
+                        let (acl_names, access_type) = builtin_access(&name);
+                        out.push(Route {
+                            verb: r.verb.upper(),
+                            path: format!("{root}/{}{}", m.path, n.display(r.shape, &rel.path)),
+                            method: format!("{}.{name}", m.handle.name()),
+                            acl_names,
+                            access_type,
+                        });
+                    }
                 }
             }
         }
@@ -916,6 +1130,17 @@ impl RouteTable {
                 None => None,
             }
         });
+        // The nested routes (`nestRemoting`) only where no route of the model's own matches:
+        // theirs come first in strong-remoting's order wherever both could.
+        let nested = match (&found, verb) {
+            (None, Some(verb)) => model.find_nested(verb, below_model).or_else(|| {
+                (verb == Verb::Head)
+                    .then(|| model.find_nested(Verb::Get, below_model))
+                    .flatten()
+                    .map(|(f, _)| (f, 1))
+            }),
+            _ => None,
+        };
         let custom = verb.and_then(|verb| {
             model
                 .custom
@@ -949,12 +1174,37 @@ impl RouteTable {
                 }
             }
             (Some(((op, matched, _), _)), None) => Some(Resolved::Call { model, op, matched }),
-            (None, Some((_, route, params))) => Some(Resolved::Remote {
-                model,
-                route,
-                params,
-            }),
-            (None, None) => None,
+            (None, custom) => match (nested, custom) {
+                (Some(((op, matched, display), rank)), Some((crank, c, params))) => {
+                    let nested_first = match rank.cmp(&crank) {
+                        Ordering::Less => true,
+                        Ordering::Greater => false,
+                        Ordering::Equal => {
+                            let nsegs: Vec<&str> = display.split('/').collect();
+                            let csegs: Vec<&str> = c.raw.iter().map(String::as_str).collect();
+                            compare_paths(&nsegs, &csegs) != Ordering::Greater
+                        }
+                    };
+                    if nested_first {
+                        Some(Resolved::Nested { model, op, matched })
+                    } else {
+                        Some(Resolved::Remote {
+                            model,
+                            route: c,
+                            params,
+                        })
+                    }
+                }
+                (Some(((op, matched, _), _)), None) => {
+                    Some(Resolved::Nested { model, op, matched })
+                }
+                (None, Some((_, route, params))) => Some(Resolved::Remote {
+                    model,
+                    route,
+                    params,
+                }),
+                (None, None) => None,
+            },
         };
         match found {
             Some(resolved) => resolved,
