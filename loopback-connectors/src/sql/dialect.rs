@@ -80,15 +80,7 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         negated: bool,
     ) {
         let _ = c;
-        w.push(column);
-        w.push(if negated { " NOT IN (" } else { " IN (" });
-        for (n, v) in values.into_iter().enumerate() {
-            if n > 0 {
-                w.push(", ");
-            }
-            w.push_param(v);
-        }
-        w.push(")");
+        write_in_placeholders(w, column, values, negated);
     }
 
     /// Writes a regular-expression test of `column` against `pattern` (its flags included), or
@@ -280,6 +272,25 @@ pub fn not_supported(connector: &str, feature: impl Into<String>) -> Error {
 }
 
 /// Writes an index's column list: `"a", "b" DESC`.
+/// `column IN ($1, …)` (`NOT IN` when `negated`): one placeholder per value, the default of
+/// [`Dialect::write_in`].
+pub(crate) fn write_in_placeholders(
+    w: &mut SqlWriter,
+    column: &str,
+    values: Vec<Value>,
+    negated: bool,
+) {
+    w.push(column);
+    w.push(if negated { " NOT IN (" } else { " IN (" });
+    for (n, v) in values.into_iter().enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        w.push_param(v);
+    }
+    w.push(")");
+}
+
 pub(crate) fn push_index_columns(w: &mut SqlWriter, table: &TableMapping, index: &IndexMapping) {
     for (i, (col, desc)) in index.columns.iter().enumerate() {
         if i > 0 {

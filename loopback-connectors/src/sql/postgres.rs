@@ -4,7 +4,7 @@ use loopback_core::data::coerce_value;
 use loopback_core::filter::RegexpPattern;
 use loopback_core::{PropertyType, Result, Value};
 
-use super::dialect::{Dialect, Placeholders, Syntax};
+use super::dialect::{write_in_placeholders, Dialect, Placeholders, Syntax};
 use super::mapping::{ColumnKind, ColumnMapping, TableMapping};
 use super::value;
 use super::writer::{quote, SqlWriter, Statement};
@@ -168,15 +168,7 @@ impl Dialect for PostgresDialect {
             w.push(")");
             return;
         }
-        w.push(column);
-        w.push(if negated { " NOT IN (" } else { " IN (" });
-        for (n, v) in values.into_iter().enumerate() {
-            if n > 0 {
-                w.push(", ");
-            }
-            w.push_param(v);
-        }
-        w.push(")");
+        write_in_placeholders(w, column, values, negated);
     }
 
     fn write_like(

@@ -405,8 +405,7 @@ async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
         return Ok(false);
     };
     let def = model.definition();
-    let owner_relations = def.setting("ownerRelations").cloned();
-    if owner_relations.is_none() && !multi {
+    if def.setting("ownerRelations").is_none() && !multi {
         let legacy = inst
             .get("userId")
             .filter(|v| super::builtin::truthy(&v.to_json()))
@@ -418,22 +417,43 @@ async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
             return Ok(value_to_id_string(owner).as_deref() == Some(user_id.as_str()));
         }
     }
-    let allowed: Option<Vec<String>> = match &owner_relations {
-        Some(serde_json::Value::Array(a)) => Some(
-            a.iter()
-                .filter_map(serde_json::Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-        ),
+    let (relations, explicit) = owner_relations(app, model);
+    for (key, target) in relations {
+        if multi && token.user_model.as_deref() != Some(target.as_str()) {
+            continue;
+        }
+        let fk = inst.get(&key).and_then(value_to_id_string);
+        if fk.as_deref() == Some(user_id.as_str()) {
+            return Ok(true);
+        }
+        if !explicit {
+            // LB3's legacy mode tries the first relation to a user model only.
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
+/// The belongsTo relations to user models through which `$owner` may recognise a user on
+/// `model`, in definition order, as (key property, user model name); and whether the model's
+/// `ownerRelations` setting chose them (each is tried) rather than LB3's legacy mode (only the
+/// first one matching the token's user model is).
+pub(crate) fn owner_relations(app: &App, model: &ModelHandle) -> (Vec<(String, String)>, bool) {
+    let def = model.definition();
+    let setting = def.setting("ownerRelations");
+    let allowed: Option<Vec<&str>> = match setting {
+        Some(serde_json::Value::Array(a)) => {
+            Some(a.iter().filter_map(serde_json::Value::as_str).collect())
+        }
         _ => None,
     };
-    let every = owner_relations.is_some();
+    let mut out = Vec::new();
     for (name, rel) in &def.relations {
         if rel.kind != RelationKind::BelongsTo {
             continue;
         }
         if let Some(list) = &allowed {
-            if !list.contains(name) {
+            if !list.contains(&name.as_str()) {
                 continue;
             }
         }
@@ -443,22 +463,12 @@ async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
         let Some(target) = resolved.target.as_deref().and_then(|t| app.model(t)) else {
             continue;
         };
-        if !is_user_model(&target) {
+        if target.builtin_kind() != Some(BuiltinKind::User) {
             continue;
         }
-        if multi && token.user_model.as_deref() != Some(target.name()) {
-            continue;
-        }
-        let fk = inst.get(&resolved.key_from).and_then(value_to_id_string);
-        if fk.as_deref() == Some(user_id.as_str()) {
-            return Ok(true);
-        }
-        if !every {
-            // LB3's legacy mode tries the first relation to a user model only.
-            return Ok(false);
-        }
+        out.push((resolved.key_from.clone(), target.name().to_owned()));
     }
-    Ok(false)
+    (out, setting.is_some())
 }
 
 /// The access type LB3 gives a built-in method (by its name without `prototype.`), or

@@ -43,7 +43,7 @@ use crate::value::Value;
 pub(crate) use builtin::truthy;
 pub(crate) use builtin::user_validations;
 #[cfg(feature = "rest")]
-pub(crate) use check::is_in_role;
+pub(crate) use check::{is_in_role, owner_relations};
 #[cfg(feature = "rest")]
 pub(crate) use token::value_to_id_string;
 pub(crate) use token::TokenCache;

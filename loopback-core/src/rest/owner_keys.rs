@@ -30,24 +30,17 @@ struct OwnerKey {
     user_model: Option<String>,
 }
 
-/// The owner keys of `model`, as `$owner` reads them: with `ownerRelations`, the keys of those
-/// belongsTo relations to user models; otherwise `userId`, `owner` and, for each user model,
-/// the key of the first belongsTo to it. User models own themselves by id and have none.
+/// The owner keys of `model`, as `$owner` reads them: with `ownerRelations`, the keys of
+/// those belongsTo relations to user models; otherwise `userId`, `owner` and, for each user
+/// model, the key of the first belongsTo to it. User models own themselves by id and have
+/// none.
 fn owner_keys(app: &App, model: &ModelHandle) -> Vec<OwnerKey> {
     if model.builtin_kind() == Some(BuiltinKind::User) {
         return Vec::new();
     }
-    let def = model.definition();
-    let owner_relations: Option<Vec<String>> = def.setting("ownerRelations").map(|v| match v {
-        Json::Array(a) => a
-            .iter()
-            .filter_map(Json::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    });
+    let (relations, explicit) = crate::auth::owner_relations(app, model);
     let mut keys = Vec::new();
-    if owner_relations.is_none() {
+    if !explicit {
         for legacy in ["userId", "owner"] {
             keys.push(OwnerKey {
                 property: legacy.to_owned(),
@@ -55,36 +48,18 @@ fn owner_keys(app: &App, model: &ModelHandle) -> Vec<OwnerKey> {
             });
         }
     }
-    for (name, rel) in &def.relations {
-        if rel.kind != RelationKind::BelongsTo {
-            continue;
-        }
-        if let Some(list) = &owner_relations {
-            if !list.contains(name) {
-                continue;
-            }
-        }
-        let Ok(resolved) = model.relation(name) else {
-            continue;
-        };
-        let Some(target) = resolved.target.as_deref().and_then(|t| app.model(t)) else {
-            continue;
-        };
-        if target.builtin_kind() != Some(BuiltinKind::User) {
-            continue;
-        }
+    for (property, user_model) in relations {
+        // Legacy mode reads the first relation to each user model only.
         let seen = keys
             .iter()
-            .any(|k| k.user_model.as_deref() == Some(target.name()));
-        if owner_relations.is_none() && seen {
+            .any(|k| k.user_model.as_deref() == Some(user_model.as_str()));
+        if !explicit && seen {
             continue;
         }
-        if keys.iter().any(|k| k.property == resolved.key_from) {
-            keys.retain(|k| k.property != resolved.key_from);
-        }
+        keys.retain(|k| k.property != property);
         keys.push(OwnerKey {
-            property: resolved.key_from.clone(),
-            user_model: Some(target.name().to_owned()),
+            property,
+            user_model: Some(user_model),
         });
     }
     keys
