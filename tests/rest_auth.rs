@@ -7,106 +7,16 @@
 
 #[cfg(feature = "postgres")]
 mod pg_db;
+#[macro_use]
+mod rest_db;
 mod rest_support;
 
-use std::sync::Arc;
-
-use loopback::auth::{builtin_definition, AuthOptions, BuiltinKind};
+use loopback::auth::{builtin_definition, BuiltinKind};
 use loopback::rest::http::Request;
 use loopback::rest::RestApi;
-use loopback::{connectors, App, Connector, ModelDefinition, Options, Record, Value};
+use loopback::{App, Options, Record, Value};
+use rest_db::Db;
 use serde_json::{json, Value as Json};
-
-/// A data source a scenario runs on; a PostgreSQL schema is dropped with it.
-struct Db {
-    connector: Arc<dyn Connector>,
-    sql: bool,
-    #[cfg(feature = "postgres")]
-    _schema: Option<pg_db::TestSchema>,
-}
-
-impl Db {
-    fn memory() -> Db {
-        Db {
-            connector: connectors::memory(),
-            sql: false,
-            #[cfg(feature = "postgres")]
-            _schema: None,
-        }
-    }
-
-    #[cfg(feature = "postgres")]
-    async fn postgres() -> Option<Db> {
-        let (connector, schema) = pg_db::TestSchema::create().await?;
-        Some(Db {
-            connector,
-            sql: true,
-            _schema: Some(schema),
-        })
-    }
-
-    /// Another, empty, data source of the same kind.
-    async fn fresh(&self) -> Db {
-        #[cfg(feature = "postgres")]
-        if self.sql {
-            return Db::postgres().await.expect("PostgreSQL was reachable");
-        }
-        Db::memory()
-    }
-
-    /// An application on this data source with auth enabled (the built-ins attached to it)
-    /// and the models of `defs` (LB3 JSON) defined in order; on a SQL database the tables of
-    /// every model are created.
-    async fn app(&self, defs: Vec<Json>) -> App {
-        self.app_with(Vec::new(), defs).await
-    }
-
-    /// As [`Db::app`], with the models of `before` defined before auth is enabled (built-ins
-    /// replaced by the application's own).
-    async fn app_with(&self, before: Vec<Json>, defs: Vec<Json>) -> App {
-        let app = App::new();
-        app.data_source("db", self.connector.clone());
-        for def in before {
-            app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
-                .await
-                .unwrap();
-        }
-        app.enable_auth_with(AuthOptions::new().data_source("db"))
-            .await
-            .unwrap();
-        for def in defs {
-            app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
-                .await
-                .unwrap();
-        }
-        if self.sql {
-            let defs: Vec<_> = app.models().iter().map(|m| m.definition()).collect();
-            self.connector.automigrate(&defs).await.unwrap();
-        }
-        app
-    }
-}
-
-/// One `#[tokio::test]` per connector for each scenario `async fn name(db: Db)`: module
-/// `name` holds `memory` and (with the `postgres` feature) `postgres`.
-macro_rules! on_every_connector {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                super::$name(super::Db::memory()).await;
-            }
-
-            #[cfg(feature = "postgres")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = super::Db::postgres().await {
-                    super::$name(db).await;
-                }
-            }
-        }
-    )*};
-}
 
 on_every_connector!(
     includes_are_checked_at_every_depth,
@@ -889,7 +799,7 @@ async fn operator_payloads_are_values_not_sql(db: Db) {
     for payload in payloads {
         // PostgreSQL text cannot hold NUL: such values are refused with a 400 that says so.
         let nul_refused = |r: &rest_support::Reply| {
-            db.sql && payload.contains('\u{0}') && r.status == 400 && r.text.contains("NUL")
+            db.is_sql() && payload.contains('\u{0}') && r.status == 400 && r.text.contains("NUL")
         };
         for (op, matches) in ops {
             let filter = json!({"where": {"title": {op: payload}}});
@@ -922,7 +832,7 @@ async fn operator_payloads_are_values_not_sql(db: Db) {
         // Written and read back unchanged.
         let body = json!({"title": payload}).to_string();
         let r = rest_support::post(&api, "/api/Posts", &body).await;
-        if payload.contains('\u{0}') && db.sql {
+        if payload.contains('\u{0}') && db.is_sql() {
             assert!(nul_refused(&r), "{}", r.text);
             continue;
         }

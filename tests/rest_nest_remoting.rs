@@ -9,88 +9,17 @@
 
 #[cfg(feature = "postgres")]
 mod pg_db;
+#[macro_use]
+mod rest_db;
 mod rest_support;
 
-use std::sync::Arc;
-
-use loopback::auth::AuthOptions;
 use loopback::model::NestRemoting;
 use loopback::rest::http::Request;
 use loopback::rest::RestApi;
-use loopback::{connectors, App, Connector, ModelDefinition};
+use loopback::App;
+use rest_db::Db;
 use rest_support::{assert_reply, encode_uri, error, get, post, send, Reply};
 use serde_json::{json, Value as Json};
-
-/// A data source a scenario runs on; a PostgreSQL schema is dropped with it.
-struct Db {
-    connector: Arc<dyn Connector>,
-    sql: bool,
-    #[cfg(feature = "postgres")]
-    _schema: Option<pg_db::TestSchema>,
-}
-
-impl Db {
-    fn memory() -> Db {
-        Db {
-            connector: connectors::memory(),
-            sql: false,
-            #[cfg(feature = "postgres")]
-            _schema: None,
-        }
-    }
-
-    #[cfg(feature = "postgres")]
-    async fn postgres() -> Option<Db> {
-        let (connector, schema) = pg_db::TestSchema::create().await?;
-        Some(Db {
-            connector,
-            sql: true,
-            _schema: Some(schema),
-        })
-    }
-
-    /// An application on this data source with the models of `defs` (LB3 JSON), auth
-    /// enabled first when `auth`; on a SQL database the tables of every model are created.
-    async fn app(&self, defs: Vec<Json>, auth: bool) -> App {
-        let app = App::new();
-        app.data_source("db", self.connector.clone());
-        if auth {
-            app.enable_auth_with(AuthOptions::new().data_source("db"))
-                .await
-                .unwrap();
-        }
-        for def in defs {
-            app.define(ModelDefinition::from_lb3_json(&def).unwrap(), "db")
-                .await
-                .unwrap();
-        }
-        if self.sql {
-            let defs: Vec<_> = app.models().iter().map(|m| m.definition()).collect();
-            self.connector.automigrate(&defs).await.unwrap();
-        }
-        app
-    }
-}
-
-/// One `#[tokio::test]` per connector for each scenario `async fn name(db: Db)`.
-macro_rules! on_every_connector {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                super::$name(super::Db::memory()).await;
-            }
-
-            #[cfg(feature = "postgres")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = super::Db::postgres().await {
-                    super::$name(db).await;
-                }
-            }
-        }
-    )*};
-}
 
 on_every_connector!(
     route_table_has_lb3_nested_methods,
@@ -144,7 +73,7 @@ fn models(acls: &[(&str, Json)]) -> Vec<Json> {
 
 /// The application with `Image.book` nested through [`loopback::ModelHandle::nest_remoting`].
 async fn app(db: &Db) -> App {
-    let app = db.app(models(&[]), false).await;
+    let app = db.app_without_auth(models(&[])).await;
     app.model("Image").unwrap().nest_remoting("book").unwrap();
     app
 }
@@ -791,8 +720,8 @@ async fn disabled_methods_are_not_nested(db: Db) {
     let mut defs = models(&[]);
     defs[0]["options"] =
         json!({"remoting": {"sharedMethods": {"prototype.__get__books__reviews": false}}});
-    let fresh = db_fresh(&db).await;
-    let api = RestApi::new(&fresh.app(defs, false).await);
+    let fresh = db.fresh().await;
+    let api = RestApi::new(&fresh.app_without_auth(defs).await);
     seed(&api).await;
     assert_eq!(
         get(&api, "/api/Authors/1/books/1/reviews").await.status,
@@ -802,16 +731,6 @@ async fn disabled_methods_are_not_nested(db: Db) {
         get(&api, "/api/Authors/1/books/1/reviews/1").await.status,
         200
     );
-}
-
-/// Another, empty, data source of the same kind as `db`.
-async fn db_fresh(db: &Db) -> Db {
-    #[cfg(feature = "postgres")]
-    if db.sql {
-        return Db::postgres().await.expect("PostgreSQL was reachable");
-    }
-    let _ = db;
-    Db::memory()
 }
 
 async fn remote_hooks_are_inherited(db: Db) {
@@ -949,7 +868,7 @@ async fn acls_of_source_and_related_model_apply(db: Db) {
         ("BookTag", open.clone()),
         ("Image", open),
     ]);
-    let app = db.app(defs, true).await;
+    let app = db.app(defs).await;
     app.model("Image").unwrap().nest_remoting("book").unwrap();
     let api = RestApi::new(&app);
     seed(&api).await;

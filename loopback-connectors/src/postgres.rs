@@ -538,8 +538,8 @@ fn keyed_sql(sql: &str, params: &[Value]) -> String {
             Value::Int(_) => 'i',
             Value::Float(_) => 'f',
             // Lists bound as one array (`= ANY($n)`, see the dialect's `write_in`).
-            Value::Array(items) if int_array(items).is_some() => 'I',
-            Value::Array(items) if text_array(items).is_some() => 'T',
+            Value::Array(items) if items.iter().all(|v| matches!(v, Value::Int(_))) => 'I',
+            Value::Array(items) if items.iter().all(|v| matches!(v, Value::String(_))) => 'T',
             Value::String(_) | Value::Array(_) | Value::Object(_) => 's',
             Value::Buffer(_) => 'y',
             Value::Date(_) => 'd',

@@ -88,25 +88,21 @@ fn usage_error(e: clap::Error) -> ExitCode {
 
 /// Runs a command's future on a runtime for this process.
 fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(f),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::from(1)
-        }
-    }
+    run_on(tokio::runtime::Builder::new_current_thread(), f)
 }
 
 /// Runs a server's future on a multi-threaded runtime (one worker per core).
 #[cfg(feature = "rest")]
 fn block_on_threads(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    run_on(tokio::runtime::Builder::new_multi_thread(), f)
+}
+
+/// Runs `f` on the runtime `builder` makes (with I/O and timers).
+fn run_on(
+    mut builder: tokio::runtime::Builder,
+    f: impl std::future::Future<Output = ExitCode>,
+) -> ExitCode {
+    match builder.enable_all().build() {
         Ok(rt) => rt.block_on(f),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

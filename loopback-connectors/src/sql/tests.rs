@@ -1252,3 +1252,54 @@ mod migration_plans {
         db.close().await;
     }
 }
+
+/// PostgreSQL binds `inq`/`nin` lists of integers on integer columns and of strings on text
+/// columns as one array (`= ANY($n)`, `<> ALL($n)`), with the null handling of the
+/// placeholder form around it; other lists keep one placeholder per value.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_lists_of_integers_and_strings_are_one_array_parameter() {
+    let d = PostgresDialect;
+    let mut m = product();
+    m.inject_id();
+    let t = TableMapping::new(&d, &m).unwrap();
+    let sql = |w: Where| count(&d, &t, Some(&w)).unwrap();
+    let ints = sql(c("id", Condition::Inq(vec![Value::Int(1), Value::Int(2)])));
+    assert!(
+        ints.sql.ends_with(r#"WHERE "id" = ANY($1)"#),
+        "{}",
+        ints.sql
+    );
+    assert_eq!(
+        ints.params,
+        vec![Value::Array(vec![Value::Int(1), Value::Int(2)])]
+    );
+    let texts = sql(c("name", Condition::Nin(vec![s("a"), s("b'c")])));
+    assert!(
+        texts
+            .sql
+            .ends_with(r#"WHERE ("name" IS NULL OR "name" <> ALL($1))"#),
+        "{}",
+        texts.sql
+    );
+    let with_null = sql(c(
+        "id",
+        Condition::Inq(vec![Value::Null, Value::Int(1), Value::Int(2)]),
+    ));
+    assert!(
+        with_null
+            .sql
+            .ends_with(r#"WHERE ("id" IS NULL OR "id" = ANY($1))"#),
+        "{}",
+        with_null.sql
+    );
+    // Doubles, a single value and mixed lists keep placeholders.
+    let doubles = sql(c("qty", Condition::Inq(vec![Value::Int(1), Value::Int(2)])));
+    assert!(
+        doubles.sql.ends_with(r#"WHERE "qty" IN ($1, $2)"#),
+        "{}",
+        doubles.sql
+    );
+    let one = sql(c("id", Condition::Inq(vec![Value::Int(1)])));
+    assert!(one.sql.ends_with(r#"WHERE "id" IN ($1)"#), "{}", one.sql);
+}

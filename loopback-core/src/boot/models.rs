@@ -268,33 +268,24 @@ pub(super) fn plan(
     let mut seen_js = HashSet::new();
     for name in &names {
         let entry = entries.get(name).and_then(Json::as_object);
-        let Some(found) = registry.get(name) else {
-            if BuiltinKind::from_name(name).is_none() || entry.is_none() {
+        let builtin;
+        let found = match (registry.get(name), BuiltinKind::from_name(name), entry) {
+            (Some(found), _, _) => found,
+            // A built-in configured without `loopback/common/models` in the sources.
+            (None, Some(kind), Some(_)) => {
+                builtin = Found {
+                    json: builtin_definition(kind).to_lb3_json(),
+                    file: None,
+                    builtin: true,
+                };
+                &builtin
+            }
+            (None, _, _) => {
                 problems.push(
                     config_file.problem(name, format!("Cannot configure unknown model {name}")),
                 );
                 continue;
             }
-            // A built-in configured without `loopback/common/models` in the sources.
-            let kind = BuiltinKind::from_name(name).expect("checked above");
-            let found = Found {
-                json: builtin_definition(kind).to_lb3_json(),
-                file: None,
-                builtin: true,
-            };
-            if let Some(p) = plan_one(
-                name,
-                &found,
-                entry,
-                &config_file,
-                data_sources,
-                options,
-                problems,
-                warnings,
-            ) {
-                planned.push(p);
-            }
-            continue;
         };
         if let Some(f) = &found.file {
             model_script(&f.path, name, options, warnings, &mut seen_js);

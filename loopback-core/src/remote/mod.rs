@@ -211,6 +211,30 @@ pub struct RemoteContext {
     pub options: Options,
 }
 
+impl RemoteContext {
+    /// A context for `method_string` of `model` with `args` and `options`, before the call:
+    /// no result, instance, error or request yet.
+    pub(crate) fn new(
+        model: &str,
+        method_string: String,
+        method: Arc<RemoteMethod>,
+        args: Map<String, Json>,
+        options: Options,
+    ) -> Self {
+        RemoteContext {
+            model: model.to_owned(),
+            method_string,
+            method,
+            args,
+            result: None,
+            instance: None,
+            error: None,
+            request: None,
+            options,
+        }
+    }
+}
+
 impl fmt::Debug for RemoteContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteContext")
@@ -565,17 +589,14 @@ impl ModelHandle {
                     })?,
             )
         };
-        let ctx = RemoteContext {
-            model: self.name().to_owned(),
-            method_string: format!("{}.{}", self.name(), entry.method.string_name()),
-            method: entry.method.clone(),
+        let mut ctx = RemoteContext::new(
+            self.name(),
+            format!("{}.{}", self.name(), entry.method.string_name()),
+            entry.method.clone(),
             args,
-            result: None,
-            instance,
-            error: None,
-            request: None,
             options,
-        };
+        );
+        ctx.instance = instance;
         invoke(&app, self, &entry, ctx).await
     }
 }
@@ -664,17 +685,13 @@ async fn call(
 
 /// A context for `afterRemoteError` when a hook consumed the original by failing.
 fn placeholder(entry: &MethodEntry, model: &ModelHandle) -> RemoteContext {
-    RemoteContext {
-        model: model.name().to_owned(),
-        method_string: format!("{}.{}", model.name(), entry.method.string_name()),
-        method: entry.method.clone(),
-        args: Map::new(),
-        result: None,
-        instance: None,
-        error: None,
-        request: None,
-        options: Options::new(),
-    }
+    RemoteContext::new(
+        model.name(),
+        format!("{}.{}", model.name(), entry.method.string_name()),
+        entry.method.clone(),
+        Map::new(),
+        Options::new(),
+    )
 }
 
 /// strong-remoting's required check: a required argument that is absent, `null` or `""` is
@@ -820,16 +837,14 @@ mod tests {
                 }),
             );
         }
-        let ctx = |method_string: &str| RemoteContext {
-            model: "Car".into(),
-            method_string: method_string.into(),
-            method: Arc::new(RemoteMethod::new("revEngine")),
-            args: Map::new(),
-            result: None,
-            instance: None,
-            error: None,
-            request: None,
-            options: Options::new(),
+        let ctx = |method_string: &str| {
+            RemoteContext::new(
+                "Car",
+                method_string.into(),
+                Arc::new(RemoteMethod::new("revEngine")),
+                Map::new(),
+                Options::new(),
+            )
         };
         remotes
             .run(RemoteHookKind::Before, ctx("Car.revEngine"))

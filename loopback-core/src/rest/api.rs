@@ -453,18 +453,7 @@ impl RestApi {
                 res.unwrap_or_else(|err| error_response(&err, inner.debug_errors))
             }
             Resolved::Nested { model, op, matched } => {
-                let body = if op.takes_body() {
-                    input::read_json_body(parts, body, inner.body_limit).await
-                } else {
-                    Ok(None)
-                };
-                let body = match (body, op) {
-                    (Ok(body), Op::RelCreate) => {
-                        input::check_batch(body, inner.app.query_limits().max_batch)
-                    }
-                    (body, _) => body,
-                };
-                let result = match body {
+                let result = match method_body(inner, parts, body, op).await {
                     Ok(body) => {
                         Box::pin(super::nested::respond(
                             &inner.app,
@@ -487,57 +476,11 @@ impl RestApi {
                 }
             }
             Resolved::Call { model, op, matched } => {
-                let body = if op.takes_body() {
-                    input::read_json_body(parts, body, inner.body_limit).await
-                } else {
-                    Ok(None)
-                };
-                let body = match (body, op) {
-                    (Ok(body), Op::Create | Op::RelCreate) => {
-                        input::check_batch(body, inner.app.query_limits().max_batch)
+                let body = match method_body(inner, parts, body, op).await {
+                    Ok(body) => {
+                        admit_call(inner, model, op, &matched, query, body, token.as_ref()).await
                     }
-                    (body, _) => body,
-                };
-                let body = match body {
-                    Ok(body) if inner.app.is_auth_enabled() => {
-                        let name = routes::builtin_method_name(
-                            op,
-                            matched.rel.and_then(|i| model.relations.get(i)),
-                        );
-                        let (names, access) = routes::builtin_access(&name);
-                        let id = matched
-                            .id
-                            .map(|i| Value::String(i.to_owned()))
-                            .or_else(|| static_model_id(body.as_ref(), query));
-                        let rel = matched.rel.and_then(|i| model.relations.get(i));
-                        match auth::authorize(
-                            &inner.app,
-                            &model.handle,
-                            &names[0],
-                            &names[1..],
-                            access,
-                            &[],
-                            id,
-                            token.as_ref(),
-                        )
-                        .await
-                        {
-                            Ok(()) => owner_keys::check(
-                                &inner.app,
-                                &model.handle,
-                                op,
-                                rel,
-                                matched.id,
-                                matched.fk,
-                                body.as_ref(),
-                                token.as_ref(),
-                            )
-                            .await
-                            .map(|()| auth::sanitize_user_body(&model.handle, op, body)),
-                            Err(e) => Err(e),
-                        }
-                    }
-                    other => other,
+                    Err(e) => Err(e),
                 };
                 match body {
                     Err(err) => error_response(&err, inner.debug_errors),
@@ -659,6 +602,76 @@ impl RestApi {
         }
         res
     }
+}
+
+/// The JSON body of the built-in (or nested) method `op`: read only for methods that take
+/// data, an array create held to the app's
+/// [`QueryLimits::max_batch`](crate::filter::QueryLimits::max_batch).
+async fn method_body<B>(
+    inner: &Inner,
+    parts: &http::request::Parts,
+    body: B,
+    op: Op,
+) -> crate::error::Result<Option<serde_json::Value>>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    if !op.takes_body() {
+        return Ok(None);
+    }
+    let body = input::read_json_body(parts, body, inner.body_limit).await?;
+    if matches!(op, Op::Create | Op::RelCreate) {
+        input::check_batch(body, inner.app.query_limits().max_batch)
+    } else {
+        Ok(body)
+    }
+}
+
+/// With access control on: the ACL check of a built-in method call, then the owner keys its
+/// body writes; returns the body without the user fields clients may not set.
+async fn admit_call(
+    inner: &Inner,
+    model: &ModelRoutes,
+    op: Op,
+    matched: &Matched<'_>,
+    query: Option<&str>,
+    body: Option<serde_json::Value>,
+    token: Option<&Arc<AccessToken>>,
+) -> crate::error::Result<Option<serde_json::Value>> {
+    if !inner.app.is_auth_enabled() {
+        return Ok(body);
+    }
+    let rel = matched.rel.and_then(|i| model.relations.get(i));
+    let name = routes::builtin_method_name(op, rel);
+    let (names, access) = routes::builtin_access(&name);
+    let id = matched
+        .id
+        .map(|i| Value::String(i.to_owned()))
+        .or_else(|| static_model_id(body.as_ref(), query));
+    auth::authorize(
+        &inner.app,
+        &model.handle,
+        &names[0],
+        &names[1..],
+        access,
+        &[],
+        id,
+        token,
+    )
+    .await?;
+    owner_keys::check(
+        &inner.app,
+        &model.handle,
+        op,
+        rel,
+        matched.id,
+        matched.fk,
+        body.as_ref(),
+        token,
+    )
+    .await?;
+    Ok(auth::sanitize_user_body(&model.handle, op, body))
 }
 
 /// Runs a built-in method without remote hooks.

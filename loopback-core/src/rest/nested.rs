@@ -21,7 +21,6 @@ use http::request::Parts;
 use serde_json::{json, Map, Value as Json};
 
 use super::auth;
-use super::builtins;
 use super::handlers::{self, Call};
 use super::input;
 use super::relations;
@@ -31,7 +30,7 @@ use crate::app::{App, ModelHandle};
 use crate::auth::AccessToken;
 use crate::connector::Options;
 use crate::error::{Error, Result};
-use crate::remote::{RemoteContext, RemoteHook, RemoteHookKind, RemoteMethod};
+use crate::remote::{RemoteContext, RemoteHook, RemoteHookKind};
 use crate::value::Value;
 
 /// A nested method being answered.
@@ -136,19 +135,15 @@ pub(crate) async fn respond(
             remote_call::any_from_text(&text).unwrap_or(Json::Null),
         );
     }
-    let method = Arc::new(
-        builtins::builtin_method(&model.handle, &name).unwrap_or_else(|| RemoteMethod::new(&name)),
-    );
-    let blank = |args: Map<String, Json>| RemoteContext {
-        model: model.handle.name().to_owned(),
-        method_string: method_string.clone(),
-        method: method.clone(),
-        args,
-        result: None,
-        instance: None,
-        error: None,
-        request: None,
-        options: options.clone(),
+    let method = Arc::new(remote_call::builtin_descriptor(&model.handle, &name));
+    let blank = |args: Map<String, Json>| {
+        RemoteContext::new(
+            model.handle.name(),
+            method_string.clone(),
+            method.clone(),
+            args,
+            options.clone(),
+        )
     };
     let mut ctx = blank(args);
     ctx.request = Some(Arc::new(remote_call::remote_request(parts, Map::new())));

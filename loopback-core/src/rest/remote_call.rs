@@ -83,17 +83,8 @@ pub(crate) async fn respond(
         &options,
     )?;
     let method_string = format!("{}.{}", model.name(), method.string_name());
-    let mut ctx = RemoteContext {
-        model: model.name().to_owned(),
-        method_string,
-        method: method.clone(),
-        args,
-        result: None,
-        instance: None,
-        error: None,
-        request: Some(request.clone()),
-        options,
-    };
+    let mut ctx = RemoteContext::new(model.name(), method_string, method.clone(), args, options);
+    ctx.request = Some(request.clone());
     if !method.is_static {
         // The shared constructor: load the instance by the `:id` of the route.
         let raw_id = params
@@ -552,23 +543,19 @@ pub(crate) async fn builtin_with_hooks(
     let relation = rel.and_then(|i| model.relations.get(i));
     let name = method_string[handle.name().len() + 1..].to_owned();
     let query = parts.uri.query().unwrap_or_default();
-    let mut ctx = RemoteContext {
-        model: handle.name().to_owned(),
+    let mut ctx = RemoteContext::new(
+        handle.name(),
         method_string,
-        method: Arc::new(builtin_descriptor(handle, &name)),
-        args: Map::new(),
-        result: None,
-        instance: None,
-        error: None,
-        request: Some(Arc::new(remote_request(parts, Map::new()))),
+        Arc::new(builtin_descriptor(handle, &name)),
+        builtin_args(op, id, fk, query, body)?,
         options,
-    };
-    ctx.args = builtin_args(op, id, fk, query, body)?;
+    );
+    ctx.request = Some(Arc::new(remote_request(parts, Map::new())));
     run_builtin(app, model, op, relation, ctx).await
 }
 
 /// The descriptor hooks see as `ctx.method` for a built-in.
-fn builtin_descriptor(handle: &ModelHandle, name: &str) -> RemoteMethod {
+pub(super) fn builtin_descriptor(handle: &ModelHandle, name: &str) -> RemoteMethod {
     super::builtins::builtin_method(handle, name).unwrap_or_else(|| RemoteMethod::new(name))
 }
 
@@ -583,16 +570,14 @@ async fn run_builtin(
     let method_string = ctx.method_string.clone();
     let method = ctx.method.clone();
     let caller_options = ctx.options.clone();
-    let fallback = |args: Map<String, Json>| RemoteContext {
-        model: model.handle.name().to_owned(),
-        method_string: method_string.clone(),
-        method: method.clone(),
-        args,
-        result: None,
-        instance: None,
-        error: None,
-        request: None,
-        options: caller_options.clone(),
+    let fallback = |args: Map<String, Json>| {
+        RemoteContext::new(
+            model.handle.name(),
+            method_string.clone(),
+            method.clone(),
+            args,
+            caller_options.clone(),
+        )
     };
     let mut ctx = match remotes.run(RemoteHookKind::Before, ctx).await {
         Ok(c) => c,
