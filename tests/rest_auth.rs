@@ -12,6 +12,7 @@ mod rest_db;
 mod rest_support;
 
 use loopback::auth::{builtin_definition, BuiltinKind};
+use loopback::mail::Mailer;
 use loopback::rest::http::Request;
 use loopback::rest::RestApi;
 use loopback::{App, Options, Record, Value};
@@ -24,6 +25,8 @@ on_every_connector!(
     access_tokens_cannot_be_minted_over_rest,
     forged_and_oversized_credentials_fail_cleanly,
     user_models_with_equal_ids_never_share_rights,
+    tokens_without_principal_type,
+    verify_sends_the_verification_email,
     relation_routes_cannot_move_records,
     owners_cannot_hand_records_to_others,
     hidden_properties_are_no_oracle,
@@ -299,48 +302,39 @@ async fn stored(app: &App, model: &str, id: i64) -> Json {
         .map_or(Json::Null, |r| r.to_json())
 }
 
-/// Principal-type confusion (LB advisory 10-24-2017, `multiple-user-principal-types`): two
-/// user models whose users have the same id. With a token model that records the principal
-/// type (LB3's polymorphic `user` relation), a token of one is never the other's user, for
-/// `$owner`, for `me`, for the user's own methods and for change-password; with one that does
-/// not, the two cannot both log in.
-async fn user_models_with_equal_ids_never_share_rights(db: Db) {
-    let users = || {
-        vec![
-            json!({"name": "Customer", "base": "User"}),
-            json!({"name": "Employee", "base": "User"}),
-            json!({"name": "Doc", "properties": {"text": "string"},
-                "relations": {"owner": {"type": "belongsTo", "model": "Customer", "foreignKey": "customerId"}},
-                "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
-                         {"principalType": "ROLE", "principalId": "$owner", "permission": "ALLOW"}]}),
-        ]
-    };
-    // The built-in token model names users by id only: neither model may issue tokens.
-    let app = db.app(users()).await;
-    user(&app, "Customer", "c@example.com", "customer-pass").await;
-    user(&app, "Employee", "e@example.com", "employee-pass").await;
-    let api = RestApi::new(&app);
-    for (plural, email, password) in [
-        ("Customers", "c@example.com", "customer-pass"),
-        ("Employees", "e@example.com", "employee-pass"),
-    ] {
-        let body = json!({"email": email, "password": password}).to_string();
-        let r = rest_support::post(&api, &format!("/api/{plural}/login"), &body).await;
-        assert_eq!(r.status, 500, "{plural}: {}", r.text);
-        assert!(!r.text.contains("\"id\""), "{}", r.text);
-    }
-    drop(api);
-    drop(app);
+/// `Customer` and `Employee`, two user models (with the built-in `User`, three), and `Doc`,
+/// owned by a customer.
+fn multi_user_models() -> Vec<Json> {
+    vec![
+        json!({"name": "Customer", "base": "User"}),
+        json!({"name": "Employee", "base": "User"}),
+        json!({"name": "Doc", "properties": {"text": "string"},
+            "relations": {"owner": {"type": "belongsTo", "model": "Customer", "foreignKey": "customerId"}},
+            "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"},
+                     {"principalType": "ROLE", "principalId": "$owner", "permission": "ALLOW"}]}),
+    ]
+}
 
-    // LB3's multi-user set-up: the token records its user model in `principalType`.
-    let db = db.fresh().await;
-    let mut token = builtin_definition(BuiltinKind::AccessToken).to_lb3_json();
-    token["properties"]["principalType"] = json!("string");
-    token["relations"]["user"] = json!({"type": "belongsTo", "idName": "id",
-        "polymorphic": {"idType": "number", "foreignKey": "userId", "discriminator": "principalType"}});
-    let app = db.app_with(vec![token], users()).await;
-    let c = user(&app, "Customer", "c@example.com", "customer-pass").await;
-    let e = user(&app, "Employee", "e@example.com", "employee-pass").await;
+/// A token row as LoopBack 3 writes it, without `principalType`, for user 1.
+async fn untyped_token(app: &App, id: &str) {
+    let mut t = Record::new();
+    t.insert("id", id);
+    t.insert("ttl", Value::Int(1_209_600));
+    t.insert("created", Value::Date(chrono::Utc::now()));
+    t.insert("userId", Value::Int(1));
+    app.model("AccessToken")
+        .unwrap()
+        .create(t, &Options::new())
+        .await
+        .unwrap();
+}
+
+/// Customer 1 and employee 1 (equal ids), customer 1's doc; each logs in, and neither token
+/// is the other's user: for `$owner` (the user itself and a related record), for `me`, for
+/// the user's own methods and for change-password.
+async fn equal_ids_grant_only_own_rights(app: &App) {
+    let c = user(app, "Customer", "c@example.com", "customer-pass").await;
+    let e = user(app, "Employee", "e@example.com", "employee-pass").await;
     assert_eq!((c.clone(), e), (Value::Int(1), Value::Int(1)), "equal ids");
     let mut d = Record::new();
     d.insert("text", "customer's doc");
@@ -350,7 +344,7 @@ async fn user_models_with_equal_ids_never_share_rights(db: Db) {
         .create(d, &Options::new())
         .await
         .unwrap();
-    let api = RestApi::builder(&app).current_user_literal("me").build();
+    let api = RestApi::builder(app).current_user_literal("me").build();
     let ct = login_to(&api, "Customers", "c@example.com", "customer-pass").await;
     let et = login_to(&api, "Employees", "e@example.com", "employee-pass").await;
 
@@ -361,8 +355,22 @@ async fn user_models_with_equal_ids_never_share_rights(db: Db) {
         assert_eq!(r.status, 401, "{uri} as the employee: {}", r.text);
         assert!(!r.text.contains("c@example.com"), "{uri}: {}", r.text);
     }
-    let r = send_as(&api, "GET", "/api/Employees/me", Some(&et), None).await;
-    assert_eq!(r.json()["email"], "e@example.com", "{}", r.text);
+    for (uri, token) in [("/api/Employees/me", &et), ("/api/Employees/1", &et)] {
+        let r = send_as(&api, "GET", uri, Some(token), None).await;
+        assert_eq!(r.json()["email"], "e@example.com", "{}", r.text);
+    }
+    let r = send_as(&api, "GET", "/api/Employees/1", Some(&ct), None).await;
+    assert_eq!(r.status, 401, "an employee as the customer: {}", r.text);
+    // Each may change their own record, not the other's.
+    let r = send_as(
+        &api,
+        "PATCH",
+        "/api/Employees/1",
+        Some(&et),
+        Some(r#"{"username": "emp"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     for (method, uri, body) in [
         ("PATCH", "/api/Customers/1", r#"{"username": "taken"}"#),
         ("PATCH", "/api/Docs/1", r#"{"text": "taken"}"#),
@@ -385,12 +393,330 @@ async fn user_models_with_equal_ids_never_share_rights(db: Db) {
     }
     // Nothing changed: the customer still logs in with the old password and owns the doc.
     login_to(&api, "Customers", "c@example.com", "customer-pass").await;
-    assert_eq!(stored(&app, "Doc", 1).await["text"], "customer's doc");
-    assert_eq!(
-        stored(&app, "Customer", 1).await["username"],
-        Json::Null,
-        "username untouched"
+    assert_eq!(stored(app, "Doc", 1).await["text"], "customer's doc");
+    let customer = stored(app, "Customer", 1).await;
+    assert_eq!(customer["username"], Json::Null, "username untouched");
+    // The employee's password change is its own.
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Employees/change-password",
+        Some(&et),
+        Some(r#"{"oldPassword": "employee-pass", "newPassword": "new-employee-pass"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    login_to(&api, "Customers", "c@example.com", "customer-pass").await;
+    login_to(&api, "Employees", "e@example.com", "new-employee-pass").await;
+}
+
+/// Principal-type confusion (LB advisory 10-24-2017, `multiple-user-principal-types`): two
+/// user models whose users have the same id share a token model. The built-in AccessToken
+/// records each token's user model in `principalType`, as does a token model with LB3's
+/// polymorphic `user` relation: a token of one is never the other's user. A row that records
+/// no principal type (written by LoopBack 3) cannot be told apart, and is refused.
+async fn user_models_with_equal_ids_never_share_rights(db: Db) {
+    let app = db.app(multi_user_models()).await;
+    equal_ids_grant_only_own_rights(&app).await;
+    let token = app.model("AccessToken").unwrap();
+    let rows = token
+        .find(Default::default(), &Options::new())
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let t = row.get("principalType").cloned().unwrap_or(Value::Null);
+        assert!(
+            t == Value::from("Customer") || t == Value::from("Employee"),
+            "{t:?}"
+        );
+    }
+    let api = RestApi::builder(&app).current_user_literal("me").build();
+    let untyped = "LoopBack3WroteThisTokenWithoutAPrincipalType000000000000000000001";
+    untyped_token(&app, untyped).await;
+    for uri in ["/api/Customers/1", "/api/Employees/me", "/api/Docs/1"] {
+        let r = send_as(&api, "GET", uri, Some(untyped), None).await;
+        assert_eq!(r.status, 401, "{uri}: {}", r.text);
+        assert_eq!(r.json()["error"]["code"], "INVALID_TOKEN", "{}", r.text);
+        assert!(!r.text.contains("@example.com"), "{uri}: {}", r.text);
+    }
+    // It is not deleted: it just cannot be used.
+    assert!(token
+        .find_by_id(Value::from(untyped), None, &Options::new())
+        .await
+        .unwrap()
+        .is_some());
+    drop(api);
+    drop(app);
+
+    // LB3's multi-user set-up: a token model with a polymorphic `user` relation.
+    let db = db.fresh().await;
+    let mut token = builtin_definition(BuiltinKind::AccessToken).to_lb3_json();
+    token["relations"]["user"] = json!({"type": "belongsTo", "idName": "id",
+        "polymorphic": {"idType": "number", "foreignKey": "userId", "discriminator": "principalType"}});
+    let app = db.app_with(vec![token], multi_user_models()).await;
+    equal_ids_grant_only_own_rights(&app).await;
+}
+
+/// Tokens written by LoopBack 3 record no principal type. With one user model they are that
+/// model's (LB3's own tables keep working); on a SQL table that LoopBack 3 created, without
+/// the `principalType` column, tokens are read and written without it, and several user
+/// models sharing it refuse to log in (naming `loopback migrate --autoupdate`) until the
+/// column is added.
+async fn tokens_without_principal_type(db: Db) {
+    let app = db
+        .app_with(vec![json!({"name": "Member", "base": "User"})], Vec::new())
+        .await;
+    assert_eq!(app.user_models().len(), 1);
+    user(&app, "Member", "m@example.com", "member-pass").await;
+    let api = RestApi::builder(&app).current_user_literal("me").build();
+    let untyped = "LoopBack3WroteThisTokenWithoutAPrincipalType000000000000000000002";
+    untyped_token(&app, untyped).await;
+    let r = send_as(&api, "GET", "/api/Members/me", Some(untyped), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["email"], "m@example.com");
+    let typed = login_to(&api, "Members", "m@example.com", "member-pass").await;
+    let r = send_as(&api, "GET", "/api/Members/1", Some(&typed), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    drop(api);
+    drop(app);
+    if !db.is_sql() {
+        return;
+    }
+
+    // A LoopBack 3 table: no `principalType` column.
+    let db = db.fresh().await;
+    let app = db
+        .app_with(vec![json!({"name": "Member", "base": "User"})], Vec::new())
+        .await;
+    db.execute(r#"ALTER TABLE "{schema}"."accesstoken" DROP COLUMN "principaltype""#)
+        .await;
+    user(&app, "Member", "m@example.com", "member-pass").await;
+    let api = RestApi::builder(&app).current_user_literal("me").build();
+    let token = login_to(&api, "Members", "m@example.com", "member-pass").await;
+    let r = send_as(&api, "GET", "/api/Members/me", Some(&token), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["email"], "m@example.com");
+    untyped_token(&app, untyped).await;
+    let r = send_as(&api, "GET", "/api/Members/1", Some(untyped), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Changing the password drops the other tokens (no principal type to filter on).
+    let r = send_as(
+        &api,
+        "POST",
+        "/api/Members/change-password",
+        Some(&token),
+        Some(r#"{"oldPassword": "member-pass", "newPassword": "new-member-pass"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = send_as(&api, "GET", "/api/Members/1", Some(untyped), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    drop(api);
+    drop(app);
+
+    // Several user models on such a table: no login until it is migrated.
+    let db = db.fresh().await;
+    let app = db.app(multi_user_models()).await;
+    db.execute(r#"ALTER TABLE "{schema}"."accesstoken" DROP COLUMN "principaltype""#)
+        .await;
+    user(&app, "Customer", "c@example.com", "customer-pass").await;
+    let api = RestApi::new(&app);
+    let body = json!({"email": "c@example.com", "password": "customer-pass"}).to_string();
+    let r = rest_support::post(&api, "/api/Customers/login", &body).await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(!r.text.contains("\"id\""), "{}", r.text);
+    let err = app
+        .model("Customer")
+        .unwrap()
+        .login(
+            &json!({"email": "c@example.com", "password": "customer-pass"}),
+            &[],
+            &Options::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("loopback migrate --autoupdate"),
+        "{err}"
     );
+    untyped_token(&app, untyped).await;
+    let r = send_as(&api, "GET", "/api/Customers/1", Some(untyped), None).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    // Once the nullable column exists (`loopback migrate --autoupdate` adds it to a live
+    // database; the tables are made again here), logins work again.
+    drop(api);
+    drop(app);
+    let app = db.app(multi_user_models()).await;
+    equal_ids_grant_only_own_rights(&app).await;
+}
+
+/// A stub mailer (LB3's `stub` transport) registered as the app's `email` data source.
+fn stub_mailer(app: &App) -> Mailer {
+    let m = Mailer::from_lb3_settings(
+        &json!({"name": "email", "connector": "mail", "transports": [{"type": "stub"}]}),
+    )
+    .unwrap();
+    app.register_mailer("email", m.clone());
+    m
+}
+
+/// The verification link of a mail's text, and its token.
+fn verification_link(text: &str) -> (String, String) {
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap_or_else(|| panic!("no link in {text}"))
+        .to_owned();
+    let token = link.rsplit("token=").next().unwrap().to_owned();
+    (link, token)
+}
+
+/// `POST /:id/verify` (LB3's `User.prototype.verify`, ACL `$everyone` EXECUTE): the
+/// verification email is sent again, with a new token, through the registered mailer; the
+/// link confirms the address. As in LB3, anyone may ask (a user who cannot log in before
+/// verifying is its caller), and verified users get one too.
+async fn verify_sends_the_verification_email(db: Db) {
+    let app = db
+        .app_with(
+            vec![json!({"name": "Member", "base": "User",
+                "options": {"emailVerificationRequired": true}})],
+            Vec::new(),
+        )
+        .await;
+    let mailer = stub_mailer(&app);
+    let outbox = mailer.memory().unwrap();
+    user(&app, "Member", "m@example.com", "member-pass").await;
+    user(&app, "Member", "n@example.com", "other-pass").await;
+    let api = RestApi::new(&app);
+    let creds = r#"{"email": "m@example.com", "password": "member-pass"}"#;
+    let r = rest_support::post(&api, "/api/Members/login", creds).await;
+    assert_eq!(r.json()["error"]["code"], "LOGIN_FAILED_EMAIL_NOT_VERIFIED");
+
+    let r = rest_support::post(&api, "/api/Members/1/verify", "").await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(r.text, "");
+    let sent = outbox.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, ["m@example.com"]);
+    assert_eq!(sent[0].from.as_deref(), Some("noreply@example.com"));
+    assert_eq!(sent[0].subject, "Thanks for Registering");
+    let text = sent[0].text.clone().unwrap();
+    assert!(
+        text.starts_with("Please verify your email by opening this link in a web browser:\n\t"),
+        "{text}"
+    );
+    let (link, token) = verification_link(&text);
+    assert!(
+        link.starts_with("http://localhost:3000/api/Members/confirm?uid=1&redirect=%2F&token="),
+        "{link}"
+    );
+    assert_eq!(token.len(), 128);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    let html = sent[0].html.clone().unwrap();
+    assert!(html.contains(&link.replace('&', "&amp;")), "{html}");
+    assert_eq!(
+        stored(&app, "Member", 1).await["verificationToken"],
+        json!(token)
+    );
+    // The link confirms the address; then the member logs in.
+    let r = rest_support::get(&api, &format!("/api/Members/confirm?uid=1&token={token}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = rest_support::post(&api, "/api/Members/login", creds).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let member_token = r.json()["id"].as_str().unwrap().to_owned();
+
+    // A verified member, another member's token: LB3 sends a new email all the same.
+    let other = login_to_unverified(&app, "n@example.com").await;
+    for token in [Some(member_token.as_str()), Some(other.as_str()), None] {
+        let r = send_as(&api, "POST", "/api/Members/1/verify", token, None).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    let sent = outbox.messages();
+    assert_eq!(sent.len(), 4);
+    assert!(sent.iter().all(|m| m.to == ["m@example.com"]));
+    let (_, last) = verification_link(sent[3].text.as_deref().unwrap());
+    assert_ne!(last, token);
+    let m = stored(&app, "Member", 1).await;
+    assert_eq!(
+        (m["verificationToken"].clone(), m["emailVerified"].clone()),
+        (json!(last), json!(true))
+    );
+    // An unknown user is 404; nothing is sent.
+    let r = rest_support::post(&api, "/api/Members/99/verify", "").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(outbox.messages().len(), 4);
+
+    // From Rust, with options: the link follows them, the result is LB3's.
+    let member = app.model("Member").unwrap();
+    let n = member
+        .find_by_id(Value::Int(2), None, &Options::new())
+        .await
+        .unwrap()
+        .unwrap();
+    let v = member
+        .verify(
+            &n,
+            &json!({"type": "email", "from": "Shop <accounts@example.com>",
+                "subject": "Confirm", "redirect": "/welcome", "protocol": "https",
+                "host": "shop.example.com", "port": 443, "text": "Open {href} now"}),
+            &Options::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.uid, Value::Int(2));
+    assert_eq!(v.email.envelope.to, ["n@example.com"]);
+    let sent = outbox.messages();
+    let text = sent.last().unwrap().text.clone().unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "Open https://shop.example.com/api/Members/confirm?uid=2&redirect=%2Fwelcome&token={} now",
+            v.token
+        )
+    );
+    assert_eq!(sent.last().unwrap().subject, "Confirm");
+    // Options without `from`, or an unknown verification type, are refused.
+    for bad in [
+        json!({"type": "email"}),
+        json!({"type": "sms", "from": "a@example.com"}),
+    ] {
+        assert!(member.verify(&n, &bad, &Options::new()).await.is_err());
+    }
+    drop(api);
+    drop(app);
+
+    // Without a mail data source, the call fails and stores no token.
+    let db = db.fresh().await;
+    let app = db
+        .app_with(vec![json!({"name": "Member", "base": "User"})], Vec::new())
+        .await;
+    user(&app, "Member", "m@example.com", "member-pass").await;
+    let api = RestApi::new(&app);
+    let r = rest_support::post(&api, "/api/Members/1/verify", "").await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(
+        stored(&app, "Member", 1).await["verificationToken"],
+        Json::Null
+    );
+}
+
+/// A token of a member who has not verified their email (made from Rust: they cannot log in).
+async fn login_to_unverified(app: &App, email: &str) -> String {
+    let member = app.model("Member").unwrap();
+    let user = member
+        .find_one(
+            loopback::Filter::with_where(loopback::Where::eq("email", email)),
+            &Options::new(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    member
+        .create_access_token(&user, None, Vec::new(), &Options::new())
+        .await
+        .unwrap()
+        .id
 }
 
 /// IDOR through relation routes (LB advisory 01-31-2018, juggler `preventFkOverride`): a

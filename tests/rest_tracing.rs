@@ -247,3 +247,75 @@ async fn a_server_error_is_one_error_event_with_its_message() {
     assert_eq!(events[1].level, Level::INFO);
     assert_eq!(field(&events[1].fields, "status"), Some("500"));
 }
+
+/// LB3's `loopback:security:*` debug categories: every access check is an event of target
+/// `loopback::security::access_context` (never with the token id), every role resolved one of
+/// `loopback::security::role`, every decision one of `loopback::security::acl`.
+#[tokio::test]
+async fn access_checks_trace_context_roles_and_decisions() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let app = loopback::App::new();
+    app.data_source("db", loopback::connectors::memory());
+    app.define(
+        loopback::ModelDefinition::from_lb3_json(
+            &serde_json::json!({"name": "Member", "base": "User"}),
+        )
+        .unwrap(),
+        "db",
+    )
+    .await
+    .unwrap();
+    app.enable_auth_with(loopback::auth::AuthOptions::new().data_source("db"))
+        .await
+        .unwrap();
+    let api = RestApi::new(&app);
+    let reply = post(
+        &api,
+        "/api/Members",
+        r#"{"email": "m@example.com", "password": "member-pass"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let reply = post(
+        &api,
+        "/api/Members/login",
+        r#"{"email": "m@example.com", "password": "member-pass"}"#,
+    )
+    .await;
+    let token = reply.json()["id"].as_str().unwrap().to_owned();
+    let reply = get(&api, &format!("/api/Members/1?access_token={token}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+
+    let state = capture.0.lock().unwrap();
+    let of = |target: &str| -> Vec<&EventRec> {
+        state
+            .events
+            .iter()
+            .filter(|e| e.target == target && e.level == Level::DEBUG)
+            .collect()
+    };
+    let contexts = of("loopback::security::access_context");
+    assert!(contexts.iter().any(|e| {
+        field(&e.fields, "property") == Some("findById")
+            && field(&e.fields, "user_model") == Some("Some(\"Member\")")
+    }));
+    let roles = of("loopback::security::role");
+    assert!(
+        roles
+            .iter()
+            .any(|e| field(&e.fields, "role") == Some("$owner")
+                && field(&e.fields, "in_role") == Some("true")),
+        "{roles:?}"
+    );
+    assert!(roles
+        .iter()
+        .any(|e| field(&e.fields, "role") == Some("$everyone")));
+    assert!(!of("loopback::security::acl").is_empty());
+    for e in &state.events {
+        assert!(
+            !e.fields.values().any(|v| v.contains(&token)),
+            "the token id is never traced: {e:?}"
+        );
+    }
+}

@@ -49,6 +49,23 @@ impl Db {
         self.sql
     }
 
+    /// Runs a native SQL statement on a SQL database, with `{schema}` replaced by the
+    /// scenario's schema (e.g. `ALTER TABLE "{schema}".accesstoken ...`).
+    pub async fn execute(&self, sql: &str) {
+        assert!(self.sql, "native SQL on a SQL database only");
+        #[cfg(feature = "postgres")]
+        let sql = match &self._schema {
+            Some(s) => sql.replace("{schema}", &s.name),
+            None => sql.to_owned(),
+        };
+        #[cfg(not(feature = "postgres"))]
+        let sql = sql.to_owned();
+        self.connector
+            .execute(&sql, &[], &loopback::Options::new())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// Another, empty, data source of the same kind.
     pub async fn fresh(&self) -> Db {
         #[cfg(feature = "postgres")]

@@ -2,7 +2,7 @@
 //! (`ACL.getMatchingScore`) and the resolution of a set of rules (`ACL.resolvePermission`).
 //!
 //! Everything here is pure: which rules apply to a caller (roles) is decided in
-//! [`super::check`].
+//! [`App::check_access`](crate::App::check_access).
 
 use std::fmt;
 

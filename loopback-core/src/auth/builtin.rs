@@ -87,7 +87,8 @@ const ACCESS_TOKEN: &str = r#"{
     "id": {"type": "string", "id": true},
     "ttl": {"type": "number", "ttl": true, "default": 1209600},
     "scopes": {"type": ["string"]},
-    "created": {"type": "Date", "defaultFn": "now"}
+    "created": {"type": "Date", "defaultFn": "now"},
+    "principalType": {"type": "string"}
   },
   "relations": {"user": {"type": "belongsTo", "model": "User", "foreignKey": "userId"}},
   "acls": [{"principalType": "ROLE", "principalId": "$everyone", "permission": "DENY"}]
@@ -159,7 +160,9 @@ const APPLICATION: &str = r#"{
 }"#;
 
 /// The definition of a built-in model, as LB3 3.28 declares it, with the validations LB3
-/// adds in code (User's email format and uniqueness, Role's unique name).
+/// adds in code (User's email format and uniqueness, Role's unique name). AccessToken also
+/// has an optional `principalType` string, the user model of each token (LB3's has it only
+/// with a polymorphic `user` relation), so that several user models can share it.
 pub fn builtin_definition(kind: BuiltinKind) -> ModelDefinition {
     let text = match kind {
         BuiltinKind::User => USER,
@@ -256,6 +259,12 @@ mod tests {
         assert_eq!(user.acls.len(), 13);
         assert_eq!(user.hidden, ["password", "verificationToken"]);
         assert!(user.relations.contains_key("accessTokens"));
+        let token = builtin_definition(BuiltinKind::AccessToken);
+        let pt = token
+            .properties
+            .get("principalType")
+            .expect("principalType");
+        assert!(!pt.required);
         let role = builtin_definition(BuiltinKind::Role);
         assert_eq!(role.validations.len(), 1);
     }

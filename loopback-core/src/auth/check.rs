@@ -127,7 +127,7 @@ impl App {
         };
         if let Some(t) = &ctx.access_token {
             if !t.allows_scopes(&ctx.access_scopes) {
-                tracing::debug!(target: "loopback:security:acl", token_scopes = ?t.scopes, method_scopes = ?ctx.access_scopes, "scope mismatch");
+                tracing::debug!(target: "loopback::security::acl", token_scopes = ?t.scopes, method_scopes = ?ctx.access_scopes, "scope mismatch");
                 return Ok(denied);
             }
         } else if !ctx.access_scopes.is_empty()
@@ -137,6 +137,25 @@ impl App {
         }
         let def = ctx.model.definition();
         let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
+        if tracing::enabled!(target: "loopback::security::access_context", tracing::Level::DEBUG) {
+            // LB3's AccessContext debug output, without the token id (a secret).
+            let token = ctx.access_token.as_deref();
+            tracing::debug!(
+                target: "loopback::security::access_context",
+                model = %def.name,
+                model_id = ?ctx.model_id,
+                property = %ctx.property,
+                method_names = ?ctx.method_names,
+                access_type = %ctx.access_type,
+                access_scopes = ?ctx.access_scopes,
+                principals = ?ctx.principals(),
+                authenticated = ctx.is_authenticated(),
+                user_model = ?token.and_then(|t| t.user_model.as_deref()),
+                token_scopes = ?token.map(|t| &t.scopes),
+                token_ttl = ?token.map(|t| t.ttl),
+                "access context"
+            );
+        }
         let mut candidates: Vec<AclRule> = self.dynamic_acls(ctx).await?;
         candidates.extend(static_rules(&def, &names));
         let principals = ctx.principals();
@@ -177,7 +196,7 @@ impl App {
             Vec::new()
         };
         tracing::debug!(
-            target: "loopback:security:acl",
+            target: "loopback::security::acl",
             model = %def.name,
             property = %ctx.property,
             access_type = %ctx.access_type,
@@ -326,19 +345,43 @@ impl RoleCache {
     }
 }
 
-/// LB3's `Role.isInRole`.
+/// LB3's `Role.isInRole`; each answer is a debug event of target `loopback::security::role`.
 pub(crate) async fn is_in_role(app: &App, role: &str, ctx: &AccessContext) -> Result<bool> {
+    let (in_role, how) = resolve_role(app, role, ctx).await?;
+    tracing::debug!(
+        target: "loopback::security::role",
+        role,
+        model = ctx.model.name(),
+        model_id = ?ctx.model_id,
+        user_model = ?ctx.access_token.as_ref().and_then(|t| t.user_model.as_deref()),
+        user_id = ?ctx.access_token.as_ref().and_then(|t| t.user_id_string()),
+        in_role,
+        how,
+        "isInRole"
+    );
+    Ok(in_role)
+}
+
+/// Whether the caller of `ctx` is in `role`, and how that was found out.
+async fn resolve_role(app: &App, role: &str, ctx: &AccessContext) -> Result<(bool, &'static str)> {
     let resolver = super::read(&app.auth().resolvers).get(role).cloned();
     if let Some(r) = resolver {
-        return r(ctx.clone()).await;
+        return Ok((r(ctx.clone()).await?, "custom resolver"));
     }
     match role {
-        EVERYONE => return Ok(true),
-        AUTHENTICATED => return Ok(ctx.is_authenticated()),
-        UNAUTHENTICATED => return Ok(!ctx.is_authenticated()),
-        OWNER => return is_owner(app, ctx).await,
+        EVERYONE => return Ok((true, "built-in role")),
+        AUTHENTICATED => return Ok((ctx.is_authenticated(), "built-in role")),
+        UNAUTHENTICATED => return Ok((!ctx.is_authenticated(), "built-in role")),
+        OWNER => return Ok((is_owner(app, ctx).await?, "built-in role")),
         _ => {}
     }
+    static_role(app, role, ctx)
+        .await
+        .map(|in_role| (in_role, "role mapping"))
+}
+
+/// Whether a RoleMapping puts one of the caller's principals in the static role `role`.
+async fn static_role(app: &App, role: &str, ctx: &AccessContext) -> Result<bool> {
     let principals = ctx.principals();
     if principals.is_empty() {
         return Ok(false);
@@ -391,39 +434,46 @@ async fn is_owner(app: &App, ctx: &AccessContext) -> Result<bool> {
         return Ok(false);
     };
     let model = &ctx.model;
-    // Tokens of several user models name theirs; LB3's single-user tokens say `USER`.
+    // Tokens of a polymorphic token model name their user model as principal type (LB3's
+    // multiple-user set-up); others say `USER`. Either way a resolved token knows its user
+    // model, and a user is only ever the owner of records of its own model.
     let multi = token.principal_type != "USER";
     let is_user_model = |m: &ModelHandle| m.builtin_kind() == Some(BuiltinKind::User);
-    if is_user_model(model) {
-        let same_type = !multi || token.user_model.as_deref() == Some(model.name());
-        if same_type {
-            return Ok(model_id_str == user_id);
-        }
+    if is_user_model(model) && token.is_of_user_model(model.name()) {
+        let owner = model_id_str == user_id;
+        tracing::debug!(target: "loopback::security::role", model = model.name(), %model_id_str, %user_id, owner, "$owner: the user itself");
+        return Ok(owner);
     }
     let internal = Options::new();
     let Some(inst) = model.find_by_id(model_id.clone(), None, &internal).await? else {
         return Ok(false);
     };
     let def = model.definition();
+    let (relations, explicit) = owner_relations(app, model);
     if def.setting("ownerRelations").is_none() && !multi {
-        let legacy = inst
-            .get("userId")
-            .filter(|v| super::builtin::truthy(&v.to_json()))
-            .or_else(|| {
-                inst.get("owner")
-                    .filter(|v| super::builtin::truthy(&v.to_json()))
-            });
-        if let Some(owner) = legacy {
-            return Ok(value_to_id_string(owner).as_deref() == Some(user_id.as_str()));
+        let legacy = ["userId", "owner"].into_iter().find_map(|k| {
+            inst.get(k)
+                .filter(|v| super::builtin::truthy(&v.to_json()))
+                .map(|v| (k, v))
+        });
+        if let Some((key, owner)) = legacy {
+            // A key that a relation to another user model uses holds that model's users.
+            let other_model = relations
+                .iter()
+                .any(|(k, target)| k == key && !token.is_of_user_model(target));
+            let owner =
+                !other_model && value_to_id_string(owner).as_deref() == Some(user_id.as_str());
+            tracing::debug!(target: "loopback::security::role", model = model.name(), %model_id_str, key, owner, "$owner: legacy owner property");
+            return Ok(owner);
         }
     }
-    let (relations, explicit) = owner_relations(app, model);
     for (key, target) in relations {
-        if multi && token.user_model.as_deref() != Some(target.as_str()) {
+        if !token.is_of_user_model(&target) {
             continue;
         }
         let fk = inst.get(&key).and_then(value_to_id_string);
         if fk.as_deref() == Some(user_id.as_str()) {
+            tracing::debug!(target: "loopback::security::role", model = model.name(), %model_id_str, key, user_model = %target, "$owner: through a relation");
             return Ok(true);
         }
         if !explicit {

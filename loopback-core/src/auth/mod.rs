@@ -31,7 +31,7 @@ pub use token::{
     generate_token_id, AccessToken, DEFAULT_MAX_TTL, DEFAULT_SCOPE, DEFAULT_TOKEN_LENGTH,
     DEFAULT_TTL,
 };
-pub use user::{PasswordResetRequest, RESET_PASSWORD_SCOPE};
+pub use user::{PasswordResetRequest, Verification, RESET_PASSWORD_SCOPE};
 
 use crate::app::{App, ModelHandle};
 use crate::connector::Options;
@@ -103,7 +103,11 @@ pub(crate) struct AuthState {
     resolvers: RwLock<HashMap<String, RoleResolver>>,
     pub(crate) tokens: TokenCache,
     acl_rows: Mutex<Option<(Instant, Arc<Vec<AclRule>>)>>,
+    /// Per token model: whether its table has the `principalType` column.
+    type_columns: Mutex<HashMap<String, bool>>,
     reset_listeners: RwLock<HashMap<String, Vec<user::ResetListener>>>,
+    /// Mail data sources, by name: user models send verification emails through them.
+    mailers: RwLock<HashMap<String, crate::mail::Mailer>>,
 }
 
 /// How long rows of the ACL model are reused before they are read again (changes made
@@ -192,6 +196,18 @@ impl App {
         Ok(())
     }
 
+    /// Registers the mailer of a mail data source under its name (boot registers those of
+    /// `datasources.json` entries with the `mail` connector): user models send their
+    /// verification emails ([`ModelHandle::verify`]) through it.
+    pub fn register_mailer(&self, data_source: &str, mailer: crate::mail::Mailer) {
+        write(&self.auth().mailers).insert(data_source.to_owned(), mailer);
+    }
+
+    /// The mailer registered under this name with [`App::register_mailer`].
+    pub fn mailer(&self, data_source: &str) -> Option<crate::mail::Mailer> {
+        read(&self.auth().mailers).get(data_source).cloned()
+    }
+
     /// Whether [`App::enable_auth`] was called.
     pub fn is_auth_enabled(&self) -> bool {
         self.auth()
@@ -226,7 +242,10 @@ impl App {
 
     /// The token sent as `id`, when it exists and is valid, through the token cache: an
     /// unknown id is `Ok(None)` (an anonymous caller, as in LB3); an expired token is
-    /// deleted and answered with 401 `INVALID_TOKEN`.
+    /// deleted and answered with 401 `INVALID_TOKEN`. So is (without being deleted) a token
+    /// whose user model cannot be told: its row records no `principalType` (written by
+    /// LoopBack 3, or before the column existed) while several user models share the token
+    /// model, or names a model that does not keep its tokens there.
     pub async fn resolve_access_token(&self, id: &str) -> Result<Option<Arc<AccessToken>>> {
         let state = self.auth();
         if let Some(t) = state.tokens.get(id) {
@@ -242,23 +261,30 @@ impl App {
         if id.is_empty() || id.len() > 512 {
             return Ok(None);
         }
+        // A table made by LoopBack 3 has no `principalType` column until it is migrated:
+        // the row is read without it.
+        let filter =
+            (self.token_type_column(&model).await? == TypeColumn::Missing).then(|| Filter {
+                fields: Some(crate::filter::Fields::Exclude(vec![PRINCIPAL_TYPE.into()])),
+                ..Filter::default()
+            });
         let Some(row) = model
-            .find_by_id(Value::String(id.to_owned()), None, &Options::new())
+            .find_by_id(Value::String(id.to_owned()), filter, &Options::new())
             .await?
         else {
             return Ok(None);
         };
-        let Some(mut token) = AccessToken::from_record(&row) else {
+        let Some(token) = AccessToken::from_record(&row) else {
             return Err(crate::error::AuthError::InvalidToken.into());
         };
-        if token.user_model.is_none() {
-            token.user_model = self.single_user_model_for_tokens(&model);
-            // Single-user mode keeps LB3's `USER` principal type.
-        } else if let Some(um) = &token.user_model {
-            if self.model(um).map(|m| m.builtin_kind()) != Some(Some(BuiltinKind::User)) {
-                return Ok(None);
-            }
-        }
+        let Some(token) = self.type_token(&model, token) else {
+            tracing::debug!(
+                target: "loopback::security::access_context",
+                token_model = model.name(),
+                "the token names no user model of its token model, or none can be told: rejected"
+            );
+            return Err(crate::error::AuthError::InvalidToken.into());
+        };
         let token = Arc::new(token);
         if !self.token_still_valid(&token) {
             model
@@ -283,26 +309,128 @@ impl App {
         t.is_valid_at(chrono::Utc::now(), allow_eternal)
     }
 
-    /// The user model a token model serves when its rows do not record one: the target of
-    /// its `user` relation when that is a user model, else the only user model.
-    pub(crate) fn single_user_model_for_tokens(&self, token_model: &ModelHandle) -> Option<String> {
-        if let Ok(rel) = token_model.relation("user") {
-            if let Some(t) = rel.target.as_deref().and_then(|t| self.model(t)) {
-                if t.builtin_kind() == Some(BuiltinKind::User) {
-                    return Some(t.name().to_owned());
+    /// Completes a token stored in `tokens`: the user model it belongs to (the one its row
+    /// records, else the only user model storing its tokens there) and the principal type
+    /// ACLs see (the model's name when the token model's `user` relation is polymorphic, as
+    /// in LB3, else `USER`). `None` when the row names a model that does not store its
+    /// tokens there, or records none while several user models share the token model: such
+    /// a token cannot be given to a user without risking the wrong one.
+    pub(crate) fn type_token(
+        &self,
+        tokens: &ModelHandle,
+        mut token: AccessToken,
+    ) -> Option<AccessToken> {
+        let users = user::users_of_token_model(self, tokens);
+        let model = match token.user_model.take() {
+            Some(recorded) => users
+                .iter()
+                .find(|u| u.name() == recorded)?
+                .name()
+                .to_owned(),
+            None => match users.as_slice() {
+                [one] => one.name().to_owned(),
+                [] => {
+                    token.principal_type = "USER".to_owned();
+                    return Some(token);
                 }
+                _ => return None,
+            },
+        };
+        let polymorphic = tokens
+            .definition()
+            .relations
+            .get("user")
+            .is_some_and(|r| r.polymorphic.is_some());
+        token.principal_type = if polymorphic {
+            model.clone()
+        } else {
+            "USER".to_owned()
+        };
+        token.user_model = Some(model);
+        Some(token)
+    }
+
+    /// Whether the rows of the token model `tokens` record whose token they are: the model
+    /// declares `principalType` (the built-in AccessToken does) and its table has the column.
+    /// A table created by LoopBack 3 lacks it until `loopback migrate --autoupdate` adds it;
+    /// this is found out once, by reading that column, and remembered.
+    pub(crate) async fn token_type_column(&self, tokens: &ModelHandle) -> Result<TypeColumn> {
+        if !tokens.definition().properties.contains_key(PRINCIPAL_TYPE) {
+            return Ok(TypeColumn::NotDeclared);
+        }
+        let known = self
+            .auth()
+            .type_columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tokens.name())
+            .copied();
+        if let Some(present) = known {
+            return Ok(if present {
+                TypeColumn::Recorded
+            } else {
+                TypeColumn::Missing
+            });
+        }
+        let probe = Filter {
+            fields: Some(crate::filter::Fields::Include(vec![PRINCIPAL_TYPE.into()])),
+            limit: Some(1),
+            ..Filter::default()
+        };
+        let present = match tokens.find(probe, &Options::new()).await {
+            Ok(_) => true,
+            Err(e) if is_missing_type_column(&e) => {
+                tracing::warn!(
+                    target: "loopback::security::access_context",
+                    token_model = tokens.name(),
+                    "the table of `{}` has no `principalType` column (a LoopBack 3 table): tokens \
+                     cannot record their user model until `loopback migrate --autoupdate` adds it",
+                    tokens.name()
+                );
+                false
             }
-        }
-        let users = self.user_models();
-        match users.as_slice() {
-            [one] => Some(one.name().to_owned()),
-            _ => None,
-        }
+            Err(e) => return Err(e),
+        };
+        self.auth()
+            .type_columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tokens.name().to_owned(), present);
+        Ok(if present {
+            TypeColumn::Recorded
+        } else {
+            TypeColumn::Missing
+        })
     }
 
     pub(crate) fn auth(&self) -> &AuthState {
         self.auth_state()
     }
+}
+
+/// The token property naming the user model of a token.
+pub(crate) const PRINCIPAL_TYPE: &str = "principalType";
+
+/// Whether rows of a token model record their user model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeColumn {
+    /// The model declares `principalType` and its table has the column.
+    Recorded,
+    /// The model does not declare `principalType`.
+    NotDeclared,
+    /// The model declares it, but its table (made by LoopBack 3) lacks the column.
+    Missing,
+}
+
+/// A database's complaint about an unknown `principalType` column (PostgreSQL `column
+/// "principaltype" does not exist`, MySQL `Unknown column 'principalType'`, SQLite `no such
+/// column: principalType`).
+fn is_missing_type_column(e: &crate::error::Error) -> bool {
+    let crate::error::Error::Connector(message) = e else {
+        return false;
+    };
+    let m = message.to_ascii_lowercase();
+    m.contains("column") && (m.contains("principaltype") || m.contains("principal_type"))
 }
 
 /// Sets up a model of a built-in kind when it is defined: its hooks and remote methods.

@@ -32,10 +32,12 @@ pub struct AccessToken {
     pub created: DateTime<Utc>,
     /// The user's id, as stored.
     pub user_id: Option<Value>,
-    /// The principal type ACLs see: `USER`, or the user model's name when the token model
-    /// records it (several user models).
+    /// The principal type ACLs and role mappings see: `USER`, or the user model's name when
+    /// the token model's `user` relation is polymorphic (LB3's multiple-user set-up).
     pub principal_type: String,
-    /// The user model that issued the token, when known (always, with several user models).
+    /// The user model that issued the token. Tokens resolved by the application always know
+    /// it: from the row's `principalType`, or, for rows that do not record one, from the only
+    /// user model storing its tokens in that token model.
     pub user_model: Option<String>,
     /// The token's scopes; empty means `DEFAULT`.
     pub scopes: Vec<String>,
@@ -121,6 +123,16 @@ impl AccessToken {
             method_scopes
         };
         mine.iter().any(|s| theirs.contains(s))
+    }
+
+    /// Whether the token is one of a user of the model `model`: its [`user_model`](Self::user_model)
+    /// when known, else (a token built by hand) LB3's rule: a `USER` token is any user
+    /// model's, a typed one its model's.
+    pub fn is_of_user_model(&self, model: &str) -> bool {
+        match &self.user_model {
+            Some(m) => m == model,
+            None => self.principal_type == "USER" || self.principal_type == model,
+        }
     }
 
     /// The user id as a string (`principalId` of a RoleMapping).

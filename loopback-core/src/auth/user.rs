@@ -15,8 +15,8 @@ use super::token::{
     generate_token_id, value_to_id_string, AccessToken, DEFAULT_MAX_TTL, DEFAULT_TOKEN_LENGTH,
     DEFAULT_TTL,
 };
-use super::BuiltinKind;
-use crate::app::ModelHandle;
+use super::{BuiltinKind, TypeColumn, PRINCIPAL_TYPE};
+use crate::app::{App, ModelHandle};
 use crate::connector::Options;
 use crate::error::{AuthError, Error, Result};
 use crate::filter::{Condition, Filter, Where};
@@ -48,6 +48,17 @@ pub struct PasswordResetRequest {
     pub user: Record,
     /// The request's `options` object, as sent.
     pub options: Json,
+}
+
+/// What [`ModelHandle::verify`] did (LB3's `{email, token, uid}`).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// The email, as the mail transport took it.
+    pub email: crate::mail::SentMail,
+    /// The new verification token, now the user's `verificationToken`.
+    pub token: String,
+    /// The user's id.
+    pub uid: Value,
 }
 
 pub(crate) type ResetListener = Arc<dyn Fn(PasswordResetRequest) + Send + Sync>;
@@ -367,13 +378,16 @@ async fn delete_tokens_of(
     if let Some(k) = keep {
         w = w.and(Where::cond("id", Condition::Neq(Value::String(k))));
     }
-    if tokens.definition().properties.contains_key("principalType") {
-        w = w.and(Where::eq("principalType", model.name()));
+    // Tokens of a token model shared by several user models are told apart by their
+    // principal type; rows without one are refused when read, so they may stay.
+    let app = model.app()?;
+    if app.token_type_column(&tokens).await? == TypeColumn::Recorded
+        && users_of_token_model(&app, &tokens).len() > 1
+    {
+        w = w.and(Where::eq(PRINCIPAL_TYPE, model.name()));
     }
     tokens.destroy_all(Some(w), &internal(options)).await?;
-    if let Ok(app) = model.app() {
-        app.auth().tokens.clear();
-    }
+    app.auth().tokens.clear();
     Ok(())
 }
 
@@ -409,6 +423,14 @@ fn token_model_of(model: &ModelHandle) -> Option<ModelHandle> {
         }
     }
     app.builtin_model(BuiltinKind::AccessToken)
+}
+
+/// The user models whose tokens `token_model` stores.
+pub(crate) fn users_of_token_model(app: &App, token_model: &ModelHandle) -> Vec<ModelHandle> {
+    app.user_models()
+        .into_iter()
+        .filter(|u| token_model_of(u).is_some_and(|t| t.name() == token_model.name()))
+        .collect()
 }
 
 // ----- the user API --------------------------------------------------------------------------
@@ -569,36 +591,28 @@ impl ModelHandle {
             .get(def.id_name())
             .cloned()
             .ok_or_else(|| Error::Internal("the user has no id".into()))?;
-        let tdef = tokens.definition();
-        // Several user models share a token model only when it records whose token it is.
+        // Several user models may share a token model only when its rows record whose token
+        // each is: otherwise their users' equal ids could not be told apart (LB3's
+        // multiple-principal bug).
         let app = self.app()?;
-        let records_type = tdef.properties.contains_key("principalType");
-        if !records_type && app.user_models().len() > 1 {
-            if let Some(expected) = app.single_user_model_for_tokens(&tokens) {
-                if !self.extends(&expected) {
-                    return Err(Error::Internal(format!(
-                        "the token model `{}` serves user model `{expected}`; give it a polymorphic `user` relation to issue tokens for `{}`",
-                        tokens.name(),
-                        self.name()
-                    )));
-                }
-                // A token row without a principal type names a user by id only: two models
-                // extending the served one would have users with equal ids that their
-                // tokens could not tell apart (LB3's multiple-principal bug).
-                let mut siblings: Vec<String> = app
-                    .user_models()
-                    .into_iter()
-                    .filter(|u| u.name() != expected && u.extends(&expected))
-                    .map(|u| u.name().to_owned())
-                    .collect();
-                if siblings.len() > 1 {
-                    siblings.sort();
-                    return Err(Error::Internal(format!(
-                        "the token model `{}` does not record a principal type, so it cannot tell the users of {} apart; give it a polymorphic `user` relation (discriminator `principalType`)",
-                        tokens.name(),
-                        siblings.join(" and ")
-                    )));
-                }
+        let column = app.token_type_column(&tokens).await?;
+        if column != TypeColumn::Recorded {
+            let mut sharing: Vec<String> = users_of_token_model(&app, &tokens)
+                .iter()
+                .map(|u| format!("`{}`", u.name()))
+                .collect();
+            if sharing.len() > 1 {
+                sharing.sort();
+                let fix = if column == TypeColumn::Missing {
+                    "its table has no `principalType` column: add it with `loopback migrate --autoupdate` (or `autoupdate` of its data source)".to_owned()
+                } else {
+                    format!("give `{}` a `principalType` string property", tokens.name())
+                };
+                return Err(Error::Internal(format!(
+                    "the token model `{}` is shared by the user models {} but cannot record whose token it is; {fix}",
+                    tokens.name(),
+                    sharing.join(" and "),
+                )));
             }
         }
         let mut rec = Record::new();
@@ -617,16 +631,20 @@ impl ModelHandle {
             );
         }
         rec.insert("userId", user_id);
-        if records_type {
-            rec.insert("principalType", Value::String(self.name().to_owned()));
+        if column == TypeColumn::Recorded {
+            rec.insert(PRINCIPAL_TYPE, Value::String(self.name().to_owned()));
         }
         let saved = tokens.create(rec, &internal(options)).await?;
         let mut token = AccessToken::from_record(&saved)
             .ok_or_else(|| Error::Internal("the token model did not store the token".into()))?;
-        if token.user_model.is_none() {
-            token.user_model = Some(self.name().to_owned());
-        }
-        Ok(token)
+        token.user_model = Some(self.name().to_owned());
+        app.type_token(&tokens, token).ok_or_else(|| {
+            Error::Internal(format!(
+                "the token model `{}` does not keep the tokens of `{}`",
+                tokens.name(),
+                self.name()
+            ))
+        })
     }
 
     /// Logs out (LB3's `User.logout`): deletes the token. No token is a 401
@@ -840,6 +858,173 @@ impl ModelHandle {
         Ok(())
     }
 
+    /// The options `POST /:id/verify` sends the verification email with (LB3's
+    /// `User.getVerifyOptions()`): the model's `verifyOptions` setting, else
+    /// `{"type": "email", "from": "noreply@example.com"}`.
+    pub fn verify_options(&self) -> Json {
+        self.definition()
+            .setting("verifyOptions")
+            .filter(|v| v.is_object())
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "email", "from": "noreply@example.com"}))
+    }
+
+    /// Sends `user` an email with a link confirming their address (LB3's
+    /// `user.verify(verifyOptions)`): a new random `verificationToken` (64 random bytes,
+    /// hex) is stored on the user, and the link to `GET /confirm` carrying it is mailed.
+    ///
+    /// `verify_options` takes LB3's keys: `type` (`"email"`, required), `from` (required),
+    /// `to` (default: the user's email), `subject` (`Thanks for Registering`), `text` (where
+    /// `{href}` is replaced by the link), `headers`, `redirect` (`/`), `protocol` (`http`),
+    /// `host`, `port` and `restApiRoot` (default: the app's settings, else `localhost`,
+    /// `3000`, `/api`), `verifyHref` (instead of the link to this model's `confirm`), and
+    /// `mailer`: the name of the mail data source to send with (default: the only one
+    /// registered with [`App::register_mailer`]). EJS `template`s are not rendered: the
+    /// HTML body is LB3's default template's.
+    pub async fn verify(
+        &self,
+        user: &Record,
+        verify_options: &Json,
+        options: &Options,
+    ) -> Result<Verification> {
+        let def = self.definition();
+        let app = self.app()?;
+        let empty = Map::new();
+        let o = verify_options.as_object().unwrap_or(&empty);
+        let text_of = |k: &str| -> Option<String> {
+            match o.get(k) {
+                Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(Json::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let setting_text = |k: &str| -> Option<String> {
+            match app.setting(k) {
+                Some(Json::String(s)) if !s.is_empty() => Some(s),
+                Some(Json::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        if text_of("type").as_deref() != Some("email") {
+            return Err(Error::bad_request(
+                "verifyOptions.type must be \"email\" (the only verification type)",
+            ));
+        }
+        let from = text_of("from").ok_or_else(|| {
+            Error::bad_request("Must include verifyOptions.from when calling user.verify()")
+        })?;
+        let to = text_of("to")
+            .or_else(|| match user.get("email") {
+                Some(Value::String(e)) if !e.is_empty() => Some(e.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                Error::bad_request(
+                    "Must include verifyOptions.to when calling user.verify() or the user must have an email property",
+                )
+            })?;
+        let mailer = self.mailer_for(&app, text_of("mailer").as_deref())?;
+        let uid = user
+            .get(def.id_name())
+            .filter(|v| !v.is_null())
+            .cloned()
+            .ok_or_else(|| Error::bad_request("the user has no id"))?;
+        let mut href = match text_of("verifyHref") {
+            Some(h) => h,
+            None => {
+                let confirm_disabled = self
+                    .disabled_remote_methods()
+                    .iter()
+                    .any(|m| m == "confirm");
+                if confirm_disabled {
+                    return Err(Error::Internal(
+                        "Cannot build user verification URL, the default confirm method is not public. Please provide the URL in verifyOptions.verifyHref.".into(),
+                    ));
+                }
+                let protocol = text_of("protocol").unwrap_or_else(|| "http".into());
+                let host = text_of("host")
+                    .or_else(|| setting_text("host"))
+                    .unwrap_or_else(|| "localhost".into());
+                let port = text_of("port")
+                    .or_else(|| setting_text("port"))
+                    .unwrap_or_else(|| "3000".into());
+                let root = text_of("restApiRoot")
+                    .or_else(|| setting_text("restApiRoot"))
+                    .unwrap_or_else(|| "/api".into());
+                let default_port =
+                    (protocol == "http" && port == "80") || (protocol == "https" && port == "443");
+                let port = if default_port {
+                    String::new()
+                } else {
+                    format!(":{port}")
+                };
+                let path =
+                    join_url_path(&[&root, &format!("/{}", def.http_path_segment()), "/confirm"]);
+                let uid_text = value_to_id_string(&uid).unwrap_or_default();
+                let redirect = text_of("redirect").unwrap_or_else(|| "/".into());
+                format!(
+                    "{protocol}://{host}{port}{path}?uid={}&redirect={}",
+                    uri_component(&uid_text),
+                    uri_component(&redirect)
+                )
+            }
+        };
+        let token = verification_token()?;
+        let mut data = Record::new();
+        data.insert("verificationToken", Value::String(token.clone()));
+        self.patch_attributes(user, data, &internal(options))
+            .await?;
+        href.push(if href.contains('?') { '&' } else { '?' });
+        href.push_str("token=");
+        href.push_str(&token);
+        let text = text_of("text")
+            .unwrap_or_else(|| {
+                "Please verify your email by opening this link in a web browser:\n\t{href}".into()
+            })
+            .replace("{href}", &href);
+        let escaped = html_escape(&href);
+        let html = format!(
+            "<h1>Thank You</h1>\n\n<p>\n  Thanks for registering. Please follow the link below to complete your registration.\n</p>\n\n<p>\n  <a href=\"{escaped}\">{escaped}</a>\n</p>"
+        );
+        let mut message = json!({
+            "type": "email",
+            "from": from,
+            "to": to,
+            "subject": text_of("subject").unwrap_or_else(|| "Thanks for Registering".into()),
+            "text": text,
+            "html": html,
+        });
+        if let Some(h) = o.get("headers").filter(|h| h.is_object()) {
+            message["headers"] = h.clone();
+        }
+        let message = crate::mail::Message::from_lb3_json(&message)?;
+        let email = mailer.send(&message).await?;
+        Ok(Verification { email, token, uid })
+    }
+
+    /// The mailer verification emails of this model go through: the mail data source
+    /// `name`, else the only registered one.
+    fn mailer_for(&self, app: &App, name: Option<&str>) -> Result<crate::mail::Mailer> {
+        let mailers = super::read(&app.auth().mailers);
+        if let Some(n) = name {
+            return mailers.get(n).cloned().ok_or_else(|| {
+                Error::Internal(format!("no mail data source `{n}` is registered"))
+            });
+        }
+        let mut all = mailers.values();
+        match (all.next(), all.next()) {
+            (Some(m), None) => Ok(m.clone()),
+            (None, _) => Err(Error::Internal(format!(
+                "`{}` cannot send verification emails: no mail data source is registered (a `mail` connector in datasources.json, or App::register_mailer)",
+                self.name()
+            ))),
+            _ => Err(Error::Internal(format!(
+                "`{}` cannot tell which mail data source sends verification emails: name one in `verifyOptions.mailer`",
+                self.name()
+            ))),
+        }
+    }
+
     /// Whether this model is, or extends, the model named `name`.
     pub fn extends(&self, name: &str) -> bool {
         let mut m = Some(self.clone());
@@ -855,6 +1040,57 @@ impl ModelHandle {
 
 /// A bcrypt hash of a random string, compared against when a login names no account.
 const DUMMY_HASH: &str = "$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3pX1zN7Gq5b8p1wq9bQ0yQe";
+
+/// LB3's `joinUrlPath`: the parts concatenated, without doubling a `/` where two meet.
+fn join_url_path(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        if out.ends_with('/') && p.starts_with('/') {
+            out.push_str(&p[1..]);
+        } else {
+            out.push_str(p);
+        }
+    }
+    out
+}
+
+/// JavaScript's `encodeURIComponent`.
+fn uri_component(s: &str) -> String {
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// Text escaped for HTML (EJS's `<%= %>`).
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// LB3's `User.generateVerificationToken`: 64 random bytes, as hex.
+fn verification_token() -> Result<String> {
+    let mut buf = [0u8; 64];
+    getrandom::fill(&mut buf).map_err(|e| Error::Internal(format!("no random source: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// The user as clients see it: hidden properties removed.
 fn public_json(def: &ModelDefinition, user: &Record) -> Json {
@@ -885,7 +1121,7 @@ fn caller_user_id(inv: &RemoteInvocation) -> Result<Value> {
     let Some(t) = caller(inv) else {
         return Err(AuthError::AuthorizationRequired.into());
     };
-    if t.principal_type != "USER" && t.principal_type != inv.model.name() {
+    if !t.is_of_user_model(inv.model.name()) {
         return Err(AuthError::AccessDenied.into());
     }
     t.user_id
@@ -959,10 +1195,26 @@ fn install_user_methods(model: &ModelHandle) {
             inv.model
                 .confirm(&arg_str(&inv, "uid"), &arg_str(&inv, "token"), &inv.options)
                 .await?;
+            // No redirect: no status or Location of its own (LB3's 204).
             Ok(match inv.args.get("redirect").and_then(Json::as_str) {
                 Some(r) => json!([302, r]),
-                None => Json::Null,
+                None => json!([null, null]),
             })
+        }),
+    );
+    add(
+        RemoteMethod::new("prototype.verify")
+            .description("Trigger user's identity verification with configured verifyOptions")
+            .http(HttpVerb::Post, "/verify"),
+        RemoteHandler::new(|inv: RemoteInvocation| async move {
+            let Some(user) = inv.instance.clone() else {
+                return Err(Error::Internal("verify needs the user".into()));
+            };
+            let verify_options = inv.model.verify_options();
+            inv.model
+                .verify(&user, &verify_options, &inv.options)
+                .await?;
+            Ok(Json::Null)
         }),
     );
     add(

@@ -148,11 +148,12 @@ pub(crate) async fn check(
         let Some((token, caller_id)) = &caller else {
             return false;
         };
-        // LB3's single-user tokens (`USER`) name no model: any user model's key matches,
-        // as for `$owner`; tokens of several user models match their own model's keys.
-        let model_matches = token.principal_type == "USER"
-            || key.user_model.is_none()
-            || key.user_model.as_deref() == token.user_model.as_deref();
+        // A key of a relation to a user model holds that model's users: only its tokens
+        // match it, as for `$owner`.
+        let model_matches = key
+            .user_model
+            .as_deref()
+            .map_or(true, |m| token.is_of_user_model(m));
         model_matches && id_text(value).as_deref() == Some(caller_id.as_str())
     };
     for data in objects {
