@@ -22,6 +22,7 @@ use loopback_core::{App, Connector, Result};
 pub use loopback_core::boot::{
     BootError, BootOptions, BootPlan, BootProblem, BootScript, BootWarning, Booted,
     ConnectorFactory, CorsSettings, HttpSettings, Mixin, ModelSetup, PlannedModel, StaticMount,
+    TokenSettings,
 };
 
 /// The connectors compiled into this build, by their LB3 names: `memory`, `transient`,

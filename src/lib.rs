@@ -51,7 +51,9 @@ pub use loopback_core::{
 /// See `docs/rest.md` ([`guide::rest`]).
 #[cfg(feature = "rest")]
 pub mod rest {
-    pub use loopback_core::rest::{http, serve, Cors, RestApi, RestApiBuilder, RestBody, Route};
+    pub use loopback_core::rest::{
+        http, serve, Cors, RestApi, RestApiBuilder, RestBody, Route, TokenLookup,
+    };
 }
 
 /// `#[derive(Model)]`: see `docs/derive.md`.

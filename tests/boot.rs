@@ -587,3 +587,362 @@ async fn query_limits_of_config_json_cap_requests() {
     let r = get(&api, "/api/books?filter[limit]=2").await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// The scaffold's `server/boot/root.js`, as `lb` writes it.
+const SCAFFOLD_ROOT_JS: &str = "// Copyright IBM Corp. 2014,2016. All Rights Reserved.
+// Node module: loopback-workspace
+
+'use strict';
+
+module.exports = function(server) {
+  // Install a `/` route that returns server status
+  var router = server.loopback.Router();
+  router.get('/', server.loopback.status());
+  server.use(router);
+};
+";
+
+fn warnings_of(booted: &boot::Booted) -> Vec<String> {
+    booted
+        .plan()
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// LB3's status body: the boot date to the millisecond and a non-negative uptime in seconds.
+#[track_caller]
+fn assert_status_body(reply: &rest_support::Reply, booted: &boot::Booted) {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let body = reply.json();
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["started", "uptime"], "{body}");
+    let started: chrono::DateTime<chrono::Utc> = booted.started().into();
+    assert_eq!(
+        body["started"],
+        json!(started.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    );
+    let uptime = body["uptime"].as_f64().unwrap();
+    assert!((0.0..600.0).contains(&uptime), "{body}");
+}
+
+#[tokio::test]
+async fn the_scaffold_root_js_serves_the_status_at_the_server_root() {
+    let variants = [
+        SCAFFOLD_ROOT_JS.to_owned(),
+        // Other quotes, `const`, no `use strict`, an arrow function, other names.
+        "module.exports = (app) => {\n  const r = app.loopback.Router()\n  r.get(\"/\", app.loopback.status())\n  app.use(r)\n}\n"
+            .to_owned(),
+        "\"use strict\";\n/* status */\nmodule.exports = function mount(s) { let router = s.loopback.Router(); router.get(`/`, s.loopback.status()); s.use(router); };"
+            .to_owned(),
+    ];
+    for script in variants {
+        let dir = copy_app(EXAMPLE);
+        let d = dir.path();
+        write(d, "server/boot/root.js", &script);
+        let booted = boot::boot(d, &opts()).await.unwrap();
+        let warnings = warnings_of(&booted);
+        assert!(
+            !warnings.iter().any(|w| w.contains("root.js")),
+            "{script}: {warnings:#?}"
+        );
+        assert!(booted.plan().serves_root_status());
+        let api = booted.rest_api();
+        let first = get(&api, "/").await;
+        assert_status_body(&first, &booted);
+        let head = send(&api, "HEAD", "/", None).await;
+        assert_eq!(head.status, 200);
+        assert_eq!(head.text, "");
+        // A router's GET route: other methods and paths are not its.
+        assert_eq!(send(&api, "POST", "/", Some("{}")).await.status, 404);
+        assert_eq!(get(&api, "/status").await.status, 404);
+        // The API is untouched, and CORS applies as to every answer.
+        assert_eq!(get(&api, "/api/books").await.status, 200);
+        let req = loopback::rest::http::Request::get("/")
+            .header("origin", "http://example.com")
+            .body(String::new())
+            .unwrap();
+        let cors = rest_support::call(&api, req).await;
+        assert_eq!(
+            cors.header("access-control-allow-origin"),
+            Some("http://example.com")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_root_js_other_than_the_scaffold_is_listed_as_not_run() {
+    for script in [
+        // Another path, another handler, a second statement.
+        SCAFFOLD_ROOT_JS.replace("get('/'", "get('/ping'"),
+        SCAFFOLD_ROOT_JS.replace("server.loopback.status()", "(req, res) => res.send('hi')"),
+        SCAFFOLD_ROOT_JS.replace(
+            "server.use(router);",
+            "server.use(router);\n  console.log('up');",
+        ),
+        // The router is never used by the app.
+        SCAFFOLD_ROOT_JS.replace("server.use(router);", "server.use(other);"),
+    ] {
+        let dir = copy_app(EXAMPLE);
+        let d = dir.path();
+        write(d, "server/boot/root.js", &script);
+        let booted = boot::boot(d, &opts()).await.unwrap();
+        let warnings = warnings_of(&booted);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("root.js: not run: JavaScript boot script")),
+            "{script}: {warnings:#?}"
+        );
+        assert!(!booted.plan().serves_root_status());
+        let r = get(&booted.rest_api(), "/").await;
+        assert_eq!(r.status, 404, "{script}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn the_status_middleware_of_middleware_json_answers_at_its_paths() {
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["routes"]["loopback#status"] = json!({"paths": ["/status", "/health"]});
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    assert_eq!(booted.plan().http().status_paths, ["/status", "/health"]);
+    assert!(warnings_of(&booted).iter().all(|w| !w.contains("status")));
+    let api = booted.rest_api();
+    // Mounted middleware: every method, the path and below it.
+    assert_status_body(&get(&api, "/status").await, &booted);
+    assert_status_body(&send(&api, "POST", "/status/x", Some("{}")).await, &booted);
+    assert_status_body(&get(&api, "/health?verbose=1").await, &booted);
+    assert_eq!(get(&api, "/statusx").await.status, 404);
+    assert_eq!(get(&api, "/").await.status, 404);
+    assert_eq!(get(&api, "/api/books").await.status, 200);
+
+    // Without paths it answers every path after the REST API, which keeps its own.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["routes"]["loopback#status"] = json!({});
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    assert!(warnings_of(&booted).iter().all(|w| !w.contains("status")));
+    let api = booted.rest_api();
+    assert_status_body(&get(&api, "/anything/at/all").await, &booted);
+    assert_eq!(get(&api, "/api/books").await.status, 200);
+    assert_eq!(get(&api, "/api/nothing").await.status, 404);
+
+    // Ahead of the REST API LB3 would answer the API's paths too: a warning says so.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["initial"]["loopback#status"] = json!({});
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    let warnings = warnings_of(&booted);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`initial.loopback#status`") && w.contains("`/api`")),
+        "{warnings:#?}"
+    );
+    assert_eq!(get(&booted.rest_api(), "/api/books").await.status, 200);
+
+    // A path that is not one is the folder's mistake.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["routes"]["loopback#status"] = json!({"paths": "status"});
+    });
+    assert_problem(
+        &problems(d).await,
+        &[
+            "middleware.json",
+            "routes.loopback#status.paths",
+            "`status`",
+        ],
+    );
+}
+
+/// Registers and logs in `alice` on the example folder's API; her token.
+async fn alice_token(api: &loopback::rest::RestApi) -> String {
+    let r = post(
+        api,
+        "/api/readers",
+        r#"{"username": "alice", "email": "alice@example.com", "password": "alice-pass"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = post(
+        api,
+        "/api/readers/login",
+        r#"{"email": "alice@example.com", "password": "alice-pass"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// `GET /api/readers/me` with the token placed by `place`: the status.
+async fn me_with(api: &loopback::rest::RestApi, token: &str, place: &str) -> u16 {
+    use base64::Engine;
+    let mut uri = "/api/readers/me".to_owned();
+    let mut req = loopback::rest::http::Request::builder().method("GET");
+    match place {
+        "authorization" => req = req.header("authorization", token),
+        "bearer" => {
+            let b = base64::engine::general_purpose::STANDARD.encode(token);
+            req = req.header("authorization", format!("Bearer {b}"));
+        }
+        "bearer-raw" => req = req.header("authorization", format!("Bearer {token}")),
+        "x-access-token" => req = req.header("x-access-token", token),
+        "access_token" => uri = format!("{uri}?access_token={token}"),
+        "cookie access_token" => req = req.header("cookie", format!("access_token={token}")),
+        "X-Foo-Auth" => req = req.header("x-foo-auth", token),
+        "foo_auth" => uri = format!("{uri}?foo_auth={token}"),
+        "cookie foo-auth" => req = req.header("cookie", format!("a=b; foo-auth={token}")),
+        other => panic!("unknown place {other}"),
+    }
+    let reply = rest_support::call(api, req.uri(uri).body(String::new()).unwrap()).await;
+    reply.status.as_u16()
+}
+
+#[tokio::test]
+async fn token_middleware_options_say_where_the_token_is_read() {
+    let custom = ["X-Foo-Auth", "foo_auth", "cookie foo-auth"];
+    let defaults = [
+        "authorization",
+        "bearer",
+        "x-access-token",
+        "access_token",
+        "cookie access_token",
+    ];
+
+    // `searchDefaultTokenKeys: false`: only the configured places are read.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"] = json!({
+            "currentUserLiteral": "me",
+            "headers": ["X-Foo-Auth"],
+            "params": ["foo_auth"],
+            "cookies": ["foo-auth"],
+            "searchDefaultTokenKeys": false,
+            "enableDoublecheck": true,
+            "overwriteExistingToken": true,
+        });
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    let warnings = warnings_of(&booted);
+    assert!(
+        !warnings.iter().any(|w| w.contains("token middleware")),
+        "{warnings:#?}"
+    );
+    let api = booted.rest_api();
+    // Logging in needs no token; the default places no longer carry one.
+    let token = alice_token(&api).await;
+    for place in custom {
+        assert_eq!(me_with(&api, &token, place).await, 200, "{place}");
+    }
+    for place in defaults {
+        assert_eq!(me_with(&api, &token, place).await, 401, "{place}");
+    }
+
+    // Without it, as in LB3, the configured names come first and the defaults still count.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"] = json!({
+            "currentUserLiteral": "me",
+            "headers": ["X-Foo-Auth"],
+            "params": ["foo_auth"],
+            "cookies": ["foo-auth"],
+        });
+    });
+    let api = boot::boot(d, &opts()).await.unwrap().rest_api();
+    let token = alice_token(&api).await;
+    for place in custom.iter().chain(&defaults) {
+        assert_eq!(me_with(&api, &token, place).await, 200, "{place}");
+    }
+    // A configured header wins over the defaults: an unknown token there is anonymous.
+    let req = loopback::rest::http::Request::get("/api/readers/me")
+        .header("x-foo-auth", "no-such-token")
+        .header("authorization", token.as_str())
+        .body(String::new())
+        .unwrap();
+    assert_eq!(rest_support::call(&api, req).await.status, 401);
+
+    // `bearerTokenBase64Encoded: false`: a Bearer value is the token as sent.
+    assert_eq!(me_with(&api, &token, "bearer-raw").await, 401);
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"]["bearerTokenBase64Encoded"] = json!(false);
+    });
+    let api = boot::boot(d, &opts()).await.unwrap().rest_api();
+    let token = alice_token(&api).await;
+    assert_eq!(me_with(&api, &token, "bearer-raw").await, 200);
+    assert_eq!(me_with(&api, &token, "bearer").await, 401);
+    assert_eq!(me_with(&api, &token, "authorization").await, 200);
+}
+
+#[tokio::test]
+async fn token_middleware_options_are_checked() {
+    // `model` naming the app's token model is accepted; another name is reported.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"]["model"] = json!("AccessToken");
+    });
+    let booted = boot::boot(d, &opts()).await.unwrap();
+    assert!(
+        !warnings_of(&booted).iter().any(|w| w.contains("`model`")),
+        "{:#?}",
+        warnings_of(&booted)
+    );
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"]["model"] = json!("MyToken");
+        v["auth"]["loopback#token"]["params"]["rewriteEverything"] = json!(true);
+    });
+    let warnings = warnings_of(&boot::boot(d, &opts()).await.unwrap());
+    for needle in [
+        "option `model` of the token middleware names `MyToken`, which is not the app's token model; tokens are looked up in `AccessToken`",
+        "option `rewriteEverything` of the token middleware is not supported",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(needle)),
+            "{needle}: {warnings:#?}"
+        );
+    }
+
+    // Values of the wrong kind are the folder's mistakes, each at its key.
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"] = json!({
+            "headers": "X-Foo-Auth",
+            "params": [1],
+            "cookies": ["ok", "bad name"],
+            "searchDefaultTokenKeys": "no",
+            "bearerTokenBase64Encoded": 0,
+            "model": 3,
+        });
+    });
+    let found = problems(d).await;
+    for key in [
+        "auth.loopback#token.params.headers",
+        "auth.loopback#token.params.params",
+        "auth.loopback#token.params.searchDefaultTokenKeys",
+        "auth.loopback#token.params.bearerTokenBase64Encoded",
+        "auth.loopback#token.params.model",
+    ] {
+        assert_problem(&found, &["middleware.json", key]);
+    }
+}

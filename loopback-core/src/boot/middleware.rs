@@ -1,6 +1,6 @@
 //! `middleware.json` and `component-config.json`: the settings that matter without
-//! JavaScript (the token middleware, the REST mount, CORS, the error handler, body limits,
-//! static files, the explorer). Every other middleware is reported as not provided.
+//! JavaScript (the token middleware, the REST mount, the status, CORS, the error handler, body
+//! limits, static files, the explorer). Every other middleware is reported as not provided.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,10 @@ pub struct HttpSettings {
     pub rest_root: Option<String>,
     /// `loopback#token`'s `currentUserLiteral`.
     pub current_user_literal: Option<String>,
+    /// Where `loopback#token` looks for the access token.
+    pub token: TokenSettings,
+    /// The paths `loopback#status` is mounted at (`/` when it names none).
+    pub status_paths: Vec<String>,
     /// The `cors` middleware's options; `None` means no CORS headers.
     pub cors: Option<CorsSettings>,
     /// strong-error-handler's `debug`.
@@ -24,6 +28,49 @@ pub struct HttpSettings {
     pub body_limit: Option<usize>,
     /// Folders served by `loopback#static` / `serve-static`.
     pub static_mounts: Vec<StaticMount>,
+}
+
+/// The options of `loopback#token` that say where the access token is looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    /// `params`: query parameters searched before `access_token`.
+    pub params: Vec<String>,
+    /// `headers`: headers searched before `X-Access-Token` and `Authorization`.
+    pub headers: Vec<String>,
+    /// `cookies`: cookies searched before `access_token` and `authorization`.
+    pub cookies: Vec<String>,
+    /// `searchDefaultTokenKeys` (default `true`).
+    pub search_default_keys: bool,
+    /// `bearerTokenBase64Encoded` (default `true`).
+    pub bearer_base64: bool,
+    /// `model`: the name of the token model, when given.
+    pub model: Option<String>,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings {
+            params: Vec::new(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            search_default_keys: true,
+            bearer_base64: true,
+            model: None,
+        }
+    }
+}
+
+impl TokenSettings {
+    /// The REST layer's token lookup for these options.
+    #[cfg(feature = "rest")]
+    pub fn to_lookup(&self) -> crate::rest::TokenLookup {
+        crate::rest::TokenLookup::new()
+            .params(self.params.iter().cloned())
+            .headers(self.headers.iter().cloned())
+            .cookies(self.cookies.iter().cloned())
+            .search_default_keys(self.search_default_keys)
+            .bearer_base64(self.bearer_base64)
+    }
 }
 
 /// The options of the `cors` middleware.
@@ -91,6 +138,57 @@ pub(crate) fn parse_size(v: &Json) -> Option<usize> {
 /// Middleware that changes nothing a client of the JSON API sees; not reported.
 const SILENT: &[&str] = &["loopback#favicon", "loopback#urlNotFound", "serve-favicon"];
 
+/// The order LB3 runs a phase in: the built-in phases in their order, `:before` and `:after`
+/// around each; a phase of the app's own runs before `routes`, where loopback registers it.
+fn phase_rank(phase: &str) -> (usize, usize) {
+    const PHASES: [&str; 7] = [
+        "initial", "session", "auth", "parse", "routes", "files", "final",
+    ];
+    let (base, sub) = match phase.split_once(':') {
+        Some((b, "before")) => (b, 0),
+        Some((b, "after")) => (b, 2),
+        _ => (phase, 1),
+    };
+    match PHASES.iter().position(|p| *p == base) {
+        Some(i) => (i * 2 + 1, sub),
+        None => (8, sub),
+    }
+}
+
+/// An HTTP header name: one or more token characters (RFC 9110).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether `path` is `mount` or below it (case-insensitive, on a segment boundary).
+fn is_under(path: &str, mount: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    match path.get(..mount.len()) {
+        Some(head) => {
+            head.eq_ignore_ascii_case(mount)
+                && (path.len() == mount.len() || path[mount.len()..].starts_with('/'))
+        }
+        None => false,
+    }
+}
+
+/// Where an entry runs: its phase's rank, then its position in the file.
+type Order = ((usize, usize), usize);
+
+/// What [`apply`] keeps to check the entries against each other once all are read.
+#[derive(Default)]
+struct Seen {
+    /// `(rank, position)` of `loopback#rest`.
+    rest: Option<Order>,
+    /// Each status path with its `(rank, position)` and key.
+    status: Vec<(String, Order, String)>,
+    /// How many enabled `loopback#token` entries there are.
+    tokens: usize,
+}
+
 pub(super) fn plan(
     server: &Path,
     env: &str,
@@ -99,6 +197,8 @@ pub(super) fn plan(
     warnings: &mut Vec<BootWarning>,
 ) -> HttpSettings {
     let mut http = HttpSettings::default();
+    let mut seen = Seen::default();
+    let mut position = 0;
     let Some((file, mut merged)) = config::load_named(
         server,
         "middleware",
@@ -135,9 +235,46 @@ pub(super) fn plan(
                     continue;
                 }
                 let params = conf.get("params").cloned().unwrap_or(Json::Null);
+                position += 1;
+                let order = (phase_rank(phase), position);
+                match mw.as_str() {
+                    "loopback#rest" => seen.rest = Some(order),
+                    "loopback#token" => {
+                        seen.tokens += 1;
+                        if seen.tokens > 1 {
+                            warnings.push(BootWarning::new(
+                                Some(&file.path),
+                                format!(
+                                    "`{key}`: only the first `loopback#token` entry is applied"
+                                ),
+                            ));
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+                let statuses = http.status_paths.len();
                 apply(
                     &file, server, &key, mw, conf, &params, &mut http, problems, warnings,
                 );
+                for p in &http.status_paths[statuses..] {
+                    seen.status.push((p.clone(), order, key.clone()));
+                }
+            }
+        }
+    }
+    // A status mounted ahead of the REST API and over it answers the API's paths in LB3; the
+    // API keeps them here.
+    if let (Some(rest), Some(root)) = (seen.rest, http.rest_root.as_deref()) {
+        for (path, order, key) in &seen.status {
+            let mount = path.trim_end_matches('/');
+            if order < &rest && is_under(root, mount) {
+                warnings.push(BootWarning::new(
+                    Some(&file.path),
+                    format!(
+                        "`{key}`: LB3 answers the status for every path under `{path}`, the REST API's `{root}` included; loopback-rs keeps answering the API there"
+                    ),
+                ));
             }
         }
     }
@@ -178,23 +315,19 @@ fn apply(
                 }
             }
         }
-        "loopback#token" => {
-            if let Json::Object(o) = params {
-                for (k, v) in o {
-                    match (k.as_str(), v) {
-                        ("currentUserLiteral", Json::String(s)) => {
-                            http.current_user_literal = Some(s.clone());
-                        }
-                        ("currentUserLiteral", _) => problems.push(file.problem(
-                            &format!("{key}.params.currentUserLiteral"),
-                            "must be a string",
-                        )),
-                        // The defaults, which is what we do.
-                        ("model", _) | ("bearerTokenBase64Encoded", Json::Bool(true)) => {}
-                        _ => warnings.push(unsupported(&format!(
-                            "option `{k}` of the token middleware is not supported; tokens are read from the access_token query parameter, the Authorization and X-Access-Token headers and cookies"
-                        ))),
-                    }
+        "loopback#token" => token(file, key, params, http, problems, warnings),
+        "loopback#status" => {
+            if paths.is_empty() {
+                http.status_paths.push("/".into());
+            }
+            for p in paths {
+                if p.starts_with('/') {
+                    http.status_paths.push(p);
+                } else {
+                    problems.push(file.problem(
+                        &format!("{key}.paths"),
+                        format!("`{p}` is not a path starting with `/`"),
+                    ));
                 }
             }
         }
@@ -310,6 +443,88 @@ fn apply(
         m => warnings.push(unsupported(&format!(
             "middleware `{m}` is not provided by loopback-rs and is not run"
         ))),
+    }
+}
+
+/// The options of `loopback#token`: `currentUserLiteral` and where the token is looked for.
+fn token(
+    file: &config::JsonFile,
+    key: &str,
+    params: &Json,
+    http: &mut HttpSettings,
+    problems: &mut Problems,
+    warnings: &mut Vec<BootWarning>,
+) {
+    let Json::Object(o) = params else {
+        if !params.is_null() {
+            problems.push(file.problem(
+                &format!("{key}.params"),
+                "the token middleware's options must be an object",
+            ));
+        }
+        return;
+    };
+    let at = |k: &str| format!("{key}.params.{k}");
+    let names = |k: &str, v: &Json, problems: &mut Problems| -> Vec<String> {
+        let list = v.as_array().filter(|a| a.iter().all(Json::is_string));
+        match list {
+            Some(a) => a
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_owned)
+                .collect(),
+            None => {
+                problems.push(file.problem(&at(k), format!("`{k}` must be a list of names")));
+                Vec::new()
+            }
+        }
+    };
+    let flag = |k: &str, v: &Json, problems: &mut Problems| -> Option<bool> {
+        let b = v.as_bool();
+        if b.is_none() {
+            problems.push(file.problem(&at(k), format!("`{k}` must be true or false")));
+        }
+        b
+    };
+    let t = &mut http.token;
+    for (k, v) in o {
+        match k.as_str() {
+            "currentUserLiteral" => match v {
+                Json::String(s) => http.current_user_literal = Some(s.clone()),
+                _ => problems.push(file.problem(&at(k), "must be a string")),
+            },
+            "params" => t.params = names(k, v, problems),
+            "cookies" => t.cookies = names(k, v, problems),
+            "headers" => {
+                t.headers = names(k, v, problems);
+                for h in &t.headers {
+                    if !is_header_name(h) {
+                        problems.push(file.problem(&at(k), format!("`{h}` is not a header name")));
+                    }
+                }
+            }
+            "searchDefaultTokenKeys" => {
+                if let Some(b) = flag(k, v, problems) {
+                    t.search_default_keys = b;
+                }
+            }
+            "bearerTokenBase64Encoded" => {
+                if let Some(b) = flag(k, v, problems) {
+                    t.bearer_base64 = b;
+                }
+            }
+            "model" => match v {
+                Json::String(s) => t.model = Some(s.clone()),
+                _ => problems.push(file.problem(&at(k), "`model` must be a model name")),
+            },
+            // Without other token middleware there is no token found before this one to
+            // check again or keep: both change nothing.
+            "enableDoublecheck" | "overwriteExistingToken" => {}
+            _ => warnings.push(BootWarning::new(
+                Some(&file.path),
+                format!("`{key}`: option `{k}` of the token middleware is not supported"),
+            )),
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! file, key path and, where it can be found, line and column. [`BootPlan::execute`] then
 //! creates the data sources, defines and attaches the models, enables access control when the
 //! app's `boot/authentication.js` does, and runs the Rust boot scripts of [`BootOptions`].
-//! JavaScript (boot scripts, model scripts, custom middleware, mixins) is never run: each
+//! The scaffold's `boot/root.js` (LB3's status at `/`) is served by `Booted::rest_api`.
+//! Other JavaScript (boot scripts, model scripts, custom middleware, mixins) is never run: each
 //! file is reported as a [`BootWarning`] with the Rust way to do the same.
 //!
 //! Connectors are created by a [`ConnectorFactory`]; the `loopback` crate supplies one for
@@ -31,7 +32,7 @@ use crate::connector::Connector;
 use crate::error::{Error, Result};
 use crate::model::ModelDefinition;
 
-pub use middleware::{CorsSettings, HttpSettings, StaticMount};
+pub use middleware::{CorsSettings, HttpSettings, StaticMount, TokenSettings};
 pub use models::PlannedModel;
 
 /// Builds connectors from LB3 `datasources.json` entries.
@@ -376,6 +377,8 @@ pub struct BootPlan {
     http: HttpSettings,
     explorer: Option<String>,
     auth: Option<AuthPlan>,
+    /// Whether the scaffold's `boot/root.js` mounts the status at `/`.
+    root_status: bool,
     limits: crate::filter::QueryLimits,
     warnings: Vec<BootWarning>,
 }
@@ -609,7 +612,7 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
     let explorer = middleware::explorer(&server, &env, problems, &mut warnings);
 
     // Boot scripts: every file of server/boot and server/boot/{env}, sorted ignoring case.
-    let auth = boot_scripts(&server, &env, &mut warnings);
+    let BootScripts { auth, root_status } = boot_scripts(&server, &env, &mut warnings);
 
     Some(BootPlan {
         root,
@@ -625,6 +628,7 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         http,
         explorer,
         auth,
+        root_status,
         limits,
         warnings,
     })
@@ -674,10 +678,20 @@ fn is_mail(connector: &str) -> bool {
     matches!(connector, "mail" | "loopback-connector-mail")
 }
 
+/// The boot scripts boot honours without running them.
+struct BootScripts {
+    auth: Option<AuthPlan>,
+    root_status: bool,
+}
+
 /// Lists the JavaScript boot scripts (never run) and recognises the scaffold's
-/// `authentication.js`, whose `enableAuth()` call is honoured.
-fn boot_scripts(server: &Path, env: &str, warnings: &mut Vec<BootWarning>) -> Option<AuthPlan> {
-    let mut auth = None;
+/// `authentication.js`, whose `enableAuth()` call is honoured, and `root.js`, whose status
+/// route is served.
+fn boot_scripts(server: &Path, env: &str, warnings: &mut Vec<BootWarning>) -> BootScripts {
+    let mut found = BootScripts {
+        auth: None,
+        root_status: false,
+    };
     for dir in [server.join("boot"), server.join("boot").join(env)] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -697,8 +711,15 @@ fn boot_scripts(server: &Path, env: &str, warnings: &mut Vec<BootWarning>) -> Op
             .collect();
         files.sort_by_key(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()));
         for f in files {
-            if let Some(a) = enable_auth_script(&f) {
-                auth = Some(a);
+            let code = std::fs::read_to_string(&f)
+                .ok()
+                .map(|text| strip_js_comments(&text));
+            if let Some(a) = code.as_deref().and_then(enable_auth_script) {
+                found.auth = Some(a);
+                continue;
+            }
+            if code.as_deref().is_some_and(is_status_root_script) {
+                found.root_status = true;
                 continue;
             }
             warnings.push(BootWarning::not_run(
@@ -708,25 +729,41 @@ fn boot_scripts(server: &Path, env: &str, warnings: &mut Vec<BootWarning>) -> Op
             ));
         }
     }
-    auth
+    found
 }
 
-/// The scaffold's `boot/authentication.js`: a script whose only statement calls
-/// `enableAuth()` or `enableAuth({dataSource: 'name'})` on the app.
-fn enable_auth_script(path: &Path) -> Option<AuthPlan> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let code = strip_js_comments(&text);
+/// The scaffold's `boot/authentication.js` (`code` without comments): a script whose only
+/// statement calls `enableAuth()` or `enableAuth({dataSource: 'name'})` on the app.
+fn enable_auth_script(code: &str) -> Option<AuthPlan> {
     let re = regex::Regex::new(
         r#"^\s*(?:'use strict';?\s*)?module\.exports\s*=\s*function\s*\w*\s*\(\s*(\w+)\s*\)\s*\{\s*(\w+)\.enableAuth\(\s*(?:\{\s*['"]?dataSource['"]?\s*:\s*['"](\w+)['"]\s*\}\s*)?\);?\s*\};?\s*$"#,
     )
     .ok()?;
-    let caps = re.captures(&code)?;
+    let caps = re.captures(code)?;
     if caps.get(1)?.as_str() != caps.get(2)?.as_str() {
         return None;
     }
     Some(AuthPlan {
         data_source: caps.get(3).map(|m| m.as_str().to_owned()),
     })
+}
+
+/// The scaffold's `boot/root.js` (`code` without comments): a router answering `GET /` with
+/// `loopback.status()`, used by the app, and nothing else.
+fn is_status_root_script(code: &str) -> bool {
+    let re = regex::Regex::new(
+        r#"^\s*(?:['"]use strict['"];?\s*)?module\.exports\s*=\s*(?:function\s*\w*\s*\(\s*(?P<app1>\w+)\s*\)|\(?\s*(?P<app2>\w+)\s*\)?\s*=>)\s*\{\s*(?:var|let|const)\s+(?P<router>\w+)\s*=\s*(?P<app3>\w+)\.loopback\.Router\(\s*\)\s*;?\s*(?P<router2>\w+)\.get\(\s*(?:'/'|"/"|`/`)\s*,\s*(?P<app4>\w+)\.loopback\.status\(\s*\)\s*\)\s*;?\s*(?P<app5>\w+)\.use\(\s*(?P<router3>\w+)\s*\)\s*;?\s*\}\s*;?\s*$"#,
+    );
+    let Ok(re) = re else { return false };
+    let Some(caps) = re.captures(code) else {
+        return false;
+    };
+    let name = |g: &str| caps.name(g).map(|m| m.as_str());
+    let app = name("app1").or_else(|| name("app2"));
+    let router = name("router");
+    app.is_some()
+        && ["app3", "app4", "app5"].iter().all(|g| name(g) == app)
+        && ["router2", "router3"].iter().all(|g| name(g) == router)
 }
 
 fn strip_js_comments(text: &str) -> String {
@@ -797,6 +834,11 @@ impl BootPlan {
         self.auth.is_some()
     }
 
+    /// Whether the scaffold's `boot/root.js` serves LB3's status (`loopback.status()`) at `/`.
+    pub fn serves_root_status(&self) -> bool {
+        self.root_status
+    }
+
     /// What boot will not do (JavaScript files, unsupported middleware).
     pub fn warnings(&self) -> &[BootWarning] {
         &self.warnings
@@ -817,7 +859,8 @@ impl BootPlan {
 
     /// Boots the plan into `app`, which may already hold data sources, models, role
     /// resolvers: a data source or model the app has is kept, not redefined.
-    pub async fn execute_into(self, app: App, options: &BootOptions) -> Result<Booted> {
+    pub async fn execute_into(mut self, app: App, options: &BootOptions) -> Result<Booted> {
+        let started = std::time::SystemTime::now();
         let mut problems = Problems::new();
         let mut mailers = HashMap::new();
         for (k, v) in &self.settings {
@@ -840,6 +883,7 @@ impl BootPlan {
             if is_mail(connector) {
                 match crate::mail::Mailer::from_lb3_settings(entry) {
                     Ok(m) => {
+                        app.register_mailer(name, m.clone());
                         mailers.insert(name.clone(), Arc::new(m));
                     }
                     Err(e) => problems.push(self.data_source_problem(name, e.to_string())),
@@ -902,10 +946,26 @@ impl BootPlan {
                 })
             })?;
         }
+        if let Some(name) = &self.http.token.model {
+            let used = app
+                .builtin_model(crate::auth::BuiltinKind::AccessToken)
+                .map(|m| m.name().to_owned());
+            if used.as_deref() != Some(name.as_str()) {
+                let used = used.map_or_else(
+                    || "no token model is defined".to_owned(),
+                    |u| format!("tokens are looked up in `{u}`"),
+                );
+                self.warnings.push(BootWarning::new(
+                    Some(&self.server.join("middleware.json")),
+                    format!("option `model` of the token middleware names `{name}`, which is not the app's token model; {used}"),
+                ));
+            }
+        }
         Ok(Booted {
             app,
             plan: self,
             mailers,
+            started,
         })
     }
 }
@@ -916,6 +976,8 @@ pub struct Booted {
     app: App,
     plan: BootPlan,
     mailers: HashMap<String, Arc<crate::mail::Mailer>>,
+    /// When boot ran: the `started` date of the status.
+    started: std::time::SystemTime,
 }
 
 impl Booted {
@@ -944,9 +1006,15 @@ impl Booted {
             .collect()
     }
 
+    /// When the app was booted (the `started` date of LB3's status).
+    pub fn started(&self) -> std::time::SystemTime {
+        self.started
+    }
+
     /// A [`RestApiBuilder`](crate::rest::RestApiBuilder) configured as the folder says:
-    /// `restApiRoot`, public models, the token middleware's `currentUserLiteral`, CORS, the
-    /// error handler's `debug`, the body size limit and the explorer.
+    /// `restApiRoot`, public models, the token middleware's options, the status of
+    /// `boot/root.js` and `loopback#status`, CORS, the error handler's `debug`, the body size
+    /// limit and the explorer.
     #[cfg(feature = "rest")]
     pub fn rest_builder(&self) -> crate::rest::RestApiBuilder {
         let http = &self.plan.http;
@@ -966,6 +1034,15 @@ impl Booted {
         }
         if let Some(l) = &http.current_user_literal {
             b = b.current_user_literal(l.clone());
+        }
+        b = b
+            .token_lookup(http.token.to_lookup())
+            .started_at(self.started);
+        if self.plan.root_status {
+            b = b.status_route("/");
+        }
+        for p in &http.status_paths {
+            b = b.status_middleware(p.clone());
         }
         b = match &http.cors {
             Some(c) => b.cors(c.to_cors()),

@@ -14,66 +14,191 @@ use crate::error::{AuthError, Result};
 use crate::filter::{Filter, Include};
 use crate::value::Value;
 
-/// The token id a request carries, searched as LB3's token middleware does: the
-/// `access_token` query parameter, then the `X-Access-Token` and `Authorization` headers
-/// (`Bearer` values base64-decoded, `Basic` ones split at `:`), then an `access_token` or
-/// `authorization` cookie. Empty values are skipped.
-pub(crate) fn token_id(parts: &Parts) -> Option<String> {
-    if let Some(q) = parts.uri.query() {
-        if let Ok(Some(Json::String(s))) = crate::filter::query_value(q, "access_token") {
-            if !s.is_empty() {
-                return Some(s);
-            }
-        }
-    }
-    for name in ["x-access-token", "authorization"] {
-        for v in parts.headers.get_all(name) {
-            let Ok(v) = v.to_str() else { continue };
-            let v = v.trim();
-            if v.is_empty() {
-                continue;
-            }
-            if let Some(rest) = v.strip_prefix("Bearer ") {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(rest.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok());
-                // A Bearer value that is not base64 is no token (LB3 decodes it to garbage).
-                match decoded {
-                    Some(t) if !t.is_empty() => return Some(t),
-                    _ => return Some(String::new()),
-                }
-            }
-            if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(v[6..].trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or_default();
-                let (a, b) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
-                let t = if a.len() >= b.len() { a } else { b };
-                return Some(t.to_owned());
-            }
-            return Some(v.to_owned());
-        }
-    }
-    for v in parts.headers.get_all(http::header::COOKIE) {
-        let Ok(v) = v.to_str() else { continue };
-        for pair in v.split(';') {
-            let (k, val) = pair.trim().split_once('=').unwrap_or(("", ""));
-            if (k == "access_token" || k == "authorization") && !val.is_empty() {
-                let val = percent_encoding::percent_decode_str(val).decode_utf8_lossy();
-                return Some(val.into_owned());
-            }
-        }
-    }
-    None
+/// Where the access token of a request is looked for: LB3's `loopback.token()` options
+/// `params`, `headers`, `cookies`, `searchDefaultTokenKeys` and `bearerTokenBase64Encoded`.
+///
+/// The default is LB3's: the `access_token` query parameter, then the `X-Access-Token` and
+/// `Authorization` headers (`Bearer` values base64-decoded, `Basic` ones split at `:`), then an
+/// `access_token` or `authorization` cookie. Names given here are searched before those
+/// defaults, each list in its own place (parameters, then headers, then cookies), unless
+/// [`search_default_keys(false)`](Self::search_default_keys) leaves the defaults out.
+/// Empty values are skipped.
+///
+/// ```
+/// use loopback_core::rest::TokenLookup;
+/// let lookup = TokenLookup::new()
+///     .headers(["X-Foo-Auth"])
+///     .params(["foo_auth"])
+///     .search_default_keys(false);
+/// # let _ = lookup;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenLookup {
+    params: Vec<String>,
+    /// Lower-case header names.
+    headers: Vec<String>,
+    cookies: Vec<String>,
+    default_keys: bool,
+    bearer_base64: bool,
 }
 
-/// The caller's token: `Ok(None)` for anonymous callers and unknown tokens, 401
-/// `INVALID_TOKEN` for expired ones.
-pub(crate) async fn caller(app: &App, parts: &Parts) -> Result<Option<Arc<AccessToken>>> {
-    match token_id(parts) {
+impl Default for TokenLookup {
+    fn default() -> Self {
+        TokenLookup {
+            params: Vec::new(),
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            default_keys: true,
+            bearer_base64: true,
+        }
+    }
+}
+
+impl TokenLookup {
+    /// LB3's default places.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Query parameters to read the token from, before `access_token` (LB3's `params`).
+    pub fn params<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.params = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Request headers to read the token from, before `X-Access-Token` and `Authorization`
+    /// (LB3's `headers`). Names are case-insensitive.
+    pub fn headers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.headers = names
+            .into_iter()
+            .map(|n| n.into().to_ascii_lowercase())
+            .collect();
+        self
+    }
+
+    /// Cookies to read the token from, before `access_token` and `authorization` (LB3's
+    /// `cookies`).
+    pub fn cookies<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cookies = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the default names are searched too (LB3's `searchDefaultTokenKeys`, default
+    /// `true`). With `false` only the names given are.
+    pub fn search_default_keys(mut self, yes: bool) -> Self {
+        self.default_keys = yes;
+        self
+    }
+
+    /// Whether the value of a `Bearer` header is base64-decoded (LB3's
+    /// `bearerTokenBase64Encoded`, default `true`); with `false` it is the token as sent.
+    pub fn bearer_base64(mut self, yes: bool) -> Self {
+        self.bearer_base64 = yes;
+        self
+    }
+
+    /// The names of one place: the custom ones, then the defaults when they are searched.
+    fn names<'a>(
+        &'a self,
+        custom: &'a [String],
+        defaults: &'static [&'static str],
+    ) -> Vec<&'a str> {
+        let defaults: &[&str] = if self.default_keys { defaults } else { &[] };
+        custom
+            .iter()
+            .map(String::as_str)
+            .chain(defaults.iter().copied())
+            .collect()
+    }
+
+    /// The token id `parts` carries, `None` when there is none.
+    pub(crate) fn token_id(&self, parts: &Parts) -> Option<String> {
+        if let Some(q) = parts.uri.query() {
+            for name in self.names(&self.params, &["access_token"]) {
+                if let Ok(Some(Json::String(s))) = crate::filter::query_value(q, name) {
+                    if !s.is_empty() {
+                        return Some(s);
+                    }
+                }
+            }
+        }
+        for name in self.names(&self.headers, &["x-access-token", "authorization"]) {
+            for v in parts.headers.get_all(name) {
+                let Ok(v) = v.to_str() else { continue };
+                let v = v.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                return Some(self.header_token(v));
+            }
+        }
+        let cookies = self.names(&self.cookies, &["access_token", "authorization"]);
+        if cookies.is_empty() {
+            return None;
+        }
+        for name in cookies {
+            for v in parts.headers.get_all(http::header::COOKIE) {
+                let Ok(v) = v.to_str() else { continue };
+                for pair in v.split(';') {
+                    let (k, val) = pair.trim().split_once('=').unwrap_or(("", ""));
+                    if k == name && !val.is_empty() {
+                        let val = percent_encoding::percent_decode_str(val).decode_utf8_lossy();
+                        return Some(val.into_owned());
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The token of a non-empty header value: `Bearer` (base64-decoded unless configured
+    /// otherwise), `Basic` (the longer half of `a:b`), or the value itself.
+    fn header_token(&self, v: &str) -> String {
+        if let Some(rest) = v.strip_prefix("Bearer ") {
+            if !self.bearer_base64 {
+                return rest.trim().to_owned();
+            }
+            // A Bearer value that is not base64 is no token (LB3 decodes it to garbage).
+            return base64::engine::general_purpose::STANDARD
+                .decode(rest.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+        }
+        if v.len() > 6 && v.is_char_boundary(6) && v[..6].eq_ignore_ascii_case("basic ") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(v[6..].trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            let (a, b) = decoded.split_once(':').unwrap_or((decoded.as_str(), ""));
+            let t = if a.len() >= b.len() { a } else { b };
+            return t.to_owned();
+        }
+        v.to_owned()
+    }
+}
+
+/// The caller's token, looked for as `lookup` says: `Ok(None)` for anonymous callers and
+/// unknown tokens, 401 `INVALID_TOKEN` for expired ones.
+pub(crate) async fn caller(
+    app: &App,
+    parts: &Parts,
+    lookup: &TokenLookup,
+) -> Result<Option<Arc<AccessToken>>> {
+    match lookup.token_id(parts) {
         Some(id) if !id.is_empty() => app.resolve_access_token(&id).await,
         _ => Ok(None),
     }

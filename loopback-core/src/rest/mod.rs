@@ -36,9 +36,11 @@ mod remote_call;
 mod routes;
 mod serve;
 mod static_files;
+mod status;
 mod trace;
 
 pub use api::{RestApi, RestApiBuilder};
+pub use auth::TokenLookup;
 pub use body::RestBody;
 pub use cors::Cors;
 pub use routes::Route;
