@@ -633,6 +633,41 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
         return Ok(Value::Null);
     }
     let failed = |e: BoxDynError| Error::Connector(format!("cannot read result column {i}: {e}"));
+    // The common built-in types by OID, without comparing type names.
+    let oid = v.type_info().oid().map(|o| o.0);
+    match oid {
+        Some(oid::BOOL) => {
+            return Ok(Value::Bool(
+                <bool as Decode<Postgres>>::decode(v).map_err(failed)?,
+            ))
+        }
+        Some(oid::INT4) => {
+            return Ok(Value::Int(
+                <i32 as Decode<Postgres>>::decode(v).map_err(failed)?.into(),
+            ))
+        }
+        Some(oid::INT8) => {
+            return Ok(Value::Int(
+                <i64 as Decode<Postgres>>::decode(v).map_err(failed)?,
+            ))
+        }
+        Some(oid::FLOAT8) => {
+            return Ok(Value::Float(
+                <f64 as Decode<Postgres>>::decode(v).map_err(failed)?,
+            ))
+        }
+        Some(oid::TEXT | oid::VARCHAR) => {
+            return Ok(Value::String(
+                <String as Decode<Postgres>>::decode(v).map_err(failed)?,
+            ))
+        }
+        Some(oid::TIMESTAMPTZ) => {
+            return Ok(Value::Date(
+                <chrono::DateTime<chrono::Utc> as Decode<Postgres>>::decode(v).map_err(failed)?,
+            ))
+        }
+        _ => {}
+    }
     let type_info = v.type_info().into_owned();
     let name = type_info.name();
     Ok(match name {
@@ -687,6 +722,17 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
             )))
         }
     })
+}
+
+/// OIDs of PostgreSQL's built-in types (`pg_type.oid`), fixed across versions.
+mod oid {
+    pub(super) const BOOL: u32 = 16;
+    pub(super) const INT8: u32 = 20;
+    pub(super) const INT4: u32 = 23;
+    pub(super) const TEXT: u32 = 25;
+    pub(super) const FLOAT8: u32 = 701;
+    pub(super) const VARCHAR: u32 = 1043;
+    pub(super) const TIMESTAMPTZ: u32 = 1184;
 }
 
 /// A POINT as a geo point: `(x, y)` is `(lng, lat)`.

@@ -6,12 +6,12 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A dynamically typed value, as stored in a [`Record`].
@@ -177,63 +177,130 @@ impl DistanceUnit {
 }
 
 /// A property name inside a [`Record`]: a shared string, so records built from the same model
-/// (every row of a query) share their key allocations instead of copying them.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key(Arc<str>);
+/// (every row of a query) share their key instead of copying it.
+///
+/// Names declared by model definitions are interned ([`Key::interned`]): cloning such a key
+/// copies a pointer, with no reference count that threads serving requests side by side
+/// would contend on. Other names (from request bodies, say) are reference-counted.
+#[derive(Clone)]
+pub struct Key(KeyRepr);
+
+#[derive(Clone)]
+enum KeyRepr {
+    /// A name of the process-wide set of model property names.
+    Interned(&'static str),
+    /// Any other name.
+    Shared(Arc<str>),
+}
+
+/// The most names [`Key::interned`] keeps; later names are reference-counted keys instead, so
+/// an application that keeps defining new models cannot grow the set without bound.
+const MAX_INTERNED: usize = 65_536;
 
 impl Key {
     /// The name.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            KeyRepr::Interned(s) => s,
+            KeyRepr::Shared(s) => s,
+        }
+    }
+
+    /// The key for a property name declared by a model definition, from a process-wide set
+    /// of names kept for the life of the process (at most 65,536 of them; beyond that this
+    /// is [`Key::from`]). Never call it with names chosen by clients.
+    pub fn interned(name: &str) -> Key {
+        static NAMES: std::sync::OnceLock<
+            std::sync::Mutex<std::collections::HashSet<&'static str>>,
+        > = std::sync::OnceLock::new();
+        let mut names = NAMES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = names.get(name) {
+            return Key(KeyRepr::Interned(s));
+        }
+        if names.len() >= MAX_INTERNED {
+            return Key::from(name);
+        }
+        let s: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.insert(s);
+        Key(KeyRepr::Interned(s))
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
 impl Deref for Key {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Key {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Key {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl From<&str> for Key {
     fn from(s: &str) -> Self {
-        Key(Arc::from(s))
+        Key(KeyRepr::Shared(Arc::from(s)))
     }
 }
 
 impl From<String> for Key {
     fn from(s: String) -> Self {
-        Key(Arc::from(s))
+        Key(KeyRepr::Shared(Arc::from(s)))
     }
 }
 
 impl From<&String> for Key {
     fn from(s: &String) -> Self {
-        Key(Arc::from(s.as_str()))
+        Key::from(s.as_str())
     }
 }
 
@@ -245,37 +312,37 @@ impl From<&Key> for Key {
 
 impl From<Arc<str>> for Key {
     fn from(s: Arc<str>) -> Self {
-        Key(s)
+        Key(KeyRepr::Shared(s))
     }
 }
 
 impl From<Key> for String {
     fn from(k: Key) -> Self {
-        k.0.to_string()
+        k.as_str().to_owned()
     }
 }
 
 impl PartialEq<str> for Key {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Key {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Key {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl Serialize for Key {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -287,79 +354,146 @@ impl<'de> Deserialize<'de> for Key {
 
 /// One model instance: property names mapped to values, in insertion order (the model's property
 /// order when built by the model layer).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Record(IndexMap<Key, Value>);
+///
+/// Records are small maps: below 16 properties they are a plain list searched
+/// in order (no hashing, one allocation), beyond that a hash index (foldhash, seeded at
+/// random, as record keys come from request bodies) keeps lookups constant-time. Equality
+/// ignores order, as for maps.
+#[derive(Clone, Default)]
+pub struct Record {
+    entries: Vec<(Key, Value)>,
+    index: Option<Box<RecordIndex>>,
+}
+
+/// Positions of a large record's keys in its entries.
+type RecordIndex = HashMap<Key, usize, foldhash::fast::RandomState>;
+
+/// The number of properties from which a record keeps a hash index.
+const INDEXED_FROM: usize = 16;
 
 impl Record {
     /// An empty record.
     pub fn new() -> Self {
-        Record(IndexMap::new())
+        Record::default()
     }
 
     /// An empty record with room for `n` properties.
     pub fn with_capacity(n: usize) -> Self {
-        Record(IndexMap::with_capacity(n))
+        Record {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
+    }
+
+    /// The position of `key`, if present.
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k.as_str() == key),
+        }
+    }
+
+    /// Builds the index when the record has grown large enough, drops it when it has shrunk.
+    fn reindex(&mut self) {
+        if self.entries.len() < INDEXED_FROM {
+            self.index = None;
+            return;
+        }
+        let index = self.index.get_or_insert_with(Default::default);
+        index.clear();
+        index.reserve(self.entries.len());
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            index.insert(k.clone(), i);
+        }
     }
 
     /// The value of a property, if present.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     /// A mutable reference to a property's value, if present.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.0.get_mut(key)
+        self.position(key).map(|i| &mut self.entries[i].1)
     }
 
-    /// Sets a property, returning the previous value. A new key goes last.
+    /// Sets a property, returning the previous value. A new key goes last; an existing one
+    /// keeps its place.
     pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) -> Option<Value> {
-        self.0.insert(key.into(), value.into())
+        let key = key.into();
+        let value = value.into();
+        if let Some(i) = self.position(&key) {
+            return Some(std::mem::replace(&mut self.entries[i].1, value));
+        }
+        let at = self.entries.len();
+        match &mut self.index {
+            Some(index) => {
+                index.insert(key.clone(), at);
+                self.entries.push((key, value));
+            }
+            None => {
+                self.entries.push((key, value));
+                if self.entries.len() >= INDEXED_FROM {
+                    self.reindex();
+                }
+            }
+        }
+        None
     }
 
     /// Removes a property, keeping the order of the others.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.0.shift_remove(key)
+        let i = self.position(key)?;
+        let (_, value) = self.entries.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(value)
     }
 
     /// Whether the property is present (even when null).
     pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// Number of properties.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     /// Whether the record has no properties.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 
     /// Iterates over `(name, value)` pairs in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
-        self.0.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.entries.iter())
     }
 
     /// Iterates over mutable values in order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Key, &mut Value)> {
-        self.0.iter_mut()
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
     /// Property names in order.
     pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.0.keys()
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// Keeps only the properties for which `f` returns true.
     pub fn retain(&mut self, mut f: impl FnMut(&str, &mut Value) -> bool) {
-        self.0.retain(|k, v| f(k, v))
+        let before = self.entries.len();
+        self.entries.retain_mut(|(k, v)| f(k, v));
+        if self.entries.len() != before && self.index.is_some() {
+            self.reindex();
+        }
     }
 
     /// Copies every property of `other` into `self`, overwriting equal keys.
     pub fn merge(&mut self, other: Record) {
-        for (k, v) in other.0 {
-            self.0.insert(k, v);
+        for (k, v) in other.entries {
+            self.insert(k, v);
         }
     }
 
@@ -370,8 +504,7 @@ impl Record {
 
     /// Converts to a JSON map.
     pub fn to_json_map(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.0
-            .iter()
+        self.iter()
             .map(|(k, v)| (k.to_string(), v.to_json()))
             .collect()
     }
@@ -387,33 +520,97 @@ impl Record {
 
     /// Builds a record from a JSON map without any model typing.
     pub fn from_json_map(m: &serde_json::Map<String, serde_json::Value>) -> Record {
-        Record(
-            m.iter()
-                .map(|(k, v)| (Key::from(k.as_str()), Value::from_json(v)))
-                .collect(),
-        )
+        m.iter()
+            .map(|(k, v)| (Key::from(k.as_str()), Value::from_json(v)))
+            .collect()
+    }
+}
+
+impl PartialEq for Record {
+    /// Equal when both have the same properties with equal values, in any order.
+    fn eq(&self, other: &Record) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
 impl<K: Into<Key>> FromIterator<(K, Value)> for Record {
     fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
-        Record(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+        let iter = iter.into_iter();
+        let mut out = Record::with_capacity(iter.size_hint().0);
+        for (k, v) in iter {
+            out.insert(k, v);
+        }
+        out
     }
 }
 
+/// An iterator over a record's `(name, value)` pairs, in order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a>(std::slice::Iter<'a, (Key, Value)>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Key, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(k, v)| (k, v))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// An iterator taking a record's `(name, value)` pairs, in order.
+#[derive(Debug)]
+pub struct IntoIter(std::vec::IntoIter<(Key, Value)>);
+
+impl Iterator for IntoIter {
+    type Item = (Key, Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for IntoIter {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back()
+    }
+}
+
+impl ExactSizeIterator for IntoIter {}
+
 impl IntoIterator for Record {
     type Item = (Key, Value);
-    type IntoIter = indexmap::map::IntoIter<Key, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+    type IntoIter = IntoIter;
+    fn into_iter(self) -> IntoIter {
+        IntoIter(self.entries.into_iter())
     }
 }
 
 impl<'a> IntoIterator for &'a Record {
     type Item = (&'a Key, &'a Value);
-    type IntoIter = indexmap::map::Iter<'a, Key, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
@@ -646,9 +843,49 @@ impl fmt::Display for Value {
     }
 }
 
+/// A number as JavaScript writes it: whole values (within the safe integer range) without a
+/// fraction, non-finite ones as `null`; the same rules as [`Value::to_json`].
+struct JsNumber(f64);
+
+impl Serialize for JsNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+            s.serialize_i64(f as i64)
+        } else if f.is_finite() {
+            s.serialize_f64(f)
+        } else {
+            s.serialize_unit()
+        }
+    }
+}
+
+/// Serialises exactly as [`Value::to_json`] converts, without building the JSON tree first.
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        use serde::ser::SerializeMap;
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) => JsNumber(*f).serialize(s),
+            Value::String(v) => s.serialize_str(v),
+            Value::Date(d) => s.serialize_str(&format_date(d)),
+            Value::Buffer(b) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("type", "Buffer")?;
+                m.serialize_entry("data", b)?;
+                m.end()
+            }
+            Value::GeoPoint(p) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("lat", &JsNumber(p.lat))?;
+                m.serialize_entry("lng", &JsNumber(p.lng))?;
+                m.end()
+            }
+            Value::Array(a) => s.collect_seq(a),
+            Value::Object(r) => r.serialize(s),
+        }
     }
 }
 
@@ -661,8 +898,8 @@ impl<'de> Deserialize<'de> for Value {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        let mut m = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self {
             m.serialize_entry(k, v)?;
         }
         m.end()
@@ -671,7 +908,26 @@ impl Serialize for Record {
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        IndexMap::<Key, Value>::deserialize(d).map(Record)
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+/// Reads a JSON object into a record; a repeated key keeps its first place and its last value.
+struct RecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = Record;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+        let mut out = Record::with_capacity(map.size_hint().unwrap_or(0).min(INDEXED_FROM));
+        while let Some((k, v)) = map.next_entry::<Key, Value>()? {
+            out.insert(k, v);
+        }
+        Ok(out)
     }
 }
 
@@ -754,6 +1010,114 @@ macro_rules! record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_order_and_find_keys_small_and_large() {
+        for n in [
+            0usize,
+            1,
+            5,
+            INDEXED_FROM - 1,
+            INDEXED_FROM,
+            INDEXED_FROM + 1,
+            100,
+        ] {
+            let mut r = Record::new();
+            for i in 0..n {
+                assert_eq!(r.insert(format!("k{i}"), Value::Int(i as i64)), None);
+            }
+            assert_eq!(r.len(), n);
+            for i in 0..n {
+                assert_eq!(
+                    r.get(&format!("k{i}")),
+                    Some(&Value::Int(i as i64)),
+                    "n={n}"
+                );
+            }
+            assert_eq!(r.get("missing"), None);
+            // Replacing keeps the place.
+            if n > 2 {
+                assert_eq!(r.insert("k1", "one"), Some(Value::Int(1)));
+                assert_eq!(r.keys().nth(1).map(|k| k.as_ref()), Some("k1"));
+                assert_eq!(r.get("k1"), Some(&Value::from("one")));
+            }
+            // Removing keeps the others' order and their lookups.
+            if n > 0 {
+                assert!(r.remove("k0").is_some());
+                assert!(!r.contains_key("k0"));
+                let keys: Vec<String> = r.keys().map(|k| k.to_string()).collect();
+                let expected: Vec<String> = (1..n).map(|i| format!("k{i}")).collect();
+                assert_eq!(keys, expected);
+                for i in 2..n {
+                    assert_eq!(r.get(&format!("k{i}")), Some(&Value::Int(i as i64)));
+                }
+            }
+            // Retaining the odd ones.
+            r.retain(|k, _| k[1..].parse::<usize>().is_ok_and(|i| i % 2 == 1));
+            for i in 1..n {
+                assert_eq!(r.contains_key(&format!("k{i}")), i % 2 == 1, "n={n} i={i}");
+            }
+            // Equality ignores order.
+            let reversed: Record = r.clone().into_iter().rev().collect();
+            assert_eq!(r, reversed);
+            let mut other = reversed.clone();
+            let first = other.keys().next().cloned();
+            if let Some(k) = first {
+                other.insert(k, "changed");
+                assert_ne!(r, other);
+            }
+        }
+    }
+
+    #[test]
+    fn serialising_writes_what_to_json_converts() {
+        let mut inner = Record::new();
+        inner.insert(
+            "when",
+            Value::Date(parse_date("1969-12-31T23:59:59.5Z").unwrap()),
+        );
+        inner.insert("bytes", Value::Buffer(vec![0, 7, 255]));
+        inner.insert("at", GeoPoint::new(-33.5, 151.25).unwrap());
+        inner.insert("text", "quote \" backslash \\ nul \u{0} é 😀");
+        let mut record = Record::new();
+        for (i, f) in [
+            0.0,
+            -0.0,
+            2.0,
+            0.1,
+            -1.5e-7,
+            1e300,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            1e16,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            record.insert(format!("f{i}"), Value::Float(f));
+        }
+        record.insert("int", i64::MIN);
+        record.insert("null", Value::Null);
+        record.insert("bool", true);
+        record.insert(
+            "list",
+            Value::Array(vec![
+                Value::Int(1),
+                Value::Object(inner.clone()),
+                Value::Null,
+            ]),
+        );
+        record.insert("object", Value::Object(inner));
+        let value = Value::Object(record);
+        let direct = serde_json::to_string(&value).unwrap();
+        let through_tree = serde_json::to_string(&value.to_json()).unwrap();
+        assert_eq!(direct, through_tree);
+        assert!(direct.contains(r#""f1":0,"#), "{direct}");
+        assert!(direct.contains(r#""f9":null"#), "{direct}");
+    }
 
     #[test]
     fn int_and_float_stay_apart_but_compare_equal() {

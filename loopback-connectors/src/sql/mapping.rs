@@ -336,7 +336,7 @@ fn column(
     // As LoopBack's SQL connectors: ids and required properties are NOT NULL.
     let nullable = !(p.required || p.id.is_some()) && declared_nullable.unwrap_or(true);
     Ok(ColumnMapping {
-        key: loopback_core::value::Key::from(p.name.as_str()),
+        key: loopback_core::value::Key::interned(p.name.as_str()),
         property: p.name.clone(),
         quoted: quote(dialect.syntax(), &name),
         name,

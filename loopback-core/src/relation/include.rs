@@ -18,16 +18,57 @@ use crate::value::{Record, Value};
 pub const MAX_INCLUDE_DEPTH: usize = 6;
 
 /// A hashable form of a key value in which `1`, `1.0` and `"1"` are equal, as juggler's loose
-/// id comparison has them.
-pub(crate) fn key_string(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some((*f as i64).to_string()),
-        other => Some(other.to_json().to_string()),
+/// id comparison has them: two values have equal keys exactly when their texts are equal
+/// (numbers and strings written as JavaScript's `String(v)` would, anything else as JSON).
+/// Whole numbers, and strings that are their canonical decimal text, are kept as integers,
+/// so integer keys are neither formatted nor allocated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum GroupKey {
+    /// A whole number, or its canonical decimal text.
+    Int(i64),
+    /// Any other text.
+    Text(String),
+}
+
+impl GroupKey {
+    /// The key of a text: an integer when the text is one, as `i64::to_string` writes it.
+    fn of_text(s: &str) -> GroupKey {
+        match s.parse::<i64>() {
+            // `+1`, `01` and `-0` parse but are other texts than `1`, `1` and `0`.
+            Ok(i) if canonical_int(s, i) => GroupKey::Int(i),
+            _ => GroupKey::Text(s.to_owned()),
+        }
     }
 }
+
+/// Whether `s` is exactly how `i` is written in decimal.
+fn canonical_int(s: &str, i: i64) -> bool {
+    let b = s.as_bytes();
+    match b {
+        [] | [b'+', ..] => false,
+        [b'-', b'0', ..] => false,
+        [b'0', _, ..] => false,
+        // What is left is `0` or a digit run without a leading zero, with an optional `-`.
+        _ => {
+            debug_assert_eq!(i.to_string(), s);
+            true
+        }
+    }
+}
+
+/// The [`GroupKey`] of a key value; `None` for null.
+pub(crate) fn group_key(v: &Value) -> Option<GroupKey> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(GroupKey::of_text(s)),
+        Value::Int(i) => Some(GroupKey::Int(*i)),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(GroupKey::Int(*f as i64)),
+        other => Some(GroupKey::of_text(&other.to_json().to_string())),
+    }
+}
+
+/// A hash map keyed by [`GroupKey`]s (foldhash: integer keys hash in a few instructions).
+pub(crate) type GroupMap<V> = HashMap<GroupKey, V, foldhash::fast::RandomState>;
 
 /// The properties of a model that resolving `includes` reads: each relation's `key_from` (and
 /// the discriminator of a polymorphic belongsTo).
@@ -103,10 +144,10 @@ fn inq(property: &str, values: Vec<Value>) -> Where {
 
 /// Distinct non-null key values, in first-seen order.
 pub(crate) fn distinct_keys<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<GroupKey, foldhash::fast::RandomState> = HashSet::default();
     let mut out = Vec::new();
     for v in values {
-        if let Some(k) = key_string(v) {
+        if let Some(k) = group_key(v) {
             if seen.insert(k) {
                 out.push(v.clone());
             }
@@ -306,9 +347,9 @@ async fn include_direct(
         filter = filter.and_where(Where::eq(poly.discriminator.clone(), rel.source.clone()));
     }
     let (found, key_added) = fetch_level(target, &rel.key_to, keys, &filter, options, path).await?;
-    let mut by_key: HashMap<String, Vec<Record>> = HashMap::new();
+    let mut by_key: GroupMap<Vec<Record>> = GroupMap::default();
     for mut r in found {
-        let Some(k) = r.get(rel.key_to.as_str()).and_then(key_string) else {
+        let Some(k) = r.get(rel.key_to.as_str()).and_then(group_key) else {
             continue;
         };
         if key_added {
@@ -317,19 +358,19 @@ async fn include_direct(
         by_key.entry(k).or_default().push(r);
     }
     // Each group moves to the last parent that uses it; only shared groups are copied.
-    let parent_keys: Vec<Option<String>> = rows
+    let parent_keys: Vec<Option<GroupKey>> = rows
         .iter()
-        .map(|r| r.get(rel.key_from.as_str()).and_then(key_string))
+        .map(|r| r.get(rel.key_from.as_str()).and_then(group_key))
         .collect();
-    let mut uses: HashMap<&str, usize> = HashMap::new();
+    let mut uses: HashMap<&GroupKey, usize, foldhash::fast::RandomState> = HashMap::default();
     for k in parent_keys.iter().flatten() {
-        *uses.entry(k.as_str()).or_default() += 1;
+        *uses.entry(k).or_default() += 1;
     }
     for (row, key) in rows.iter_mut().zip(&parent_keys) {
         let related = match key {
             None => Vec::new(),
             Some(k) => {
-                let left = uses.get_mut(k.as_str()).map(|n| {
+                let left = uses.get_mut(k).map(|n| {
                     *n -= 1;
                     *n
                 });
@@ -390,17 +431,17 @@ async fn include_through(
     }
     let links = find_in(&through, &rel.key_to, keys, &link_filter, options).await?;
     // parent key -> target keys, in link order
-    let mut linked: HashMap<String, Vec<String>> = HashMap::new();
+    let mut linked: GroupMap<Vec<GroupKey>> = GroupMap::default();
     let mut target_ids = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<GroupKey, foldhash::fast::RandomState> = HashSet::default();
     for l in &links {
         let (Some(from), Some(to)) = (
-            l.get(rel.key_to.as_str()).and_then(key_string),
+            l.get(rel.key_to.as_str()).and_then(group_key),
             l.get(th.key_through.as_str()),
         ) else {
             continue;
         };
-        if let Some(tk) = key_string(to) {
+        if let Some(tk) = group_key(to) {
             linked.entry(from).or_default().push(tk.clone());
             if seen.insert(tk) {
                 target_ids.push(to.clone());
@@ -410,9 +451,9 @@ async fn include_through(
     let id = target.definition().id_name().to_owned();
     let (found, key_added) = fetch_level(target, &id, target_ids, filter, options, path).await?;
     // Target query order (the scope's order) decides the order within each parent.
-    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut position: GroupMap<usize> = GroupMap::default();
     for (i, r) in found.iter().enumerate() {
-        if let Some(k) = r.get(id.as_str()).and_then(key_string) {
+        if let Some(k) = r.get(id.as_str()).and_then(group_key) {
             position.entry(k).or_insert(i);
         }
     }
@@ -431,7 +472,7 @@ async fn include_through(
         .map(|row| {
             let mut idx: Vec<usize> = row
                 .get(rel.key_from.as_str())
-                .and_then(key_string)
+                .and_then(group_key)
                 .and_then(|k| linked.get(&k))
                 .map(|tks| {
                     tks.iter()
@@ -481,10 +522,10 @@ async fn include_references_many(
             .flatten(),
     );
     let (found, key_added) = fetch_level(target, &rel.key_to, ids, filter, options, path).await?;
-    let mut by_key: HashMap<String, Record> = HashMap::new();
-    let mut order: HashMap<String, usize> = HashMap::new();
+    let mut by_key: GroupMap<Record> = GroupMap::default();
+    let mut order: GroupMap<usize> = GroupMap::default();
     for (i, mut r) in found.into_iter().enumerate() {
-        if let Some(k) = r.get(rel.key_to.as_str()).and_then(key_string) {
+        if let Some(k) = r.get(rel.key_to.as_str()).and_then(group_key) {
             if key_added {
                 r.remove(rel.key_to.as_str());
             }
@@ -494,10 +535,10 @@ async fn include_references_many(
     }
     let explicit_order = !filter.order.is_empty();
     for row in rows.iter_mut() {
-        let mut keys: Vec<String> = row
+        let mut keys: Vec<GroupKey> = row
             .get(rel.key_from.as_str())
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(key_string).collect())
+            .map(|a| a.iter().filter_map(group_key).collect())
             .unwrap_or_default();
         if explicit_order {
             keys.sort_by_key(|k| order.get(k).copied().unwrap_or(usize::MAX));
@@ -591,9 +632,9 @@ async fn include_polymorphic_belongs_to(
         );
         let (found, key_added) =
             fetch_level(&target, &key_to, keys, &filter, options, path).await?;
-        let mut by_key: HashMap<String, Record> = HashMap::new();
+        let mut by_key: GroupMap<Record> = GroupMap::default();
         for mut r in found {
-            if let Some(k) = r.get(key_to.as_str()).and_then(key_string) {
+            if let Some(k) = r.get(key_to.as_str()).and_then(group_key) {
                 if key_added {
                     r.remove(key_to.as_str());
                 }
@@ -603,7 +644,7 @@ async fn include_polymorphic_belongs_to(
         for i in idx {
             let hit = rows[i]
                 .get(rel.key_from.as_str())
-                .and_then(key_string)
+                .and_then(group_key)
                 .and_then(|k| by_key.get(&k))
                 .cloned();
             if let Some(r) = hit {
@@ -612,4 +653,63 @@ async fn include_polymorphic_belongs_to(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text LB3 compares keys by: `String(v)` for numbers and strings, else JSON.
+    fn text(v: &Value) -> Option<String> {
+        match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                Some((*f as i64).to_string())
+            }
+            other => Some(other.to_json().to_string()),
+        }
+    }
+
+    #[test]
+    fn group_keys_are_equal_exactly_when_their_texts_are() {
+        let values = [
+            Value::Null,
+            Value::Int(0),
+            Value::Int(1),
+            Value::Int(-1),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(1.0),
+            Value::Float(-0.0),
+            Value::Float(1.5),
+            Value::Float(9.000_000_000_000_001e15),
+            Value::Float(1e16),
+            Value::from("0"),
+            Value::from("1"),
+            Value::from("-1"),
+            Value::from("01"),
+            Value::from("+1"),
+            Value::from("-0"),
+            Value::from("00"),
+            Value::from("1.5"),
+            Value::from("9000000000000001"),
+            Value::from("9223372036854775808"),
+            Value::from("-9223372036854775808"),
+            Value::from(""),
+            Value::from("abc"),
+            Value::from("true"),
+            Value::Bool(true),
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(
+                    group_key(a) == group_key(b),
+                    text(a) == text(b),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::include::key_string;
+use super::include::{group_key, GroupKey};
 use super::ResolvedRelation;
 use crate::app::{App, ModelHandle};
 use crate::connector::Options;
@@ -224,10 +224,11 @@ impl Related {
         let mut rows = target.find(f.clone(), options).await?;
         if self.rel.kind == RelationKind::ReferencesMany && f.order.is_empty() {
             // LB3 keeps the order of the stored ids.
-            let order: Vec<Option<String>> = self.referenced_ids().iter().map(key_string).collect();
+            let order: Vec<Option<GroupKey>> =
+                self.referenced_ids().iter().map(group_key).collect();
             let id = target.definition().id_name().to_owned();
             rows.sort_by_key(|r| {
-                let k = r.get(id.as_str()).and_then(key_string);
+                let k = r.get(id.as_str()).and_then(group_key);
                 order.iter().position(|o| *o == k).unwrap_or(usize::MAX)
             });
         }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
@@ -20,10 +20,11 @@ use super::cors::Cors;
 use super::errors::error_response;
 use super::handlers::{self, Call};
 use super::input;
-use super::output::{json_response, no_content_response, JSON_CONTENT_TYPE};
+use super::output::{json_response, no_content_response, Reply, JSON_CONTENT_TYPE};
 use super::owner_keys;
 use super::remote_call;
 use super::routes::{self, strip_mount, Matched, ModelRoutes, Op, Resolved, Route, RouteTable};
+use super::status::StatusMount;
 use super::trace;
 use super::{explorer, openapi};
 use crate::app::App;
@@ -55,6 +56,9 @@ pub struct RestApiBuilder {
     current_user_literal: Option<String>,
     exposed: Vec<String>,
     statics: Vec<super::static_files::StaticDir>,
+    token_lookup: auth::TokenLookup,
+    status: Vec<StatusMount>,
+    started: Option<SystemTime>,
 }
 
 impl RestApiBuilder {
@@ -72,6 +76,38 @@ impl RestApiBuilder {
     /// is `GET /api/users/<id>`, and 401 without a token.
     pub fn current_user_literal(mut self, literal: impl Into<String>) -> Self {
         self.current_user_literal = Some(literal.into()).filter(|l: &String| !l.is_empty());
+        self
+    }
+
+    /// Where the caller's access token is looked for (default [`TokenLookup::new`]: LB3's
+    /// `access_token` parameter, `X-Access-Token` and `Authorization` headers and cookies).
+    ///
+    /// [`TokenLookup::new`]: super::TokenLookup::new
+    pub fn token_lookup(mut self, lookup: auth::TokenLookup) -> Self {
+        self.token_lookup = lookup;
+        self
+    }
+
+    /// Answers `GET` and `HEAD` of exactly `path` with LB3's `loopback.status()`,
+    /// `{"started": <date>, "uptime": <seconds>}`, as the scaffold's `boot/root.js` does at `/`.
+    /// The path is absolute, not under the REST root; a path under the REST root stays the
+    /// API's.
+    pub fn status_route(mut self, path: impl Into<String>) -> Self {
+        self.status.push(StatusMount::Route(path.into()));
+        self
+    }
+
+    /// Answers every request to `path` or below it with LB3's `loopback.status()`, as the
+    /// `loopback#status` middleware mounted at `path` does (`/` for every path). Paths under
+    /// the REST root stay the API's.
+    pub fn status_middleware(mut self, path: impl Into<String>) -> Self {
+        self.status.push(StatusMount::Middleware(path.into()));
+        self
+    }
+
+    /// The `started` date of the status answers (default: when [`build`](Self::build) runs).
+    pub fn started_at(mut self, started: SystemTime) -> Self {
+        self.started = Some(started);
         self
     }
 
@@ -179,6 +215,9 @@ impl RestApiBuilder {
                 openapi: OnceLock::new(),
                 current_user_literal: self.current_user_literal,
                 statics: self.statics,
+                token_lookup: self.token_lookup,
+                status: self.status,
+                started: self.started.unwrap_or_else(SystemTime::now),
             }),
         }
     }
@@ -198,6 +237,9 @@ struct Inner {
     openapi: OnceLock<Bytes>,
     current_user_literal: Option<String>,
     statics: Vec<super::static_files::StaticDir>,
+    token_lookup: auth::TokenLookup,
+    status: Vec<StatusMount>,
+    started: SystemTime,
 }
 
 /// The LoopBack 3 REST API of an [`App`]: every model's PersistedModel routes under the REST
@@ -247,6 +289,9 @@ impl RestApi {
             current_user_literal: None,
             exposed: Vec::new(),
             statics: Vec::new(),
+            token_lookup: auth::TokenLookup::default(),
+            status: Vec::new(),
+            started: None,
         }
     }
 
@@ -362,7 +407,7 @@ impl RestApi {
         if !inner.app.is_auth_enabled() {
             return Ok((None, None));
         }
-        let token = auth::caller(&inner.app, parts).await?;
+        let token = auth::caller(&inner.app, parts, &inner.token_lookup).await?;
         let rewritten = match &inner.current_user_literal {
             Some(lit) => auth::rewrite_current_user(path, lit, token.as_deref())?,
             None => None,
@@ -497,21 +542,20 @@ impl RestApi {
                     Ok(body) => {
                         let result =
                             match remote_call::hooked_builtin(&inner.app, model, op, matched.rel) {
-                                Some(method_string) => {
-                                    Box::pin(remote_call::builtin_with_hooks(
-                                        &inner.app,
-                                        model,
-                                        method_string,
-                                        op,
-                                        matched.rel,
-                                        matched.id,
-                                        matched.fk,
-                                        parts,
-                                        body,
-                                        options,
-                                    ))
-                                    .await
-                                }
+                                Some(method_string) => Box::pin(remote_call::builtin_with_hooks(
+                                    &inner.app,
+                                    model,
+                                    method_string,
+                                    op,
+                                    matched.rel,
+                                    matched.id,
+                                    matched.fk,
+                                    parts,
+                                    body,
+                                    options,
+                                ))
+                                .await
+                                .map(|json| json.map(Reply::Json)),
                                 None => {
                                     Box::pin(dispatch(
                                         inner, model, op, matched, query, body, options,
@@ -520,7 +564,7 @@ impl RestApi {
                                 }
                             };
                         match result {
-                            Ok(Some(json)) => json_response(&json),
+                            Ok(Some(reply)) => reply.response(&inner.app),
                             Ok(None) => no_content_response(),
                             Err(err) => error_response(&err, inner.debug_errors),
                         }
@@ -567,6 +611,22 @@ impl RestApi {
         }
         let path = parts.uri.path();
         let query = parts.uri.query();
+        if !inner.status.is_empty() && routes::strip_mount(path, &inner.root).is_none() {
+            if let Some(mut res) =
+                super::status::respond(&inner.status, inner.started, &parts.method, path)
+            {
+                if parts.method == Method::HEAD {
+                    let len = res.body().as_bytes().len();
+                    res.headers_mut()
+                        .insert(CONTENT_LENGTH, HeaderValue::from(len));
+                    *res.body_mut() = RestBody::empty();
+                }
+                if let Some(cors) = &inner.cors {
+                    cors.apply(&parts.headers, res.headers_mut());
+                }
+                return res;
+            }
+        }
         if let Some(res) = self.explorer_response(&parts.method, path) {
             return res;
         }
@@ -683,7 +743,7 @@ async fn dispatch(
     query: Option<&str>,
     body: Option<serde_json::Value>,
     options: Options,
-) -> crate::error::Result<Option<serde_json::Value>> {
+) -> crate::error::Result<Option<Reply>> {
     let call = Call {
         app: &inner.app,
         model: &model.handle,

@@ -7,7 +7,7 @@ use serde_json::{json, Value as Json};
 
 use super::errors;
 use super::input::{self, CreateData, IdArg, QueryObject};
-use super::output::Publisher;
+use super::output::{Publisher, Reply};
 use super::relations;
 use super::routes::{Op, RelRoute};
 use crate::app::{App, ModelHandle};
@@ -38,19 +38,19 @@ pub(crate) struct Call<'a> {
     pub(crate) args: Option<&'a serde_json::Map<String, Json>>,
 }
 
-/// Runs `op`; the JSON is the 200 response body, `None` a 204 without content.
-pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Option<Json>> {
+/// Runs `op`; the reply is the 200 response body, `None` a 204 without content.
+pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Option<Reply>> {
     let json = match op {
+        Op::FindById => return find_by_id(call).await.map(Some),
+        Op::Find => return find(call).await.map(Some),
+        Op::FindOne => return find_one(call).await.map(Some),
         Op::Create => create(call).await,
         Op::PatchOrCreate => patch_or_create(call).await,
         Op::ReplaceOrCreate => replace_or_create(call).await,
         Op::UpsertWithWhere => upsert_with_where(call).await,
         Op::Exists => exists(call).await,
         Op::HeadExists => head_exists(call).await,
-        Op::FindById => find_by_id(call).await,
         Op::ReplaceById => replace_by_id(call).await,
-        Op::Find => find(call).await,
-        Op::FindOne => find_one(call).await,
         Op::UpdateAll => update_all(call).await,
         Op::DeleteById => delete_by_id(call).await,
         Op::Count => count(call).await,
@@ -74,7 +74,7 @@ pub(crate) async fn dispatch(op: Op, call: Call<'_>) -> Result<Option<Json>> {
             "change streams are not dispatched as JSON".into(),
         )),
     };
-    json.map(Some)
+    json.map(|j| Some(Reply::Json(j)))
 }
 
 impl Call<'_> {
@@ -258,7 +258,7 @@ async fn head_exists(c: Call<'_>) -> Result<Json> {
 }
 
 /// `GET /:id?filter=…`: only the filter's `fields` and `include` apply.
-async fn find_by_id(c: Call<'_>) -> Result<Json> {
+async fn find_by_id(c: Call<'_>) -> Result<Reply> {
     let id = c.id()?;
     let filter = c.checked_filter().await?;
     let found = match id.value {
@@ -266,7 +266,7 @@ async fn find_by_id(c: Call<'_>) -> Result<Json> {
         None => None,
     };
     match found {
-        Some(r) => Ok(c.publish(&r)),
+        Some(r) => Ok(Reply::Record(c.def, r)),
         None => Err(c.not_found(&id.shown)),
     }
 }
@@ -295,17 +295,17 @@ async fn replace_by_id(mut c: Call<'_>) -> Result<Json> {
 }
 
 /// `GET /?filter=…`.
-async fn find(c: Call<'_>) -> Result<Json> {
+async fn find(c: Call<'_>) -> Result<Reply> {
     let filter = c.checked_filter().await?.unwrap_or_default();
     let found = c.model.find(filter, &c.options).await?;
-    Ok(Publisher::new(c.app).records(&c.def, &found))
+    Ok(Reply::Records(c.def, found))
 }
 
 /// `GET /findOne?filter=…`: no match is LB3's 404, whose message names the `undefined` id.
-async fn find_one(c: Call<'_>) -> Result<Json> {
+async fn find_one(c: Call<'_>) -> Result<Reply> {
     let filter = c.checked_filter().await?.unwrap_or_default();
     match c.model.find_one(filter, &c.options).await? {
-        Some(r) => Ok(c.publish(&r)),
+        Some(r) => Ok(Reply::Record(c.def, r)),
         None => Err(c.not_found("undefined")),
     }
 }

@@ -291,7 +291,9 @@ async fn run(n: &Nested<'_>, a: Args<'_>, options: Options) -> Result<Option<Jso
         options,
         args: a.args,
     };
-    relations::dispatch_on(n.op, call, &instance).await
+    Ok(relations::dispatch_on(n.op, call, &instance)
+        .await?
+        .map(|reply| reply.into_json(n.app)))
 }
 
 /// The related model's ACLs for the method the nested one runs on it (`__get__reviews`).

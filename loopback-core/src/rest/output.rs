@@ -1,12 +1,15 @@
 //! What clients see: records as public JSON (hidden properties removed, included and embedded
 //! models too) and the JSON responses.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
-use serde_json::{Map, Value as Json};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+use serde_json::Value as Json;
 
 use super::body::RestBody;
 use crate::app::App;
@@ -18,7 +21,11 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// A 200 response with `body`.
 pub(crate) fn json_response(body: &Json) -> Response<RestBody> {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes_response(serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// A 200 response with JSON text.
+fn bytes_response(bytes: Vec<u8>) -> Response<RestBody> {
     let mut res = Response::new(RestBody::new(bytes));
     *res.status_mut() = StatusCode::OK;
     res.headers_mut()
@@ -47,14 +54,57 @@ enum Related {
     Unknown,
 }
 
+/// A method's result before it is written: public JSON, or records to be published with
+/// their model's definition. Records are serialised straight into the response body; the
+/// JSON tree is only built when something (a remote hook) needs it.
+pub(crate) enum Reply {
+    /// JSON as it is answered.
+    Json(Json),
+    /// One instance of a model.
+    Record(Arc<ModelDefinition>, Record),
+    /// Instances of a model, answered as an array.
+    Records(Arc<ModelDefinition>, Vec<Record>),
+}
+
+impl Reply {
+    /// The public JSON of the result.
+    pub(crate) fn into_json(self, app: &App) -> Json {
+        match self {
+            Reply::Json(json) => json,
+            Reply::Record(def, r) => Publisher::new(app).record(&def, &r, false),
+            Reply::Records(def, rs) => Publisher::new(app).records(&def, &rs),
+        }
+    }
+
+    /// The 200 response with the public JSON of the result.
+    pub(crate) fn response(&self, app: &App) -> Response<RestBody> {
+        let publisher = Publisher::new(app);
+        let written = match self {
+            Reply::Json(json) => serde_json::to_vec(json),
+            Reply::Record(def, record) => {
+                let mut out = Vec::with_capacity(256);
+                serde_json::to_writer(&mut out, &publisher.view(def, record, false)).map(|()| out)
+            }
+            Reply::Records(def, records) => {
+                let mut out = Vec::with_capacity(64 + 128 * records.len());
+                serde_json::to_writer(&mut out, &publisher.list(def, records)).map(|()| out)
+            }
+        };
+        bytes_response(written.unwrap_or_default())
+    }
+}
+
 /// Turns records into the JSON an API client may see, as LB3's `toJSON` does: hidden
 /// properties are removed, protected ones too from nested models, and the same rules apply to
 /// each included relation and each embedded model with that model's own definition. Lookups
 /// of related models are cached for one response.
+///
+/// One set of rules serves both outputs: [`Publisher::view`] serialises a record directly,
+/// and the JSON tree of [`Publisher::record`] is that serialisation.
 pub(crate) struct Publisher<'a> {
     app: &'a App,
-    related: HashMap<(String, String), Related>,
-    models: HashMap<String, Option<Arc<ModelDefinition>>>,
+    related: RefCell<HashMap<(String, String), Related>>,
+    models: RefCell<HashMap<String, Option<Arc<ModelDefinition>>>>,
 }
 
 impl<'a> Publisher<'a> {
@@ -62,73 +112,69 @@ impl<'a> Publisher<'a> {
     pub(crate) fn new(app: &'a App) -> Self {
         Publisher {
             app,
-            related: HashMap::new(),
-            models: HashMap::new(),
+            related: RefCell::new(HashMap::new()),
+            models: RefCell::new(HashMap::new()),
         }
     }
 
     /// Public JSON of several records.
     pub(crate) fn records(&mut self, def: &ModelDefinition, records: &[Record]) -> Json {
-        Json::Array(records.iter().map(|r| self.record(def, r, false)).collect())
+        to_json(&self.list(def, records))
     }
 
     /// Public JSON of one record; `nested` when it sits inside another record.
     pub(crate) fn record(&mut self, def: &ModelDefinition, record: &Record, nested: bool) -> Json {
-        let mut out = Map::with_capacity(record.len());
-        for (key, value) in record {
-            if is_hidden(def, key) || (nested && is_protected(def, key)) {
-                continue;
-            }
-            let json = match value {
-                Value::Object(_) | Value::Array(_) => self.related_value(def, record, key, value),
-                _ => value.to_json(),
-            };
-            out.insert(key.to_string(), json);
-        }
-        Json::Object(out)
+        to_json(&self.view(def, record, nested))
     }
 
-    /// An object or array under `key`: public JSON of the related model when one is known.
-    fn related_value(
-        &mut self,
+    /// One record's public view, serialisable.
+    fn view<'p>(
+        &'p self,
+        def: &'p ModelDefinition,
+        record: &'p Record,
+        nested: bool,
+    ) -> PublicRecord<'p, 'a> {
+        PublicRecord {
+            publisher: self,
+            def,
+            record,
+            nested,
+        }
+    }
+
+    /// Several records' public views, serialisable as an array.
+    fn list<'p>(&'p self, def: &'p ModelDefinition, records: &'p [Record]) -> PublicList<'p, 'a> {
+        PublicList {
+            publisher: self,
+            def,
+            records,
+        }
+    }
+
+    /// The model whose rules apply to the object or array under `key` of `record`, if known.
+    fn target(
+        &self,
         def: &ModelDefinition,
         record: &Record,
         key: &str,
-        value: &Value,
-    ) -> Json {
-        let target = match self.related_model(def, key) {
+    ) -> Option<Arc<ModelDefinition>> {
+        match self.related_model(def, key) {
             Related::Model(name) => self.model(&name),
             Related::Discriminator(prop) => match record.get(&prop).and_then(Value::as_str) {
                 Some(name) => self.model(name),
                 None => None,
             },
             Related::Unknown => None,
-        };
-        let Some(target) = target else {
-            return value.to_json();
-        };
-        match value {
-            Value::Object(r) => self.record(&target, r, true),
-            Value::Array(items) => Json::Array(
-                items
-                    .iter()
-                    .map(|item| match item {
-                        Value::Object(r) => self.record(&target, r, true),
-                        other => other.to_json(),
-                    })
-                    .collect(),
-            ),
-            other => other.to_json(),
         }
     }
 
-    fn related_model(&mut self, def: &ModelDefinition, key: &str) -> Related {
+    fn related_model(&self, def: &ModelDefinition, key: &str) -> Related {
         let cache_key = (def.name.clone(), key.to_owned());
-        if let Some(r) = self.related.get(&cache_key) {
+        if let Some(r) = self.related.borrow().get(&cache_key) {
             return r.clone();
         }
         let found = self.find_related_model(def, key);
-        self.related.insert(cache_key, found.clone());
+        self.related.borrow_mut().insert(cache_key, found.clone());
         found
     }
 
@@ -159,13 +205,101 @@ impl<'a> Publisher<'a> {
         }
     }
 
-    fn model(&mut self, name: &str) -> Option<Arc<ModelDefinition>> {
-        if let Some(d) = self.models.get(name) {
+    fn model(&self, name: &str) -> Option<Arc<ModelDefinition>> {
+        if let Some(d) = self.models.borrow().get(name) {
             return d.clone();
         }
         let def = self.app.definition_of(name);
-        self.models.insert(name.to_owned(), def.clone());
+        self.models
+            .borrow_mut()
+            .insert(name.to_owned(), def.clone());
         def
+    }
+}
+
+/// The JSON tree of a public view. Serialising records cannot fail: keys are strings and
+/// every value has a JSON form.
+fn to_json(view: &impl Serialize) -> Json {
+    serde_json::to_value(view).unwrap_or(Json::Null)
+}
+
+/// One record as a client may see it (see [`Publisher`]).
+struct PublicRecord<'p, 'a> {
+    publisher: &'p Publisher<'a>,
+    def: &'p ModelDefinition,
+    record: &'p Record,
+    nested: bool,
+}
+
+impl Serialize for PublicRecord<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (key, value) in self.record {
+            if is_hidden(self.def, key) || (self.nested && is_protected(self.def, key)) {
+                continue;
+            }
+            let target = match value {
+                Value::Object(_) | Value::Array(_) => {
+                    self.publisher.target(self.def, self.record, key)
+                }
+                _ => None,
+            };
+            match (target, value) {
+                (Some(def), Value::Object(r)) => {
+                    map.serialize_entry(key, &self.publisher.view(&def, r, true))?
+                }
+                (Some(def), Value::Array(items)) => map.serialize_entry(
+                    key,
+                    &NestedItems {
+                        publisher: self.publisher,
+                        def: &def,
+                        items,
+                    },
+                )?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// Records of one model as an array of public views.
+struct PublicList<'p, 'a> {
+    publisher: &'p Publisher<'a>,
+    def: &'p ModelDefinition,
+    records: &'p [Record],
+}
+
+impl Serialize for PublicList<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.records
+                .iter()
+                .map(|r| self.publisher.view(self.def, r, false)),
+        )
+    }
+}
+
+/// The items of an array of a related model: its objects as nested public views, anything
+/// else as it is.
+struct NestedItems<'p, 'a> {
+    publisher: &'p Publisher<'a>,
+    def: &'p ModelDefinition,
+    items: &'p [Value],
+}
+
+impl Serialize for NestedItems<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for item in self.items {
+            match item {
+                Value::Object(r) => {
+                    seq.serialize_element(&self.publisher.view(self.def, r, true))?
+                }
+                other => seq.serialize_element(other)?,
+            }
+        }
+        seq.end()
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 use super::errors;
 use super::handlers::{self, Call};
 use super::input::{self, CreateData, IdArg};
-use super::output::Publisher;
+use super::output::{Publisher, Reply};
 use super::routes::Op;
 use crate::app::ModelHandle;
 use crate::error::{Error, Result};
@@ -18,14 +18,39 @@ use crate::relation::ResolvedRelation;
 use crate::value::{Record, Value};
 
 /// Runs the relation method `op`; `None` is a 204 without content.
-pub(crate) async fn dispatch(op: Op, c: Call<'_>) -> Result<Option<Json>> {
+pub(crate) async fn dispatch(op: Op, c: Call<'_>) -> Result<Option<Reply>> {
     let owner = handlers::load_instance(c.model, c.id.unwrap_or_default(), &c.options).await?;
     dispatch_on(op, c, &owner).await
 }
 
 /// Runs the relation method `op` of the instance `owner` of `c.model` (whose id `c.id`
 /// shows); `None` is a 204 without content.
-pub(crate) async fn dispatch_on(op: Op, mut c: Call<'_>, owner: &Record) -> Result<Option<Json>> {
+pub(crate) async fn dispatch_on(op: Op, c: Call<'_>, owner: &Record) -> Result<Option<Reply>> {
+    if op == Op::RelFind {
+        return find(c, owner).await.map(Some);
+    }
+    Ok(json_method(op, c, owner).await?.map(Reply::Json))
+}
+
+/// `GET /:id/<rel>?filter=…`: the related instances.
+async fn find(c: Call<'_>, owner: &Record) -> Result<Reply> {
+    let Some(rel) = c.rel else {
+        // The table routes relation methods only with their relation.
+        return Err(c.not_found(""));
+    };
+    let related = c.model.related(owner, &rel.name)?;
+    let target = target_def(&c, related.relation(), owner)?;
+    let target_model = c.app.model(&target.name).unwrap_or_else(|| c.model.clone());
+    let filter = c
+        .checked_filter_for(&target_model, &target)
+        .await?
+        .unwrap_or_default();
+    let rows = related.find(filter, &c.options).await?;
+    Ok(Reply::Records(target, rows))
+}
+
+/// The relation methods other than `find`, answered as JSON.
+async fn json_method(op: Op, mut c: Call<'_>, owner: &Record) -> Result<Option<Json>> {
     let Some(rel) = c.rel else {
         // The table routes relation methods only with their relation.
         return Err(c.not_found(""));
@@ -35,16 +60,6 @@ pub(crate) async fn dispatch_on(op: Op, mut c: Call<'_>, owner: &Record) -> Resu
     let options = c.options.clone();
     let opts = &options;
     match op {
-        Op::RelFind => {
-            let target = target_def(&c, related.relation(), &owner)?;
-            let target_model = c.app.model(&target.name).unwrap_or_else(|| c.model.clone());
-            let filter = c
-                .checked_filter_for(&target_model, &target)
-                .await?
-                .unwrap_or_default();
-            let rows = related.find(filter, opts).await?;
-            Ok(Some(Publisher::new(c.app).records(&target, &rows)))
-        }
         Op::RelGetOne => match related.get(opts).await? {
             Some(r) => Ok(Some(publish(&c, related.relation(), &owner, &r)?)),
             None => Err(no_instance(related.relation())),

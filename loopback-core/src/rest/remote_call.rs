@@ -598,7 +598,9 @@ async fn run_builtin(
         options: ctx.options.clone(),
         args: Some(&ctx.args),
     };
-    let out = handlers::dispatch(op, call).await;
+    let out = handlers::dispatch(op, call)
+        .await
+        .map(|reply| reply.map(|r| r.into_json(app)));
     match out {
         Ok(result) => {
             ctx.result = result;
