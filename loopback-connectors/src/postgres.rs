@@ -633,43 +633,15 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
         return Ok(Value::Null);
     }
     let failed = |e: BoxDynError| Error::Connector(format!("cannot read result column {i}: {e}"));
-    // The common built-in types by OID, without comparing type names.
-    let oid = v.type_info().oid().map(|o| o.0);
-    match oid {
-        Some(oid::BOOL) => {
-            return Ok(Value::Bool(
-                <bool as Decode<Postgres>>::decode(v).map_err(failed)?,
-            ))
-        }
-        Some(oid::INT4) => {
-            return Ok(Value::Int(
-                <i32 as Decode<Postgres>>::decode(v).map_err(failed)?.into(),
-            ))
-        }
-        Some(oid::INT8) => {
-            return Ok(Value::Int(
-                <i64 as Decode<Postgres>>::decode(v).map_err(failed)?,
-            ))
-        }
-        Some(oid::FLOAT8) => {
-            return Ok(Value::Float(
-                <f64 as Decode<Postgres>>::decode(v).map_err(failed)?,
-            ))
-        }
-        Some(oid::TEXT | oid::VARCHAR) => {
-            return Ok(Value::String(
-                <String as Decode<Postgres>>::decode(v).map_err(failed)?,
-            ))
-        }
-        Some(oid::TIMESTAMPTZ) => {
-            return Ok(Value::Date(
-                <chrono::DateTime<chrono::Utc> as Decode<Postgres>>::decode(v).map_err(failed)?,
-            ))
-        }
-        _ => {}
-    }
-    let type_info = v.type_info().into_owned();
-    let name = type_info.name();
+    // Built-in types are named from their OID; only other types need their owned info.
+    let builtin = v.type_info().oid().and_then(|o| oid::name(o.0));
+    let type_info = match builtin {
+        Some(_) => None,
+        None => Some(v.type_info().into_owned()),
+    };
+    let name = builtin
+        .or_else(|| type_info.as_ref().map(|t| t.name()))
+        .unwrap_or_default();
     Ok(match name {
         "BOOL" => Value::Bool(<bool as Decode<Postgres>>::decode(v).map_err(failed)?),
         "INT2" => Value::Int(<i16 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
@@ -712,7 +684,10 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
         }
         "POINT" => point(v)?,
         "VOID" => Value::Null,
-        _ if matches!(type_info.kind(), PgTypeKind::Enum(_)) => {
+        _ if type_info
+            .as_ref()
+            .is_some_and(|t| matches!(t.kind(), PgTypeKind::Enum(_))) =>
+        {
             Value::String(<String as Decode<Postgres>>::decode(v).map_err(failed)?)
         }
         other => {
@@ -724,15 +699,33 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
     })
 }
 
-/// OIDs of PostgreSQL's built-in types (`pg_type.oid`), fixed across versions.
+/// PostgreSQL's built-in types (`pg_type.oid`, fixed across versions).
 mod oid {
-    pub(super) const BOOL: u32 = 16;
-    pub(super) const INT8: u32 = 20;
-    pub(super) const INT4: u32 = 23;
-    pub(super) const TEXT: u32 = 25;
-    pub(super) const FLOAT8: u32 = 701;
-    pub(super) const VARCHAR: u32 = 1043;
-    pub(super) const TIMESTAMPTZ: u32 = 1184;
+    /// The type name [`raw_value`](super::raw_value) matches for a built-in OID it reads.
+    pub(super) fn name(oid: u32) -> Option<&'static str> {
+        Some(match oid {
+            16 => "BOOL",
+            17 => "BYTEA",
+            20 => "INT8",
+            21 => "INT2",
+            23 => "INT4",
+            25 => "TEXT",
+            26 => "OID",
+            114 => "JSON",
+            600 => "POINT",
+            700 => "FLOAT4",
+            701 => "FLOAT8",
+            1042 => "BPCHAR",
+            1043 => "VARCHAR",
+            1082 => "DATE",
+            1114 => "TIMESTAMP",
+            1184 => "TIMESTAMPTZ",
+            1700 => "NUMERIC",
+            2950 => "UUID",
+            3802 => "JSONB",
+            _ => return None,
+        })
+    }
 }
 
 /// A POINT as a geo point: `(x, y)` is `(lng, lat)`.

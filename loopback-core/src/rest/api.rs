@@ -616,10 +616,7 @@ impl RestApi {
                 super::status::respond(&inner.status, inner.started, &parts.method, path)
             {
                 if parts.method == Method::HEAD {
-                    let len = res.body().as_bytes().len();
-                    res.headers_mut()
-                        .insert(CONTENT_LENGTH, HeaderValue::from(len));
-                    *res.body_mut() = RestBody::empty();
+                    without_body(&mut res);
                 }
                 if let Some(cors) = &inner.cors {
                     cors.apply(&parts.headers, res.headers_mut());
@@ -652,16 +649,21 @@ impl RestApi {
         if parts.method == Method::HEAD {
             // The headers of the GET answer, without its body. (`HEAD /change-stream` is
             // `exists` of that id, as in Express: no stream is ever answered here.)
-            let len = res.body().as_bytes().len();
-            res.headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from(len));
-            *res.body_mut() = RestBody::empty();
+            without_body(&mut res);
         }
         if let Some(cors) = &inner.cors {
             cors.apply(&parts.headers, res.headers_mut());
         }
         res
     }
+}
+
+/// The answer to a HEAD request: the GET answer's headers, with its length, and no body.
+fn without_body(res: &mut Response<RestBody>) {
+    let len = res.body().as_bytes().len();
+    res.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(len));
+    *res.body_mut() = RestBody::empty();
 }
 
 /// The JSON body of the built-in (or nested) method `op`: read only for methods that take

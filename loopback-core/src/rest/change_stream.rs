@@ -191,7 +191,7 @@ impl Feed {
     /// `where` (LB3 shows them in the partial data of `updateAll`).
     fn public_json(&self, change: &Change) -> Json {
         let def = self.model.definition();
-        let mut publisher = Publisher::new(&self.app);
+        let publisher = Publisher::new(&self.app);
         change.to_json_with(
             |w| public_where(&def, w.to_json()),
             |d| publisher.record(&def, d, false),

@@ -2,7 +2,6 @@
 //! models too) and the JSON responses.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
@@ -103,8 +102,11 @@ impl Reply {
 /// and the JSON tree of [`Publisher::record`] is that serialisation.
 pub(crate) struct Publisher<'a> {
     app: &'a App,
-    related: RefCell<HashMap<(String, String), Related>>,
-    models: RefCell<HashMap<String, Option<Arc<ModelDefinition>>>>,
+    /// `(model, key)` → where its related data comes from. A response meets a handful of
+    /// pairs, so a list searched without allocating beats a map keyed by owned strings.
+    related: RefCell<Vec<(String, String, Related)>>,
+    /// Related models by name, as looked up.
+    models: RefCell<Vec<(String, Option<Arc<ModelDefinition>>)>>,
 }
 
 impl<'a> Publisher<'a> {
@@ -112,18 +114,18 @@ impl<'a> Publisher<'a> {
     pub(crate) fn new(app: &'a App) -> Self {
         Publisher {
             app,
-            related: RefCell::new(HashMap::new()),
-            models: RefCell::new(HashMap::new()),
+            related: RefCell::new(Vec::new()),
+            models: RefCell::new(Vec::new()),
         }
     }
 
     /// Public JSON of several records.
-    pub(crate) fn records(&mut self, def: &ModelDefinition, records: &[Record]) -> Json {
+    pub(crate) fn records(&self, def: &ModelDefinition, records: &[Record]) -> Json {
         to_json(&self.list(def, records))
     }
 
     /// Public JSON of one record; `nested` when it sits inside another record.
-    pub(crate) fn record(&mut self, def: &ModelDefinition, record: &Record, nested: bool) -> Json {
+    pub(crate) fn record(&self, def: &ModelDefinition, record: &Record, nested: bool) -> Json {
         to_json(&self.view(def, record, nested))
     }
 
@@ -169,12 +171,19 @@ impl<'a> Publisher<'a> {
     }
 
     fn related_model(&self, def: &ModelDefinition, key: &str) -> Related {
-        let cache_key = (def.name.clone(), key.to_owned());
-        if let Some(r) = self.related.borrow().get(&cache_key) {
-            return r.clone();
+        let cached = self
+            .related
+            .borrow()
+            .iter()
+            .find(|(m, k, _)| *m == def.name && k == key)
+            .map(|(_, _, r)| r.clone());
+        if let Some(r) = cached {
+            return r;
         }
         let found = self.find_related_model(def, key);
-        self.related.borrow_mut().insert(cache_key, found.clone());
+        self.related
+            .borrow_mut()
+            .push((def.name.clone(), key.to_owned(), found.clone()));
         found
     }
 
@@ -206,13 +215,19 @@ impl<'a> Publisher<'a> {
     }
 
     fn model(&self, name: &str) -> Option<Arc<ModelDefinition>> {
-        if let Some(d) = self.models.borrow().get(name) {
-            return d.clone();
+        let cached = self
+            .models
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.clone());
+        if let Some(d) = cached {
+            return d;
         }
         let def = self.app.definition_of(name);
         self.models
             .borrow_mut()
-            .insert(name.to_owned(), def.clone());
+            .push((name.to_owned(), def.clone()));
         def
     }
 }

@@ -482,7 +482,7 @@ fn publish(app: &App, model: &str, value: Json) -> Json {
     let Some(def) = app.definition_of(model) else {
         return value;
     };
-    let mut p = Publisher::new(app);
+    let p = Publisher::new(app);
     match value {
         Json::Object(o) => p.record(&def, &Record::from_json_map(&o), false),
         Json::Array(items) => Json::Array(
