@@ -196,14 +196,14 @@ fn page_indices(idx: Vec<usize>, filter: &Filter) -> Vec<usize> {
 }
 
 /// [`page`] of a group that other parents share: copies only the rows kept.
-fn page_ref(rows: &[Record], filter: &Filter) -> Vec<Record> {
+fn page_ref<T: Clone>(rows: &[T], filter: &Filter) -> Vec<T> {
     let skip = filter.skip.unwrap_or(0) as usize;
     let take = filter.limit.map_or(usize::MAX, |l| l as usize);
     rows.iter().skip(skip).take(take).cloned().collect()
 }
 
 /// Applies a per-parent `skip`/`limit` to one parent's related rows.
-fn page(rows: Vec<Record>, filter: &Filter) -> Vec<Record> {
+fn page<T>(rows: Vec<T>, filter: &Filter) -> Vec<T> {
     let skip = filter.skip.unwrap_or(0) as usize;
     match filter.limit {
         Some(l) => rows.into_iter().skip(skip).take(l as usize).collect(),
@@ -346,8 +346,13 @@ async fn include_direct(
     {
         filter = filter.and_where(Where::eq(poly.discriminator.clone(), rel.source.clone()));
     }
+    let distinct = keys.len().max(1);
     let (found, key_added) = fetch_level(target, &rel.key_to, keys, &filter, options, path).await?;
-    let mut by_key: GroupMap<Vec<Record>> = GroupMap::default();
+    // Grouped as the values they become under each parent; each group starts with room for
+    // an even share of the rows.
+    let share = found.len().div_ceil(distinct);
+    let mut by_key: GroupMap<Vec<Value>> =
+        GroupMap::with_capacity_and_hasher(distinct, Default::default());
     for mut r in found {
         let Some(k) = r.get(rel.key_to.as_str()).and_then(group_key) else {
             continue;
@@ -355,7 +360,10 @@ async fn include_direct(
         if key_added {
             r.remove(rel.key_to.as_str());
         }
-        by_key.entry(k).or_default().push(r);
+        by_key
+            .entry(k)
+            .or_insert_with(|| Vec::with_capacity(share))
+            .push(Value::Object(r));
     }
     // Each group moves to the last parent that uses it; only shared groups are copied.
     let parent_keys: Vec<Option<GroupKey>> = rows
@@ -384,7 +392,7 @@ async fn include_direct(
                 }
             }
         };
-        attach(row, rel, related);
+        attach_values(row, rel, related);
     }
     Ok(())
 }
@@ -392,13 +400,15 @@ async fn include_direct(
 /// Puts a parent's related records under the relation's name: an array for to-many
 /// relations, the first record (none: nothing) for to-one relations.
 fn attach(row: &mut Record, rel: &ResolvedRelation, related: Vec<Record>) {
+    attach_values(row, rel, related.into_iter().map(Value::Object).collect());
+}
+
+/// [`attach`] for related records already wrapped as values.
+fn attach_values(row: &mut Record, rel: &ResolvedRelation, related: Vec<Value>) {
     if rel.multiple {
-        row.insert(
-            rel.name.clone(),
-            Value::Array(related.into_iter().map(Value::Object).collect()),
-        );
+        row.insert(rel.name.clone(), Value::Array(related));
     } else if let Some(first) = related.into_iter().next() {
-        row.insert(rel.name.clone(), Value::Object(first));
+        row.insert(rel.name.clone(), first);
     }
 }
 

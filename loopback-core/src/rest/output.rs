@@ -2,6 +2,7 @@
 //! models too) and the JSON responses.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
@@ -107,6 +108,51 @@ pub(crate) struct Publisher<'a> {
     related: RefCell<Vec<(String, String, Related)>>,
     /// Related models by name, as looked up.
     models: RefCell<Vec<(String, Option<Arc<ModelDefinition>>)>>,
+    /// Each model's hidden and protected names, gathered once per response so that a key is
+    /// checked against a short list instead of hashing into the property map.
+    visibility: RefCell<Vec<(String, Rc<Visibility>)>>,
+}
+
+/// The names a model keeps from clients: hidden everywhere, protected when nested.
+struct Visibility {
+    /// The model's `hidden` list and the properties flagged `hidden`.
+    hidden: Box<[Box<str>]>,
+    /// The model's `protected` list and the properties flagged `protected`.
+    protected: Box<[Box<str>]>,
+}
+
+impl Visibility {
+    fn of(def: &ModelDefinition) -> Self {
+        fn names<'d>(
+            listed: &'d [String],
+            flagged: impl Iterator<Item = &'d str>,
+        ) -> Box<[Box<str>]> {
+            let mut out: Vec<Box<str>> = Vec::new();
+            for name in listed.iter().map(String::as_str).chain(flagged) {
+                if !out.iter().any(|n| &**n == name) {
+                    out.push(name.into());
+                }
+            }
+            out.into_boxed_slice()
+        }
+        let props = def.properties.values();
+        Visibility {
+            hidden: names(
+                &def.hidden,
+                props.clone().filter(|p| p.hidden).map(|p| p.name.as_str()),
+            ),
+            protected: names(
+                &def.protected,
+                props.filter(|p| p.protected).map(|p| p.name.as_str()),
+            ),
+        }
+    }
+
+    /// Whether `key` is left out of a record, `nested` or not.
+    fn omits(&self, key: &str, nested: bool) -> bool {
+        self.hidden.iter().any(|h| &**h == key)
+            || (nested && self.protected.iter().any(|p| &**p == key))
+    }
 }
 
 impl<'a> Publisher<'a> {
@@ -116,7 +162,26 @@ impl<'a> Publisher<'a> {
             app,
             related: RefCell::new(Vec::new()),
             models: RefCell::new(Vec::new()),
+            visibility: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The hidden and protected names of `def`.
+    fn visibility(&self, def: &ModelDefinition) -> Rc<Visibility> {
+        let cached = self
+            .visibility
+            .borrow()
+            .iter()
+            .find(|(m, _)| *m == def.name)
+            .map(|(_, v)| v.clone());
+        if let Some(v) = cached {
+            return v;
+        }
+        let v = Rc::new(Visibility::of(def));
+        self.visibility
+            .borrow_mut()
+            .push((def.name.clone(), v.clone()));
+        v
     }
 
     /// Public JSON of several records.
@@ -139,6 +204,24 @@ impl<'a> Publisher<'a> {
         PublicRecord {
             publisher: self,
             def,
+            visibility: self.visibility(def),
+            record,
+            nested,
+        }
+    }
+
+    /// [`Publisher::view`] with the visibility of `def` already looked up.
+    fn view_with<'p>(
+        &'p self,
+        def: &'p ModelDefinition,
+        visibility: &Rc<Visibility>,
+        record: &'p Record,
+        nested: bool,
+    ) -> PublicRecord<'p, 'a> {
+        PublicRecord {
+            publisher: self,
+            def,
+            visibility: visibility.clone(),
             record,
             nested,
         }
@@ -242,6 +325,7 @@ fn to_json(view: &impl Serialize) -> Json {
 struct PublicRecord<'p, 'a> {
     publisher: &'p Publisher<'a>,
     def: &'p ModelDefinition,
+    visibility: Rc<Visibility>,
     record: &'p Record,
     nested: bool,
 }
@@ -250,7 +334,7 @@ impl Serialize for PublicRecord<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         for (key, value) in self.record {
-            if is_hidden(self.def, key) || (self.nested && is_protected(self.def, key)) {
+            if self.visibility.omits(key, self.nested) {
                 continue;
             }
             let target = match value {
@@ -287,10 +371,11 @@ struct PublicList<'p, 'a> {
 
 impl Serialize for PublicList<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let visibility = self.publisher.visibility(self.def);
         s.collect_seq(
             self.records
                 .iter()
-                .map(|r| self.publisher.view(self.def, r, false)),
+                .map(|r| self.publisher.view_with(self.def, &visibility, r, false)),
         )
     }
 }
@@ -305,12 +390,16 @@ struct NestedItems<'p, 'a> {
 
 impl Serialize for NestedItems<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let visibility = self.publisher.visibility(self.def);
         let mut seq = s.serialize_seq(Some(self.items.len()))?;
         for item in self.items {
             match item {
-                Value::Object(r) => {
-                    seq.serialize_element(&self.publisher.view(self.def, r, true))?
-                }
+                Value::Object(r) => seq.serialize_element(&self.publisher.view_with(
+                    self.def,
+                    &visibility,
+                    r,
+                    true,
+                ))?,
                 other => seq.serialize_element(other)?,
             }
         }
@@ -321,8 +410,4 @@ impl Serialize for NestedItems<'_, '_> {
 /// Whether `key` is a hidden property of `def` (model-level `hidden` or the property's flag).
 pub(crate) fn is_hidden(def: &ModelDefinition, key: &str) -> bool {
     def.hides(key)
-}
-
-fn is_protected(def: &ModelDefinition, key: &str) -> bool {
-    def.is_protected(key) || def.property(key).is_some_and(|p| p.protected)
 }
