@@ -825,3 +825,46 @@ fn hooks_are_registered() {
     })
     .unwrap();
 }
+
+#[cfg(feature = "memory")]
+#[test]
+fn static_acls_are_compiled_when_the_model_is_defined() {
+    use loopback::auth::{AccessType, AclRule, Permission, PrincipalType};
+    block_on(async {
+        let app = App::new();
+        app.data_source("db", loopback::connectors::memory());
+        app.register::<Author>("db").await?;
+        app.register::<Book>("db").await?;
+        let book = app.model("Book").expect("Book is registered");
+        let rule = |property: &[&str], access_type, permission, role: &str| AclRule {
+            model: "Book".into(),
+            property: property.iter().map(|p| p.to_string()).collect(),
+            access_type,
+            permission,
+            principal_type: PrincipalType::Role,
+            principal_id: role.into(),
+        };
+        // The `acl(...)` attributes, in order, typed: an omitted access type is `*`.
+        assert_eq!(
+            book.static_acl(),
+            [
+                rule(
+                    &["create"],
+                    AccessType::Write,
+                    Permission::Deny,
+                    "$everyone"
+                ),
+                rule(
+                    &["create", "upsert"],
+                    AccessType::All,
+                    Permission::Allow,
+                    "$authenticated"
+                ),
+            ]
+        );
+        // A model without ACLs has an empty table.
+        assert!(app.model("Author").unwrap().static_acl().is_empty());
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+}

@@ -69,6 +69,10 @@ struct ModelInner {
     id_name: String,
     /// Swapped when a relation declared later adds a foreign key to this model.
     def: RwLock<Arc<ModelDefinition>>,
+    /// The definition's static ACLs (inherited ones included), compiled once when the model
+    /// is defined: typed access types, permissions and principal types, in order. Swapping
+    /// the definition never changes its ACLs.
+    static_acl: Arc<[crate::auth::AclRule]>,
     ds: DataSource,
     registry: Weak<Registry>,
     observers: Observers,
@@ -301,6 +305,11 @@ impl App {
             name: def.name.as_str().into(),
             id_name: def.id_name().to_owned(),
             def: RwLock::new(def.clone()),
+            static_acl: def
+                .acls
+                .iter()
+                .map(|e| crate::auth::AclRule::from_entry(&def.name, e))
+                .collect(),
             ds,
             registry: Arc::downgrade(&self.reg),
             observers: Observers::default(),
@@ -468,6 +477,12 @@ impl ModelHandle {
 
     fn def(&self) -> Arc<ModelDefinition> {
         read(&self.0.def).clone()
+    }
+
+    /// The model's static ACL rules, compiled when it was defined (see
+    /// [`App::check_access`](crate::App::check_access)).
+    pub fn static_acl(&self) -> &[crate::auth::AclRule] {
+        &self.0.static_acl
     }
 
     /// The model name.

@@ -4,6 +4,7 @@
 //! Everything here is pure: which rules apply to a caller (roles) is decided in
 //! [`App::check_access`](crate::App::check_access).
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use crate::model::AclEntry;
@@ -305,11 +306,13 @@ pub struct Resolution {
 /// [`matching_score`] (stable, highest first) and picks the permission. For a concrete request
 /// the most specific rule wins; for a wildcard request the first exact match wins, else the
 /// strongest permission among the matching rules.
-pub fn resolve(rules: &[AclRule], req: &AccessRequest<'_>) -> Resolution {
+///
+/// `rules` may be owned rules or references to them.
+pub fn resolve<R: Borrow<AclRule>>(rules: &[R], req: &AccessRequest<'_>) -> Resolution {
     let mut scored: Vec<(i64, usize)> = rules
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| matching_score(r, req).map(|s| (s, i)))
+        .filter_map(|(i, r)| matching_score(r.borrow(), req).map(|s| (s, i)))
         .collect();
     // Stable: equal scores keep their order (dynamic rules before static ones).
     scored.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -318,7 +321,7 @@ pub fn resolve(rules: &[AclRule], req: &AccessRequest<'_>) -> Resolution {
         decided_by: None,
     };
     for &(_, i) in &scored {
-        let rule = &rules[i];
+        let rule: &AclRule = rules[i].borrow();
         if !req.is_wildcard() || req.exactly_matches(rule) {
             return Resolution {
                 permission: rule.permission,
@@ -491,7 +494,7 @@ mod tests {
     #[test]
     fn no_rule_is_default_and_wildcard_requests_take_the_strongest() {
         let q = req("M", "find", &["find"], AccessType::Read);
-        assert_eq!(resolve(&[], &q).permission, Permission::Unspecified);
+        assert_eq!(resolve::<AclRule>(&[], &q).permission, Permission::Unspecified);
         let w = req("M", "*", &[], AccessType::All);
         assert!(w.is_wildcard());
         let allow = rule("M", "find", "READ", "ALLOW", "ROLE", EVERYONE);

@@ -156,11 +156,21 @@ impl App {
                 "access context"
             );
         }
-        let mut candidates: Vec<AclRule> = self.dynamic_acls(ctx).await?;
-        candidates.extend(static_rules(&def, &names));
+        // Rows of the ACL model first, then the model's static rules (compiled when it was
+        // defined), each kept when it names the method or every method.
+        let dynamic = self.dynamic_acls().await?;
+        let candidates = dynamic
+            .iter()
+            .filter(|r| dynamic_row_applies(r, ctx, &names))
+            .chain(
+                ctx.model
+                    .static_acl()
+                    .iter()
+                    .filter(|r| r.names_method(&names)),
+            );
         let principals = ctx.principals();
         let mut roles = RoleCache::default();
-        let mut effective = Vec::with_capacity(candidates.len());
+        let mut effective: Vec<&AclRule> = Vec::new();
         for rule in candidates {
             let exact = principals.iter().any(|p| {
                 p.principal_type == rule.principal_type.as_str() && p.id == rule.principal_id
@@ -201,7 +211,7 @@ impl App {
             property = %ctx.property,
             access_type = %ctx.access_type,
             principals = ?principals,
-            rule = ?resolution.decided_by.map(|i| &effective[i]),
+            rule = ?resolution.decided_by.map(|i| effective[i]),
             permission = permission.as_str(),
             "access check"
         );
@@ -247,34 +257,28 @@ impl App {
         }
     }
 
-    /// The rows of the ACL model that may apply (LB3 reads them on every check; they are
-    /// cached here for a short while and dropped when the ACL model changes).
-    async fn dynamic_acls(&self, ctx: &AccessContext) -> Result<Vec<AclRule>> {
-        let Some(acl_model) = self.builtin_model(BuiltinKind::Acl) else {
-            return Ok(Vec::new());
-        };
-        let rows = self.auth().acl_rows(&acl_model).await?;
-        let def_name = ctx.model.name();
-        let names: Vec<&str> = ctx.method_names.iter().map(String::as_str).collect();
-        Ok(rows
-            .iter()
-            .filter(|r| r.model == def_name || r.model == "*")
-            .filter(|r| {
-                r.property
-                    .iter()
-                    .any(|p| p == "*" || names.contains(&p.as_str()))
-            })
-            // LB3 fetches rows of the requested type or `*` (WRITE too for REPLICATE); a row
-            // with EXECUTE is not read for READ or WRITE requests.
-            .filter(|r| {
-                r.access_type == ctx.access_type
-                    || r.access_type == AccessType::All
-                    || (ctx.access_type == AccessType::Replicate
-                        && r.access_type == AccessType::Write)
-            })
-            .cloned()
-            .collect())
+    /// The rows of the ACL model (LB3 reads them on every check; they are cached here for a
+    /// short while and dropped when the ACL model changes).
+    async fn dynamic_acls(&self) -> Result<Arc<Vec<AclRule>>> {
+        match self.builtin_model(BuiltinKind::Acl) {
+            Some(acl_model) => self.auth().acl_rows(&acl_model).await,
+            None => Ok(Arc::default()),
+        }
     }
+}
+
+/// Whether a row of the ACL model may apply to the method of `ctx`: it is about the model
+/// (or `*`), names the method (or `*`), and is of the requested access type or `*` (WRITE
+/// too for REPLICATE), as LB3 fetches rows; a row with EXECUTE is not read for READ or WRITE
+/// requests.
+fn dynamic_row_applies(r: &AclRule, ctx: &AccessContext, names: &[&str]) -> bool {
+    (r.model == ctx.model.name() || r.model == "*")
+        && r.property
+            .iter()
+            .any(|p| p == "*" || names.contains(&p.as_str()))
+        && (r.access_type == ctx.access_type
+            || r.access_type == AccessType::All
+            || (ctx.access_type == AccessType::Replicate && r.access_type == AccessType::Write))
 }
 
 /// The static ACL rules of `def` (inherited ones included) naming one of `method_names`
