@@ -52,7 +52,8 @@ pub use loopback_core::{
 #[cfg(feature = "rest")]
 pub mod rest {
     pub use loopback_core::rest::{
-        http, serve, Cors, RestApi, RestApiBuilder, RestBody, Route, TokenLookup,
+        http, serve, sign_cookie, Compression, Cors, Frameguard, RestApi, RestApiBuilder, RestBody,
+        Route, SecurityHeaders, TokenLookup,
     };
 }
 

@@ -304,7 +304,7 @@ async fn javascript_is_listed_as_not_run() {
     );
     edit_json(d, "server/middleware.json", |v| {
         v["initial"]["./middleware/log"] = json!({});
-        v["initial"]["compression"] = json!({});
+        v["initial"]["morgan"] = json!({"params": ["dev"]});
     });
     write(
         d,
@@ -325,7 +325,7 @@ async fn javascript_is_listed_as_not_run() {
     for needle in [
         "root.js: not run: JavaScript boot script",
         "log.js: not run: custom middleware",
-        "`initial.compression`: middleware `compression` is not provided",
+        "`initial.morgan`: middleware `morgan` is not provided",
         "time-stamp.js: not run: JavaScript mixin `TimeStamp`",
         "config.local.js: not run",
     ] {
@@ -788,6 +788,18 @@ async fn alice_token(api: &loopback::rest::RestApi) -> String {
     r.json()["id"].as_str().unwrap().to_owned()
 }
 
+/// The cookie-parser secret the token tests configure.
+const COOKIE_SECRET: &str = "keyboard cat";
+
+/// `token` signed as Express's `res.cookie(name, token, {signed: true})` sends it: signed
+/// with [`COOKIE_SECRET`], then percent-encoded.
+fn signed(token: &str) -> String {
+    loopback::rest::sign_cookie(token, COOKIE_SECRET)
+        .replace(':', "%3A")
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+}
+
 /// `GET /api/readers/me` with the token placed by `place`: the status.
 async fn me_with(api: &loopback::rest::RestApi, token: &str, place: &str) -> u16 {
     use base64::Engine;
@@ -802,10 +814,13 @@ async fn me_with(api: &loopback::rest::RestApi, token: &str, place: &str) -> u16
         "bearer-raw" => req = req.header("authorization", format!("Bearer {token}")),
         "x-access-token" => req = req.header("x-access-token", token),
         "access_token" => uri = format!("{uri}?access_token={token}"),
-        "cookie access_token" => req = req.header("cookie", format!("access_token={token}")),
+        "cookie access_token" => {
+            req = req.header("cookie", format!("access_token={}", signed(token)));
+        }
+        "plain cookie access_token" => req = req.header("cookie", format!("access_token={token}")),
         "X-Foo-Auth" => req = req.header("x-foo-auth", token),
         "foo_auth" => uri = format!("{uri}?foo_auth={token}"),
-        "cookie foo-auth" => req = req.header("cookie", format!("a=b; foo-auth={token}")),
+        "cookie foo-auth" => req = req.header("cookie", format!("a=b; foo-auth={}", signed(token))),
         other => panic!("unknown place {other}"),
     }
     let reply = rest_support::call(api, req.uri(uri).body(String::new()).unwrap()).await;
@@ -827,6 +842,7 @@ async fn token_middleware_options_say_where_the_token_is_read() {
     let dir = copy_app(EXAMPLE);
     let d = dir.path();
     edit_json(d, "server/middleware.json", |v| {
+        v["session"]["cookie-parser"] = json!({"params": COOKIE_SECRET});
         v["auth"]["loopback#token"]["params"] = json!({
             "currentUserLiteral": "me",
             "headers": ["X-Foo-Auth"],
@@ -857,6 +873,7 @@ async fn token_middleware_options_say_where_the_token_is_read() {
     let dir = copy_app(EXAMPLE);
     let d = dir.path();
     edit_json(d, "server/middleware.json", |v| {
+        v["session"]["cookie-parser"] = json!({"params": COOKIE_SECRET});
         v["auth"]["loopback#token"]["params"] = json!({
             "currentUserLiteral": "me",
             "headers": ["X-Foo-Auth"],
@@ -869,6 +886,11 @@ async fn token_middleware_options_say_where_the_token_is_read() {
     for place in custom.iter().chain(&defaults) {
         assert_eq!(me_with(&api, &token, place).await, 200, "{place}");
     }
+    // Only signed cookies carry a token.
+    assert_eq!(
+        me_with(&api, &token, "plain cookie access_token").await,
+        401
+    );
     // A configured header wins over the defaults: an unknown token there is anonymous.
     let req = loopback::rest::http::Request::get("/api/readers/me")
         .header("x-foo-auth", "no-such-token")

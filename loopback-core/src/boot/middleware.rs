@@ -1,6 +1,7 @@
 //! `middleware.json` and `component-config.json`: the settings that matter without
-//! JavaScript (the token middleware, the REST mount, the status, CORS, the error handler, body
-//! limits, static files, the explorer). Every other middleware is reported as not provided.
+//! JavaScript (the token middleware, cookie-parser's secrets, the REST mount, the status, CORS,
+//! helmet's headers, compression, the error handler, body limits, static files, the
+//! explorer). Every other middleware is reported as not provided.
 
 use std::path::{Path, PathBuf};
 
@@ -28,10 +29,81 @@ pub struct HttpSettings {
     pub body_limit: Option<usize>,
     /// Folders served by `loopback#static` / `serve-static`.
     pub static_mounts: Vec<StaticMount>,
+    /// The headers the `helmet#…` entries set on every answer, in the order they run.
+    pub security_headers: Vec<ResponseHeader>,
+    /// The `compression` middleware's options; `None` means bodies are sent as they are.
+    pub compression: Option<CompressionSettings>,
 }
 
-/// The options of `loopback#token` that say where the access token is looked for.
+/// A header set on every answer by a `helmet#…` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHeader {
+    /// The header name, as helmet writes it (`X-Frame-Options`).
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// For `X-XSS-Protection` (`helmet#xssFilter`): whether Internet Explorer before 9 gets
+    /// the value too (helmet's `setOnOldIE`) rather than `0`. Always `true` for other headers.
+    pub on_old_ie: bool,
+}
+
+/// The options of the `compression` middleware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressionSettings {
+    /// `threshold`: the smallest body compressed, in bytes (default 1024).
+    pub threshold: usize,
+    /// `level`: zlib's level, 0 to 9 (`None`, or `-1` in the file: zlib's default, 6).
+    pub level: Option<u32>,
+}
+
+impl Default for CompressionSettings {
+    fn default() -> Self {
+        CompressionSettings {
+            threshold: 1024,
+            level: None,
+        }
+    }
+}
+
+impl CompressionSettings {
+    /// The REST layer's compression for these options.
+    #[cfg(feature = "rest")]
+    pub fn to_compression(&self) -> crate::rest::Compression {
+        let c = crate::rest::Compression::new().threshold(self.threshold);
+        match self.level {
+            Some(l) => c.level(l),
+            None => c,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// The REST layer's security headers for [`HttpSettings::security_headers`].
+    #[cfg(feature = "rest")]
+    pub fn to_security_headers(&self) -> crate::rest::SecurityHeaders {
+        use crate::rest::http::{HeaderName, HeaderValue};
+        let mut out = crate::rest::SecurityHeaders::new();
+        for h in &self.security_headers {
+            // Checked when the file was read.
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(h.name.as_bytes()),
+                HeaderValue::from_str(&h.value),
+            ) else {
+                continue;
+            };
+            out = if name == crate::rest::http::header::X_XSS_PROTECTION {
+                out.xss_filter_value(value, h.on_old_ie)
+            } else {
+                out.header(name, value)
+            };
+        }
+        out
+    }
+}
+
+/// The options of `loopback#token` that say where the access token is looked for, with the
+/// secrets of `cookie-parser` (without which no cookie is read).
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenSettings {
     /// `params`: query parameters searched before `access_token`.
     pub params: Vec<String>,
@@ -45,6 +117,24 @@ pub struct TokenSettings {
     pub bearer_base64: bool,
     /// `model`: the name of the token model, when given.
     pub model: Option<String>,
+    /// The secrets of a `cookie-parser` entry that runs before the token middleware; signed
+    /// cookies are read only with one.
+    pub cookie_secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for TokenSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSettings")
+            .field("params", &self.params)
+            .field("headers", &self.headers)
+            .field("cookies", &self.cookies)
+            .field("search_default_keys", &self.search_default_keys)
+            .field("bearer_base64", &self.bearer_base64)
+            .field("model", &self.model)
+            // Secrets are never printed.
+            .field("cookie_secrets", &self.cookie_secrets.len())
+            .finish()
+    }
 }
 
 impl Default for TokenSettings {
@@ -56,6 +146,7 @@ impl Default for TokenSettings {
             search_default_keys: true,
             bearer_base64: true,
             model: None,
+            cookie_secrets: Vec::new(),
         }
     }
 }
@@ -70,6 +161,7 @@ impl TokenSettings {
             .cookies(self.cookies.iter().cloned())
             .search_default_keys(self.search_default_keys)
             .bearer_base64(self.bearer_base64)
+            .cookie_secrets(self.cookie_secrets.iter().cloned())
     }
 }
 
@@ -187,6 +279,10 @@ struct Seen {
     status: Vec<(String, Order, String)>,
     /// How many enabled `loopback#token` entries there are.
     tokens: usize,
+    /// `(rank, position)` of the first `loopback#token`.
+    token: Option<Order>,
+    /// The `cookie-parser` entry that runs first: where, its key and its secrets.
+    cookie_parser: Option<(Order, String, Vec<String>)>,
 }
 
 pub(super) fn plan(
@@ -239,7 +335,22 @@ pub(super) fn plan(
                 let order = (phase_rank(phase), position);
                 match mw.as_str() {
                     "loopback#rest" => seen.rest = Some(order),
+                    "cookie-parser" => {
+                        // Only the first to run parses (`req.cookies` is then set).
+                        let secrets = cookie_secrets(&file, &key, &params, problems, warnings);
+                        if seen
+                            .cookie_parser
+                            .as_ref()
+                            .map_or(true, |(o, _, _)| order < *o)
+                        {
+                            seen.cookie_parser = Some((order, key.clone(), secrets));
+                        }
+                        continue;
+                    }
                     "loopback#token" => {
+                        if seen.token.is_none() {
+                            seen.token = Some(order);
+                        }
                         seen.tokens += 1;
                         if seen.tokens > 1 {
                             warnings.push(BootWarning::new(
@@ -261,6 +372,19 @@ pub(super) fn plan(
                     seen.status.push((p.clone(), order, key.clone()));
                 }
             }
+        }
+    }
+    // The token middleware reads `req.signedCookies`, which cookie-parser sets only when it
+    // ran before (the REST mount runs one itself when no `loopback#token` entry did).
+    if let Some((order, key, secrets)) = seen.cookie_parser {
+        match seen.token.or(seen.rest) {
+            Some(token) if token < order => warnings.push(BootWarning::new(
+                Some(&file.path),
+                format!(
+                    "`{key}` runs after the token middleware, which then sees no signed cookies (as in LB3): no cookie carries an access token; register cookie-parser in an earlier phase (`initial` or `session`) to read them"
+                ),
+            )),
+            _ => http.token.cookie_secrets = secrets,
         }
     }
     // A status mounted ahead of the REST API and over it answers the API's paths in LB3; the
@@ -427,6 +551,9 @@ fn apply(
             let path = paths.first().cloned().unwrap_or_else(|| "/".into());
             http.static_mounts.push(StaticMount { path, dir });
         }
+        "compression" => compression(file, key, params, http, problems, warnings),
+        m if m.starts_with("helmet#")
+            && helmet(file, key, &m[7..], params, http, problems, warnings) => {}
         m if SILENT.contains(&m) => {}
         m if m.starts_with("./") || m.starts_with("../") || m.starts_with('/') => {
             let mut js = super::clean_path(&server.join(m));
@@ -444,6 +571,355 @@ fn apply(
             "middleware `{m}` is not provided by loopback-rs and is not run"
         ))),
     }
+}
+
+/// The first argument a middleware factory gets: `params` itself, or its first item when
+/// it is a list (loopback-boot spreads a list into the arguments).
+fn first_arg(params: &Json) -> Option<&Json> {
+    match params {
+        Json::Array(a) => a.first(),
+        Json::Null => None,
+        other => Some(other),
+    }
+}
+
+/// cookie-parser's secrets: `params` is its first argument (a string, or a list of strings
+/// after loopback-boot's spreading: `"s"`, `["s"]` or `[["s1", "s2"]]`).
+fn cookie_secrets(
+    file: &config::JsonFile,
+    key: &str,
+    params: &Json,
+    problems: &mut Problems,
+    warnings: &mut Vec<BootWarning>,
+) -> Vec<String> {
+    let at = format!("{key}.params");
+    if let Json::Array(a) = params {
+        if a.len() > 1 && a.iter().all(Json::is_string) {
+            warnings.push(BootWarning::new(
+                Some(&file.path),
+                format!(
+                    "`{key}`: a list in `params` is spread into cookie-parser's arguments, so only its first string is a secret (the second is cookie-parser's options), as in LB3; write `[[\"a\", \"b\"]]` to accept cookies signed with several secrets"
+                ),
+            ));
+        } else if let Some(opts) = a.get(1) {
+            if !(opts.is_object() || opts.is_null()) {
+                problems.push(file.problem(
+                    &at,
+                    "cookie-parser's second argument (its options) must be an object",
+                ));
+            }
+        }
+    }
+    let secrets: Vec<String> = match first_arg(params) {
+        // No secret: cookie-parser sets no signed cookies.
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::String(s)) => vec![s.clone()],
+        Some(Json::Array(list)) if list.iter().all(Json::is_string) => list
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(_) => {
+            problems.push(file.problem(
+                &at,
+                "cookie-parser's secret must be a string or a list of strings",
+            ));
+            Vec::new()
+        }
+    };
+    // An empty key would let anyone sign: never used (an empty string is no secret in LB3).
+    secrets.into_iter().filter(|s| !s.is_empty()).collect()
+}
+
+/// The `compression` middleware's options: `threshold` (bytes or a size such as `"1kb"`) and
+/// `level` (zlib's, -1 to 9).
+fn compression(
+    file: &config::JsonFile,
+    key: &str,
+    params: &Json,
+    http: &mut HttpSettings,
+    problems: &mut Problems,
+    warnings: &mut Vec<BootWarning>,
+) {
+    let mut settings = CompressionSettings::default();
+    match first_arg(params) {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(o)) => {
+            for (k, v) in o {
+                let at = format!("{key}.params.{k}");
+                match k.as_str() {
+                    "threshold" => match parse_size(v) {
+                        Some(n) => settings.threshold = n,
+                        None => problems.push(file.problem(
+                            &at,
+                            format!("`{v}` is not a size such as \"1kb\" or a number of bytes"),
+                        )),
+                    },
+                    "level" => match v.as_i64() {
+                        Some(-1) => settings.level = None,
+                        Some(l @ 0..=9) => settings.level = u32::try_from(l).ok(),
+                        _ => problems
+                            .push(file.problem(&at, "`level` must be a number from -1 to 9")),
+                    },
+                    // The default; any other value is a coding loopback-rs does not offer.
+                    "enforceEncoding" if v == "identity" => {}
+                    _ => warnings.push(BootWarning::new(
+                        Some(&file.path),
+                        format!("`{key}`: option `{k}` of compression is not supported"),
+                    )),
+                }
+            }
+        }
+        Some(_) => {
+            problems.push(file.problem(
+                &format!("{key}.params"),
+                "compression's options must be an object",
+            ));
+            return;
+        }
+    }
+    http.compression = Some(settings);
+}
+
+/// A `helmet#<name>` entry: the headers helmet 3 (3.23) sets for it, with its checks of the
+/// options (a bad option throws when LB3 boots). `false` for the sub-middleware loopback-rs
+/// does not provide.
+fn helmet(
+    file: &config::JsonFile,
+    key: &str,
+    name: &str,
+    params: &Json,
+    http: &mut HttpSettings,
+    problems: &mut Problems,
+    warnings: &mut Vec<BootWarning>,
+) -> bool {
+    let arg = first_arg(params);
+    let at = |k: &str| format!("{key}.params.{k}");
+    let mut set = |name: &str, value: String, on_old_ie: bool| {
+        http.security_headers
+            .retain(|h| !h.name.eq_ignore_ascii_case(name));
+        http.security_headers.push(ResponseHeader {
+            name: name.to_owned(),
+            value,
+            on_old_ie,
+        });
+    };
+    let object = |problems: &mut Problems| -> Option<serde_json::Map<String, Json>> {
+        match arg {
+            None | Some(Json::Null) => Some(serde_json::Map::new()),
+            Some(Json::Object(o)) => Some(o.clone()),
+            Some(_) => {
+                problems.push(file.problem(
+                    &format!("{key}.params"),
+                    format!("the options of helmet's `{name}` must be an object"),
+                ));
+                None
+            }
+        }
+    };
+    match name {
+        "xssFilter" => {
+            let Some(o) = object(problems) else {
+                return true;
+            };
+            let block = match o.get("mode") {
+                None => true,
+                Some(Json::String(m)) if m == "block" => true,
+                Some(Json::Null) => false,
+                Some(_) => {
+                    problems.push(file.problem(&at("mode"), "`mode` must be \"block\" or null"));
+                    return true;
+                }
+            };
+            let mut value = "1".to_owned();
+            if block {
+                value.push_str("; mode=block");
+            }
+            match o.get("reportUri") {
+                None | Some(Json::Null) | Some(Json::Bool(false)) => {}
+                Some(Json::String(u)) if u.is_empty() => {}
+                Some(Json::String(u)) => value.push_str(&format!("; report={u}")),
+                Some(_) => {
+                    problems.push(file.problem(&at("reportUri"), "`reportUri` must be a URL"));
+                    return true;
+                }
+            }
+            if !header_value_ok(&value) {
+                problems.push(file.problem(&at("reportUri"), "`reportUri` must be a URL"));
+                return true;
+            }
+            let on_old_ie = o.get("setOnOldIE").is_some_and(crate::auth::truthy);
+            set("X-XSS-Protection", value, on_old_ie);
+        }
+        "frameguard" => {
+            let action = match arg {
+                Some(Json::Object(o)) => o.get("action"),
+                Some(Json::Null) => {
+                    problems.push(file.problem(
+                        &format!("{key}.params"),
+                        "the options of helmet's `frameguard` must be an object",
+                    ));
+                    return true;
+                }
+                Some(Json::String(s)) => {
+                    warnings.push(BootWarning::new(
+                        Some(&file.path),
+                        format!(
+                            "`{key}`: helmet 3 reads the action from `{{\"action\": \"{s}\"}}` and ignores a bare string, so `X-Frame-Options: SAMEORIGIN` is sent, as in LB3; write `\"params\": {{\"action\": \"{s}\"}}` for another action"
+                        ),
+                    ));
+                    None
+                }
+                _ => None,
+            };
+            let value = match action {
+                None => "SAMEORIGIN".to_owned(),
+                Some(Json::String(a)) => {
+                    let a = a.to_ascii_uppercase();
+                    let a = match a.as_str() {
+                        "ALLOWFROM" => "ALLOW-FROM".to_owned(),
+                        "SAME-ORIGIN" => "SAMEORIGIN".to_owned(),
+                        _ => a,
+                    };
+                    match a.as_str() {
+                        "DENY" | "SAMEORIGIN" => a,
+                        "ALLOW-FROM" => {
+                            let domain = match arg.and_then(|o| o.get("domain")) {
+                                Some(Json::String(d)) if !d.is_empty() && header_value_ok(d) => d,
+                                _ => {
+                                    problems.push(file.problem(
+                                        &at("domain"),
+                                        "ALLOW-FROM needs the `domain` allowed to frame the pages",
+                                    ));
+                                    return true;
+                                }
+                            };
+                            format!("ALLOW-FROM {domain}")
+                        }
+                        _ => {
+                            problems.push(file.problem(
+                                &at("action"),
+                                "`action` must be \"DENY\", \"ALLOW-FROM\" or \"SAMEORIGIN\"",
+                            ));
+                            return true;
+                        }
+                    }
+                }
+                Some(_) => {
+                    problems.push(file.problem(
+                        &at("action"),
+                        "`action` must be \"DENY\", \"ALLOW-FROM\" or \"SAMEORIGIN\"",
+                    ));
+                    return true;
+                }
+            };
+            set("X-Frame-Options", value, true);
+        }
+        "hsts" => {
+            if params.as_array().is_some_and(|a| a.len() > 1) {
+                problems.push(file.problem(
+                    &format!("{key}.params"),
+                    "helmet's `hsts` takes one argument, its options",
+                ));
+                return true;
+            }
+            // `options || {}`: a falsy value is no options.
+            let o = match arg {
+                None | Some(Json::Null) | Some(Json::Bool(false)) => serde_json::Map::new(),
+                Some(Json::String(s)) if s.is_empty() => serde_json::Map::new(),
+                Some(Json::Object(o)) => o.clone(),
+                Some(_) => {
+                    problems.push(file.problem(
+                        &format!("{key}.params"),
+                        "the options of helmet's `hsts` must be an object",
+                    ));
+                    return true;
+                }
+            };
+            for bad in ["maxage", "setIf"] {
+                if o.contains_key(bad) {
+                    problems.push(file.problem(
+                        &at(bad),
+                        format!("option `{bad}` of helmet's `hsts` is not supported"),
+                    ));
+                    return true;
+                }
+            }
+            if o.contains_key("includeSubDomains") && o.contains_key("includeSubdomains") {
+                problems.push(file.problem(
+                    &at("includeSubdomains"),
+                    "`includeSubDomains` and `includeSubdomains` cannot both be given",
+                ));
+                return true;
+            }
+            let max_age = match o.get("maxAge") {
+                None | Some(Json::Null) => 180 * 24 * 60 * 60,
+                Some(Json::Number(n)) => match n.as_f64() {
+                    // JavaScript's Math.round.
+                    Some(f) if (0.0..1e15).contains(&f) => (f + 0.5).floor() as u64,
+                    _ => {
+                        problems.push(file.problem(
+                            &at("maxAge"),
+                            "`maxAge` must be a number of seconds, not negative",
+                        ));
+                        return true;
+                    }
+                },
+                Some(_) => {
+                    problems
+                        .push(file.problem(&at("maxAge"), "`maxAge` must be a number of seconds"));
+                    return true;
+                }
+            };
+            let include = o.get("includeSubDomains") != Some(&Json::Bool(false))
+                && o.get("includeSubdomains") != Some(&Json::Bool(false));
+            let mut value = format!("max-age={max_age}");
+            if include {
+                value.push_str("; includeSubDomains");
+            }
+            if o.get("preload").is_some_and(crate::auth::truthy) {
+                value.push_str("; preload");
+            }
+            set("Strict-Transport-Security", value, true);
+        }
+        "hidePoweredBy" => {
+            // Without `setTo` it removes `X-Powered-By`, which loopback-rs never sends.
+            let set_to = match arg {
+                Some(Json::Object(o)) => o.get("setTo"),
+                _ => None,
+            };
+            match set_to {
+                None | Some(Json::Null) | Some(Json::Bool(false)) => {}
+                Some(Json::String(s)) if s.is_empty() => {}
+                Some(Json::String(s)) if header_value_ok(s) => set("X-Powered-By", s.clone(), true),
+                Some(Json::Number(n)) if n.as_f64() != Some(0.0) => {
+                    set("X-Powered-By", n.to_string(), true)
+                }
+                Some(_) => {
+                    problems.push(file.problem(&at("setTo"), "`setTo` must be a header value"))
+                }
+            }
+        }
+        "ieNoOpen" => set("X-Download-Options", "noopen".into(), true),
+        "noSniff" => set("X-Content-Type-Options", "nosniff".into(), true),
+        "noCache" => {
+            set("Surrogate-Control", "no-store".into(), true);
+            set(
+                "Cache-Control",
+                "no-store, no-cache, must-revalidate, proxy-revalidate".into(),
+                true,
+            );
+            set("Pragma", "no-cache".into(), true);
+            set("Expires", "0".into(), true);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Whether `v` can be sent as a header value (visible ASCII, spaces and tabs).
+fn header_value_ok(v: &str) -> bool {
+    v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// The options of `loopback#token`: `currentUserLiteral` and where the token is looked for.

@@ -32,7 +32,9 @@ use crate::connector::Connector;
 use crate::error::{Error, Result};
 use crate::model::ModelDefinition;
 
-pub use middleware::{CorsSettings, HttpSettings, StaticMount, TokenSettings};
+pub use middleware::{
+    CompressionSettings, CorsSettings, HttpSettings, ResponseHeader, StaticMount, TokenSettings,
+};
 pub use models::PlannedModel;
 
 /// Builds connectors from LB3 `datasources.json` entries.
@@ -1053,6 +1055,10 @@ impl Booted {
         }
         for m in &http.static_mounts {
             b = b.static_files(&m.path, m.dir.clone());
+        }
+        b = b.security_headers(http.to_security_headers());
+        if let Some(c) = &http.compression {
+            b = b.compression(c.to_compression());
         }
         b = match &self.plan.explorer {
             Some(e) => b.explorer_root(e.clone()),

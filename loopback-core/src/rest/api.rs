@@ -16,9 +16,11 @@ use http_body::Body;
 use super::auth;
 use super::body::RestBody;
 use super::change_stream;
+use super::compress::Compression;
 use super::cors::Cors;
 use super::errors::error_response;
 use super::handlers::{self, Call};
+use super::headers::SecurityHeaders;
 use super::input;
 use super::output::{json_response, no_content_response, Reply, JSON_CONTENT_TYPE};
 use super::owner_keys;
@@ -59,6 +61,8 @@ pub struct RestApiBuilder {
     token_lookup: auth::TokenLookup,
     status: Vec<StatusMount>,
     started: Option<SystemTime>,
+    security_headers: SecurityHeaders,
+    compression: Option<Compression>,
 }
 
 impl RestApiBuilder {
@@ -80,11 +84,34 @@ impl RestApiBuilder {
     }
 
     /// Where the caller's access token is looked for (default [`TokenLookup::new`]: LB3's
-    /// `access_token` parameter, `X-Access-Token` and `Authorization` headers and cookies).
+    /// `access_token` parameter, `X-Access-Token` and `Authorization` headers; signed cookies
+    /// only once [`TokenLookup::cookie_secrets`] are set).
     ///
     /// [`TokenLookup::new`]: super::TokenLookup::new
+    /// [`TokenLookup::cookie_secrets`]: super::TokenLookup::cookie_secrets
     pub fn token_lookup(mut self, lookup: auth::TokenLookup) -> Self {
         self.token_lookup = lookup;
+        self
+    }
+
+    /// Headers added to every answer (helmet's `X-Frame-Options`, `Strict-Transport-Security`,
+    /// …; default none): the API, errors, the status, static files, the explorer and CORS
+    /// preflights. Headers an answer sets itself are kept.
+    pub fn security_headers(mut self, headers: SecurityHeaders) -> Self {
+        self.security_headers = headers;
+        self
+    }
+
+    /// Compresses answers the client accepts gzip- or deflate-encoded (the `compression`
+    /// middleware; default off). See [`Compression`] for what is and is not compressed.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = Some(compression);
+        self
+    }
+
+    /// Sends every body as it is (the default).
+    pub fn without_compression(mut self) -> Self {
+        self.compression = None;
         self
     }
 
@@ -218,6 +245,8 @@ impl RestApiBuilder {
                 token_lookup: self.token_lookup,
                 status: self.status,
                 started: self.started.unwrap_or_else(SystemTime::now),
+                security_headers: self.security_headers,
+                compression: self.compression,
             }),
         }
     }
@@ -240,6 +269,8 @@ struct Inner {
     token_lookup: auth::TokenLookup,
     status: Vec<StatusMount>,
     started: SystemTime,
+    security_headers: SecurityHeaders,
+    compression: Option<Compression>,
 }
 
 /// The LoopBack 3 REST API of an [`App`]: every model's PersistedModel routes under the REST
@@ -292,6 +323,8 @@ impl RestApi {
             token_lookup: auth::TokenLookup::default(),
             status: Vec::new(),
             started: None,
+            security_headers: SecurityHeaders::default(),
+            compression: None,
         }
     }
 
@@ -596,8 +629,31 @@ impl RestApi {
         res
     }
 
-    /// [`RestApi::handle`] within its span.
+    /// [`RestApi::handle`] within its span: the answer, with the security headers and
+    /// compressed when configured.
     async fn respond<B>(&self, req: Request<B>, span: &tracing::Span) -> Response<RestBody>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let inner = &*self.inner;
+        if inner.security_headers.is_empty() && inner.compression.is_none() {
+            return self.answer(req, span).await;
+        }
+        let method = req.method().clone();
+        let request_headers = response_inputs(req.headers());
+        let mut res = self.answer(req, span).await;
+        inner
+            .security_headers
+            .apply(&request_headers, res.headers_mut());
+        if let Some(c) = &inner.compression {
+            c.apply(&method, &request_headers, &mut res);
+        }
+        res
+    }
+
+    /// The answer to a request, before [`RestApi::respond`]'s headers and compression.
+    async fn answer<B>(&self, req: Request<B>, span: &tracing::Span) -> Response<RestBody>
     where
         B: Body,
         B::Error: Into<BoxError>,
@@ -656,6 +712,18 @@ impl RestApi {
         }
         res
     }
+}
+
+/// The request headers the security headers and compression read (`User-Agent`,
+/// `Accept-Encoding`), without copying the others.
+fn response_inputs(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut out = http::HeaderMap::new();
+    for name in [http::header::USER_AGENT, http::header::ACCEPT_ENCODING] {
+        for v in headers.get_all(&name) {
+            out.append(name.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// The answer to a HEAD request: the GET answer's headers, with its length, and no body.

@@ -19,27 +19,49 @@ use crate::value::Value;
 ///
 /// The default is LB3's: the `access_token` query parameter, then the `X-Access-Token` and
 /// `Authorization` headers (`Bearer` values base64-decoded, `Basic` ones split at `:`), then an
-/// `access_token` or `authorization` cookie. Names given here are searched before those
-/// defaults, each list in its own place (parameters, then headers, then cookies), unless
+/// `access_token` or `authorization` **signed** cookie. Names given here are searched before
+/// those defaults, each list in its own place (parameters, then headers, then cookies), unless
 /// [`search_default_keys(false)`](Self::search_default_keys) leaves the defaults out.
-/// Empty values are skipped.
+/// Empty parameters and headers are skipped.
+///
+/// Cookies are read only when [`cookie_secrets`](Self::cookie_secrets) are set, and only
+/// signed ones (LB3 reads `req.signedCookies`, which exist only when `cookie-parser` runs
+/// with a secret): a plain cookie would let any site the user visits call the API with the
+/// user's credentials (CSRF). Cookies signed with none of the secrets are ignored.
 ///
 /// ```
 /// use loopback_core::rest::TokenLookup;
 /// let lookup = TokenLookup::new()
 ///     .headers(["X-Foo-Auth"])
 ///     .params(["foo_auth"])
+///     .cookie_secrets(["current secret", "previous secret"])
 ///     .search_default_keys(false);
 /// # let _ = lookup;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenLookup {
     params: Vec<String>,
     /// Lower-case header names.
     headers: Vec<String>,
     cookies: Vec<String>,
+    /// cookie-parser's secrets; without any, no cookie is read.
+    cookie_secrets: Vec<String>,
     default_keys: bool,
     bearer_base64: bool,
+}
+
+impl std::fmt::Debug for TokenLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenLookup")
+            .field("params", &self.params)
+            .field("headers", &self.headers)
+            .field("cookies", &self.cookies)
+            // Secrets are never printed.
+            .field("cookie_secrets", &self.cookie_secrets.len())
+            .field("default_keys", &self.default_keys)
+            .field("bearer_base64", &self.bearer_base64)
+            .finish()
+    }
 }
 
 impl Default for TokenLookup {
@@ -48,6 +70,7 @@ impl Default for TokenLookup {
             params: Vec::new(),
             headers: Vec::new(),
             cookies: Vec::new(),
+            cookie_secrets: Vec::new(),
             default_keys: true,
             bearer_base64: true,
         }
@@ -84,14 +107,32 @@ impl TokenLookup {
         self
     }
 
-    /// Cookies to read the token from, before `access_token` and `authorization` (LB3's
-    /// `cookies`).
+    /// Signed cookies to read the token from, before `access_token` and `authorization`
+    /// (LB3's `cookies`). Read only with [`cookie_secrets`](Self::cookie_secrets).
     pub fn cookies<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.cookies = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The secrets cookies are signed with (`cookie-parser`'s `secret`, a string or a list):
+    /// a cookie is read when one of them verifies its signature, so a new secret goes first
+    /// and the previous ones after it while old cookies are still about. Cookies are signed
+    /// as [`sign_cookie`](super::sign_cookie) does. Empty secrets are dropped (an empty key
+    /// would let anyone sign); without a secret, which is the default, no cookie is read.
+    pub fn cookie_secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cookie_secrets = secrets
+            .into_iter()
+            .map(Into::into)
+            .filter(|s: &String| !s.is_empty())
+            .collect();
         self
     }
 
@@ -144,23 +185,16 @@ impl TokenLookup {
                 return Some(self.header_token(v));
             }
         }
-        let cookies = self.names(&self.cookies, &["access_token", "authorization"]);
-        if cookies.is_empty() {
+        if self.cookie_secrets.is_empty() {
             return None;
         }
-        for name in cookies {
-            for v in parts.headers.get_all(http::header::COOKIE) {
-                let Ok(v) = v.to_str() else { continue };
-                for pair in v.split(';') {
-                    let (k, val) = pair.trim().split_once('=').unwrap_or(("", ""));
-                    if k == name && !val.is_empty() {
-                        let val = percent_encoding::percent_decode_str(val).decode_utf8_lossy();
-                        return Some(val.into_owned());
-                    }
-                }
-            }
-        }
-        None
+        // As LB3: the first name with a signed string value gives the token, even an empty
+        // one (which is no token).
+        self.names(&self.cookies, &["access_token", "authorization"])
+            .into_iter()
+            .find_map(|name| {
+                super::cookies::signed_cookie(&parts.headers, name, &self.cookie_secrets)
+            })
     }
 
     /// The token of a non-empty header value: `Bearer` (base64-decoded unless configured
