@@ -199,6 +199,36 @@ async fn calc() -> App {
         RemoteHandler::new(|_| async { Ok(json!(["text", "fr", 202])) }),
     )
     .unwrap();
+    // LB3's documented file download: the root value is the raw body, the second return its
+    // `Content-Type`.
+    calc.remote_method(
+        RemoteMethod::new("text")
+            .accepts(Accept::new("kind", ArgType::String))
+            .returns(Returns::root(ArgType::File))
+            .returns(Returns::new("Content-Type", ArgType::String).header("Content-Type"))
+            .http(HttpVerb::Get, "/text"),
+        RemoteHandler::new(|call| async move {
+            let body = match call.arg::<String>("kind")?.as_deref() {
+                Some("bytes") => loopback::Value::Buffer(vec![0, 159, 146, 150]).to_json(),
+                Some("base64") => json!({"$type": "base64", "$data": "aGk="}),
+                Some("number") => json!(42),
+                Some("none") => Json::Null,
+                _ => json!("plain \"text\", not JSON"),
+            };
+            Ok(json!([body, "text/plain; charset=utf-8"]))
+        }),
+    )
+    .unwrap();
+    // A root value beside returns aimed at the status and a header.
+    calc.remote_method(
+        RemoteMethod::new("made")
+            .returns(Returns::root(ArgType::Object))
+            .returns(Returns::new("code", ArgType::Number).status())
+            .returns(Returns::new("Location", ArgType::String).header("Location"))
+            .http(HttpVerb::Post, "/made"),
+        RemoteHandler::new(|_| async { Ok(json!([{"id": 7}, 201, "/api/Calcs/7"])) }),
+    )
+    .unwrap();
     calc.remote_method(
         RemoteMethod::new("all")
             .returns(Returns::root(ArgType::parse("[Calc]")))
@@ -310,6 +340,31 @@ async fn returns_shape_the_answer() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()[0]["name"], "one");
     assert!(r.json()[0].get("secret").is_none(), "{}", r.text);
+}
+
+#[tokio::test]
+async fn file_returns_are_raw_bodies_and_root_values_keep_their_headers() {
+    let app = calc().await;
+    let api = RestApi::new(&app);
+    let r = get(&api, "/api/Calcs/text").await;
+    assert_reply(&r, 200, r#"plain "text", not JSON"#);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    // Buffers, as `Value::Buffer` converts them or as strong-remoting's base64 object.
+    let r = get(&api, "/api/Calcs/text?kind=bytes").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.bytes, [0u8, 159, 146, 150]);
+    let r = get(&api, "/api/Calcs/text?kind=base64").await;
+    assert_reply(&r, 200, "hi");
+    // No value: no content.
+    assert_reply(&get(&api, "/api/Calcs/text?kind=none").await, 204, "");
+    // Anything else is strong-remoting's 500 (its message hidden outside debug mode).
+    let r = get(&api, "/api/Calcs/text?kind=number").await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(r.json()["error"]["statusCode"], 500);
+    // The status and header returns apply beside a root value, which alone is the body.
+    let r = post(&api, "/api/Calcs/made", "{}").await;
+    assert_reply(&r, 201, r#"{"id":7}"#);
+    assert_eq!(r.header("location"), Some("/api/Calcs/7"));
 }
 
 #[tokio::test]

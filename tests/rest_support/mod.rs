@@ -58,7 +58,10 @@ pub async fn builder() -> RestApiBuilder {
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (invalid UTF-8 replaced).
     pub text: String,
+    /// The body as it was sent.
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -114,10 +117,12 @@ pub async fn send(api: &RestApi, method: &str, uri: &str, body: Option<&str>) ->
 pub async fn call(api: &RestApi, req: Request<String>) -> Reply {
     let res = api.handle(req).await;
     let (parts, body) = res.into_parts();
+    let bytes = body.as_bytes().to_vec();
     Reply {
         status: parts.status,
         headers: parts.headers,
-        text: String::from_utf8(body.as_bytes().to_vec()).expect("UTF-8 body"),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     }
 }
 

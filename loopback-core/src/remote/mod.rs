@@ -209,6 +209,12 @@ pub struct RemoteContext {
     pub request: Option<Arc<RemoteRequest>>,
     /// The options of the call (`ctx.args.options` in LB3).
     pub options: Options,
+    /// The response status a return value aimed at the status set (`http: {target:
+    /// "status"}` next to a `root` return); hooks may set it too, as `ctx.res.status(…)`.
+    pub status: Option<u16>,
+    /// Response headers set by return values aimed at a header (`http: {target: "header"}`
+    /// next to a `root` return); hooks may add some, as `ctx.res.set(…)`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl RemoteContext {
@@ -231,6 +237,8 @@ impl RemoteContext {
             error: None,
             request: None,
             options,
+            status: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -597,7 +605,7 @@ impl ModelHandle {
             options,
         );
         ctx.instance = instance;
-        invoke(&app, self, &entry, ctx).await
+        invoke(&app, self, &entry, ctx).await.map(|a| a.body)
     }
 }
 
@@ -609,14 +617,18 @@ pub(crate) async fn invoke(
     model: &ModelHandle,
     entry: &MethodEntry,
     ctx: RemoteContext,
-) -> Result<Option<Json>> {
+) -> Result<Answer> {
     let remotes = app.remotes();
     let (ctx, out) = match call(app, model, entry, ctx).await {
         Ok((ctx, body)) => (ctx, Ok(body)),
         Err((ctx, err)) => (ctx, Err(err)),
     };
     match out {
-        Ok(body) => Ok(body),
+        Ok(body) => Ok(Answer {
+            body,
+            status: ctx.status,
+            headers: ctx.headers,
+        }),
         Err(err) => {
             let mut err = remotes.run_error(ctx, err).await;
             if let (Some(status), true) = (entry.method.error_status, has_no_status(&err)) {
@@ -625,6 +637,14 @@ pub(crate) async fn invoke(
             Err(err)
         }
     }
+}
+
+/// What a custom method answers: the body (`None`: no content) and the status and headers its
+/// returns or hooks set.
+pub(crate) struct Answer {
+    pub(crate) body: Option<Json>,
+    pub(crate) status: Option<u16>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// Whether an error carries no status of its own (LB3's `err.status` unset: a 500 that is not
@@ -675,6 +695,14 @@ async fn call(
         Ok(r) => r,
         Err(e) => return Err((ctx, e)),
     };
+    if has_root_body(&entry.method) && entry.method.returns.len() > 1 {
+        // strong-remoting's `setReturnArgByName`: beside a root value, returns aimed at the
+        // status or a header are applied to the response (`shape_result` kept the values in
+        // an array for this).
+        if let Some(Json::Array(mut values)) = ctx.result.take() {
+            ctx.result = Some(apply_targets(&entry.method, &mut values, &mut ctx));
+        }
+    }
     let ctx = match remotes.run(RemoteHookKind::After, ctx).await {
         Ok(c) => c,
         Err(e) => return Err((placeholder(entry, model), e)),
@@ -736,11 +764,15 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
             }
         }
     };
-    if let Some(i) = returns
-        .iter()
-        .position(|r| r.root && r.target == ReturnTarget::Body)
-    {
-        return Ok(Some(values.into_iter().nth(i).unwrap_or(Json::Null)));
+    if has_root_body(method) {
+        // One root value: the body itself. With other returns beside it, the values stay
+        // together until `call` applies the status and header ones.
+        if returns.len() == 1 {
+            return Ok(values.into_iter().next());
+        }
+        let mut values = values;
+        values.resize(returns.len(), Json::Null);
+        return Ok(Some(Json::Array(values)));
     }
     let mut out = Map::new();
     for (r, v) in returns.iter().zip(values) {
@@ -757,6 +789,64 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
         out.insert(key, v);
     }
     Ok(Some(Json::Object(out)))
+}
+
+/// The bytes of a buffer a `file` return holds: Node's JSON form `{"type": "Buffer", "data":
+/// [bytes]}` (what [`Value::Buffer`](crate::value::Value::Buffer) converts to) or strong-remoting's
+/// `{"$type": "base64", "$data": "…"}`.
+pub(crate) fn file_bytes(v: &Json) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let o = v.as_object()?;
+    if o.get("type").and_then(Json::as_str) == Some("Buffer") {
+        return o
+            .get("data")?
+            .as_array()?
+            .iter()
+            .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+            .collect();
+    }
+    if o.get("$type").and_then(Json::as_str) == Some("base64") {
+        return base64::engine::general_purpose::STANDARD
+            .decode(o.get("$data")?.as_str()?)
+            .ok();
+    }
+    None
+}
+
+/// Whether one of the method's returns is the whole body (`root: true`).
+fn has_root_body(method: &RemoteMethod) -> bool {
+    method
+        .returns
+        .iter()
+        .any(|r| r.root && r.target == ReturnTarget::Body)
+}
+
+/// Takes the values of a method with a root return (one per return, in order): status and
+/// header returns go to `ctx`, the root value is answered; other body returns are dropped, as
+/// strong-remoting drops them beside a root.
+fn apply_targets(method: &RemoteMethod, values: &mut [Json], ctx: &mut RemoteContext) -> Json {
+    let mut root = Json::Null;
+    for (r, v) in method.returns.iter().zip(values.iter_mut()) {
+        let v = std::mem::take(v);
+        match &r.target {
+            ReturnTarget::Status => {
+                if let Some(s) = v.as_u64().and_then(|s| u16::try_from(s).ok()) {
+                    ctx.status = Some(s);
+                }
+            }
+            ReturnTarget::Header(h) if !v.is_null() => {
+                let text = match v {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                };
+                ctx.headers.push((h.clone(), text));
+            }
+            ReturnTarget::Header(_) => {}
+            ReturnTarget::Body if r.root => root = v,
+            ReturnTarget::Body => {}
+        }
+    }
+    root
 }
 
 /// Whether a JSON value is a number that is a safe integer (JavaScript's
@@ -792,6 +882,14 @@ mod tests {
             Some(json!({"x": 1, "y": 2}))
         );
         assert!(shape_result(&m, json!(1)).is_err());
+        // A root value beside a header return: the values stay together for `call`.
+        let m = RemoteMethod::new("a")
+            .returns(Returns::root(ArgType::File))
+            .returns(Returns::new("Content-Type", ArgType::String).header("Content-Type"));
+        assert_eq!(
+            shape_result(&m, json!(["x", "text/plain"])).unwrap(),
+            Some(json!(["x", "text/plain"]))
+        );
         let m = RemoteMethod::new("a").returns(Returns::new("n", ArgType::Integer));
         assert!(shape_result(&m, json!(1.5)).is_err());
         assert!(shape_result(&m, json!(3)).is_ok());

@@ -96,8 +96,8 @@ pub(crate) async fn respond(
             Err(err) => return Err(app.remotes().run_error(ctx, err).await),
         }
     }
-    let result = remote::invoke(app, model, entry, ctx).await?;
-    Ok(shape_response(app, method, result))
+    let answer = remote::invoke(app, model, entry, ctx).await?;
+    shape_response(app, method, answer)
 }
 
 /// strong-remoting's `buildArgs`: each declared argument from its source, converted by its
@@ -400,10 +400,21 @@ fn date_from_text(s: &str) -> Result<Json> {
 /// The response of a custom method: `http.status` (else 200, or 204 without a body), return
 /// values aimed at the status or headers applied, model-typed values published (hidden
 /// properties removed).
-fn shape_response(app: &App, method: &RemoteMethod, result: Option<Json>) -> Response<RestBody> {
-    let mut status = method.status;
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let body = result.and_then(|mut body| {
+fn shape_response(
+    app: &App,
+    method: &RemoteMethod,
+    answer: remote::Answer,
+) -> Result<Response<RestBody>> {
+    let mut status = answer.status.or(method.status);
+    let mut headers = answer.headers;
+    let is_file = method
+        .returns
+        .iter()
+        .any(|r| r.root && r.target == ReturnTarget::Body && r.ty == ArgType::File);
+    if is_file {
+        return file_response(answer.body, status, &headers);
+    }
+    let body = answer.body.and_then(|mut body| {
         let root = method.returns.iter().any(|r| r.root);
         if let (false, Json::Object(o)) = (root, &mut body) {
             for r in &method.returns {
@@ -457,15 +468,65 @@ fn shape_response(app: &App, method: &RemoteMethod, result: Option<Json>) -> Res
             *res.status_mut() = s;
         }
     }
+    set_headers(&mut res, &headers);
+    Ok(res)
+}
+
+/// Sets headers named by return values or hooks; names or values HTTP cannot carry are left
+/// out.
+fn set_headers(res: &mut Response<RestBody>, headers: &[(String, String)]) {
     for (name, value) in headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
+            HeaderValue::from_str(value),
         ) {
             res.headers_mut().insert(n, v);
         }
     }
-    res
+}
+
+/// The answer of a method whose root return is a `file`, as strong-remoting sends it: a string
+/// as its UTF-8 text, a buffer (`{"$type": "base64", "$data": …}` or Node's `{"type":
+/// "Buffer", "data": [bytes]}`) as its bytes, with the `Content-Type` a header return set (else
+/// JSON's, as strong-remoting leaves it); no value is 204. Anything else is strong-remoting's
+/// 500 `Cannot create a file response from <type>`.
+fn file_response(
+    value: Option<Json>,
+    status: Option<u16>,
+    headers: &[(String, String)],
+) -> Result<Response<RestBody>> {
+    let bytes = match value {
+        None | Some(Json::Null) => {
+            let mut res = super::output::no_content_response();
+            set_headers(&mut res, headers);
+            return Ok(res);
+        }
+        Some(Json::String(s)) => s.into_bytes(),
+        Some(other) => match crate::remote::file_bytes(&other) {
+            Some(bytes) => bytes,
+            None => {
+                let kind = match other {
+                    Json::Array(_) => "array",
+                    Json::Bool(_) => "boolean",
+                    Json::Number(_) => "number",
+                    _ => "object",
+                };
+                return Err(Error::Internal(format!(
+                    "Cannot create a file response from {kind}"
+                )));
+            }
+        },
+    };
+    let mut res = Response::new(RestBody::new(bytes));
+    if let Some(s) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        *res.status_mut() = s;
+    }
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(super::output::JSON_CONTENT_TYPE),
+    );
+    set_headers(&mut res, headers);
+    Ok(res)
 }
 
 /// The model a return type names (`Book`, `[Book]`).
