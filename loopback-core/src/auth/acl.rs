@@ -494,7 +494,10 @@ mod tests {
     #[test]
     fn no_rule_is_default_and_wildcard_requests_take_the_strongest() {
         let q = req("M", "find", &["find"], AccessType::Read);
-        assert_eq!(resolve::<AclRule>(&[], &q).permission, Permission::Unspecified);
+        assert_eq!(
+            resolve::<AclRule>(&[], &q).permission,
+            Permission::Unspecified
+        );
         let w = req("M", "*", &[], AccessType::All);
         assert!(w.is_wildcard());
         let allow = rule("M", "find", "READ", "ALLOW", "ROLE", EVERYONE);

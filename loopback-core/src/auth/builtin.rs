@@ -18,7 +18,7 @@ pub enum BuiltinKind {
     RoleMapping,
     /// `ACL`: dynamic ACL rows.
     Acl,
-    /// `Application`.
+    /// `Application`: client applications and their keys.
     Application,
 }
 

@@ -3,11 +3,13 @@
 //!
 //! Models named like the built-ins, or extending them (`base: "User"`), get their behaviour
 //! when they are defined: user models hash passwords, validate emails, log in and out and
-//! drop their tokens when credentials change; token models generate random ids. Access
-//! control is off until [`App::enable_auth`] (LB3's `app.enableAuth()`); the REST layer then
-//! reads tokens from requests and checks every call with [`App::authorize`].
+//! drop their tokens when credentials change; token models generate random ids; application
+//! models generate their keys on every full save. Access control is off until
+//! [`App::enable_auth`] (LB3's `app.enableAuth()`); the REST layer then reads tokens from
+//! requests and checks every call with [`App::authorize`].
 
 pub mod acl;
+mod application;
 mod builtin;
 mod check;
 mod password;
@@ -19,6 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 pub use acl::{AccessType, AclRule, Permission, PrincipalType};
+pub use application::{ApplicationKey, AuthenticatedApplication};
 pub use builtin::{builtin_definition, BuiltinKind};
 pub use check::{
     builtin_access_type, static_permission, static_rules, AccessContext, AccessDecision, Principal,
@@ -452,6 +455,7 @@ pub(crate) fn install(model: &ModelHandle, kind: BuiltinKind) {
             model.observe(crate::hooks::HookKind::AfterSave, forget.clone());
             model.observe(crate::hooks::HookKind::AfterDelete, forget);
         }
-        BuiltinKind::Role | BuiltinKind::RoleMapping | BuiltinKind::Application => {}
+        BuiltinKind::Application => application::install(model),
+        BuiltinKind::Role | BuiltinKind::RoleMapping => {}
     }
 }
