@@ -42,7 +42,6 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::value::Value;
 
-#[cfg(feature = "rest")]
 pub(crate) use builtin::truthy;
 pub(crate) use builtin::user_validations;
 #[cfg(feature = "rest")]

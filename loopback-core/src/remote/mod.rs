@@ -640,7 +640,8 @@ pub(crate) async fn invoke(
 }
 
 /// What a custom method answers: the body (`None`: no content) and the status and headers its
-/// returns or hooks set.
+/// returns or hooks set (which only the REST layer reads).
+#[cfg_attr(not(feature = "rest"), allow(dead_code))]
 pub(crate) struct Answer {
     pub(crate) body: Option<Json>,
     pub(crate) status: Option<u16>,
@@ -794,6 +795,7 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
 /// The bytes of a buffer a `file` return holds: Node's JSON form `{"type": "Buffer", "data":
 /// [bytes]}` (what [`Value::Buffer`](crate::value::Value::Buffer) converts to) or strong-remoting's
 /// `{"$type": "base64", "$data": "…"}`.
+#[cfg(feature = "rest")]
 pub(crate) fn file_bytes(v: &Json) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let o = v.as_object()?;
