@@ -233,6 +233,10 @@ pub mod connectors {
     /// `is_actual`, on the SQL connectors: see the Discovery section of `docs/connectors.md`.
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
     pub use loopback_connectors::sql::discovery;
+    /// How long a SQL connector's pooled connection may sit idle and still be used without a
+    /// ping first (see `docs/connectors.md`, Connections).
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub use loopback_connectors::sql::PING_AFTER_IDLE;
     #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
     pub use loopback_connectors::sql::{
         DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,

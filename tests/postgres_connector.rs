@@ -131,6 +131,45 @@ async fn an_unreachable_server_is_503_and_the_pool_recovers() {
 }
 
 #[tokio::test]
+async fn a_connection_killed_while_idle_is_replaced_before_use() {
+    // A pooled connection idle for a second or more is pinged before it is handed out
+    // (`connectors::PING_AFTER_IDLE`), so one that died while waiting costs no failed operation.
+    let Some((db, schema)) = pg_db::TestSchema::create_with(json!({"max": 1})).await else {
+        return;
+    };
+    let m = migrated(&db, json!({"name": "Item", "properties": {"n": "number"}})).await;
+    db.create(&m, record! {"n" => 1}, &opts()).await.unwrap();
+    let pid = db
+        .execute("SELECT pg_backend_pid() AS pid", &[], &opts())
+        .await
+        .unwrap()[0]
+        .get("pid")
+        .and_then(Value::as_i64)
+        .unwrap();
+    let admin = pg_db::admin(&schema.server);
+    let killed = admin
+        .execute(
+            "SELECT pg_terminate_backend($1::int) AS killed",
+            &[Value::Int(pid)],
+            &opts(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed[0].get("killed"), Some(&Value::Bool(true)));
+    admin.close().await;
+    tokio::time::sleep(loopback::connectors::PING_AFTER_IDLE).await;
+    assert_eq!(db.count(&m, None, &opts()).await.unwrap(), 1);
+    let new_pid = db
+        .execute("SELECT pg_backend_pid() AS pid", &[], &opts())
+        .await
+        .unwrap()[0]
+        .get("pid")
+        .and_then(Value::as_i64)
+        .unwrap();
+    assert_ne!(new_pid, pid, "the dead connection was replaced");
+}
+
+#[tokio::test]
 async fn types_and_names_follow_lb3() {
     let Some((db, _schema)) = pg_db::TestSchema::create().await else {
         return;

@@ -14,8 +14,9 @@
 //!   sqlx.
 //!
 //! The SQL connectors share [`sql`] (feature `sql`, enabled by each of them): the table
-//! mapping, the statement builders and the `Dialect` trait that holds what differs between
-//! databases.
+//! mapping, the statement builders, the `Dialect` trait that holds how each database spells
+//! SQL, and `SqlConnector<B>`, every operation written once over a `Backend` (the driver's part,
+//! which each SQL connector module implements).
 //!
 //! The contract every connector follows, and what the operation layer guarantees to it, is
 //! described in `docs/connectors.md`.

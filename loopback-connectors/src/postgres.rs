@@ -26,17 +26,27 @@
 //! Any other key is an error naming it. Numbers may be given as strings. Creating the
 //! connector opens nothing; the first operation connects, and a server that cannot be reached
 //! is an [`Error::Unavailable`] (503) until it can: the pool reconnects by itself.
+//!
+//! Migrations run in one transaction. `autoupdate` also widens column types where no stored
+//! value can change (`INTEGER` to `BIGINT`, `VARCHAR(10)` to `VARCHAR(20)` or `TEXT`, …) and
+//! drops `NOT NULL` from columns the model now lets be null; schemas are created when
+//! missing. Transactions begin with `BEGIN ISOLATION LEVEL …`.
+//!
+//! Native statements ([`Connector::execute`](loopback_core::Connector::execute)) take `$1`,
+//! `$2`, … parameters, each bound with its own PostgreSQL type: booleans BOOLEAN, integers
+//! BIGINT, numbers DOUBLE PRECISION, strings TEXT, buffers BYTEA, dates TIMESTAMPTZ, points
+//! POINT, objects and arrays JSON text, and null as an untyped NULL. Rows come back as records
+//! keyed by result column name, with the values PostgreSQL typed: integers, doubles (NUMERIC
+//! as an integer when whole), text, booleans, dates, buffers, JSON values and points. A result
+//! column of another type is an error; cast it to `::text`.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use futures::TryStreamExt;
-use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
-use loopback_core::filter::{Condition, Filter, RelatedWhere, Where};
+use loopback_core::connector::IsolationLevel;
+use loopback_core::filter::{Condition, RelatedWhere, Where};
 use loopback_core::model::{ModelDefinition, PropertyType};
 use loopback_core::validation::ValidationError;
 use loopback_core::value::GeoPoint;
@@ -45,39 +55,31 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions,
-    PgQueryResult, PgRow, PgTypeInfo, PgTypeKind, PgValueRef,
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPoolOptions, PgQueryResult,
+    PgRow, PgTypeInfo, PgTypeKind, PgValueRef,
 };
-use sqlx::{Column, Decode, Encode, Executor, Postgres, Row, Type, TypeInfo, ValueRef};
+use sqlx::{Decode, Encode, Postgres, Row, Type, TypeInfo, ValueRef};
 
 use crate::sql::{
-    self, ddl, ColumnKind, Dialect, ErrorContext, PostgresDialect, Statement, TableMapping, Write,
+    self, Backend, ColumnKind, ColumnMapping, Dialect, ErrorContext, Insert, PostgresDialect,
+    Settings, SqlConnector, Statement, TableMapping,
 };
-use crate::sql::{Conn, MigrationPhase, MigrationPlan, MigrationStep, SqlTransaction, TableCache};
 
-/// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`).
+/// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`): the shared
+/// [`SqlConnector`] over [`PostgresBackend`].
 ///
 /// Cheap to share: one instance per data source (`Arc<PostgresConnector>`), backed by a pool
-/// of connections. Creating it opens nothing; the first operation connects. Operations run on
-/// a Tokio runtime with I/O and timers enabled.
-pub struct PostgresConnector {
-    pool: PgPool,
+/// of connections ([`SqlConnector::pool`]). Creating it opens nothing; the first operation
+/// connects. Operations run on a Tokio runtime with I/O and timers enabled.
+pub type PostgresConnector = SqlConnector<PostgresBackend>;
+
+/// What PostgreSQL brings to [`SqlConnector`]: its data source's default schema, parameters
+/// bound with their own PostgreSQL types, results read by type OID, and error codes.
+#[derive(Debug)]
+pub struct PostgresBackend {
     dialect: PostgresDialect,
-    capabilities: Capabilities,
-    tables: TableCache,
     schema: Option<String>,
     location: String,
-}
-
-impl fmt::Debug for PostgresConnector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = self.tables.model_names();
-        f.debug_struct("PostgresConnector")
-            .field("server", &self.location)
-            .field("schema", &self.schema)
-            .field("models", &names)
-            .finish()
-    }
 }
 
 /// Settings accepted in a data source entry, for the error that names an unknown one.
@@ -121,99 +123,51 @@ impl PostgresConnector {
     /// With an `idleTimeout` or a `min` above zero the pool runs a maintenance task, so the
     /// connector must then be created inside a Tokio runtime.
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
-        let bad = |key: &str, why: String| {
-            Error::Connector(format!("postgresql data source setting `{key}`: {why}"))
-        };
-        let map = match settings {
-            serde_json::Value::Object(m) => m,
-            serde_json::Value::Null => &serde_json::Map::new(),
-            other => {
-                return Err(Error::Connector(format!(
-                    "postgresql data source settings must be an object, not {other}"
-                )))
-            }
-        };
-        if let Some(key) = map.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
-            return Err(Error::Connector(format!(
-                "unknown postgresql data source setting `{key}`; expected one of: {}",
-                SETTINGS.join(", ")
-            )));
-        }
-        let text = |keys: &[&str]| -> Result<Option<String>> {
-            let Some((key, v)) = keys
-                .iter()
-                .find_map(|k| map.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
-            else {
-                return Ok(None);
-            };
-            match v {
-                serde_json::Value::String(s) => Ok(Some(s.clone())),
-                other => Err(bad(key, format!("expected a string, found {other}"))),
-            }
-        };
-        let number = |keys: &[&str]| -> Result<Option<u64>> {
-            let Some((key, v)) = keys
-                .iter()
-                .find_map(|k| map.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
-            else {
-                return Ok(None);
-            };
-            let n = match v {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            };
-            n.map(Some).ok_or_else(|| {
-                bad(
-                    key,
-                    format!("expected a non-negative whole number, found {v}"),
-                )
-            })
-        };
-        let mut options = match text(&["url", "connectionString"])? {
+        let cfg = Settings::new("postgresql", settings, SETTINGS)?;
+        let mut options = match cfg.text(&["url", "connectionString"])? {
             Some(url) => {
-                let key = if map.contains_key("url") {
+                let key = if cfg.has("url") {
                     "url"
                 } else {
                     "connectionString"
                 };
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(bad(key, "expected a `postgres://` URL".into()));
+                    return Err(cfg.bad(key, "expected a `postgres://` URL"));
                 }
-                PgConnectOptions::from_str(&url).map_err(|e| bad(key, e.to_string()))?
+                PgConnectOptions::from_str(&url).map_err(|e| cfg.bad(key, e.to_string()))?
             }
             // Not `PgConnectOptions::new()`: its defaults come from PG* environment variables.
             None => PgConnectOptions::new_without_pgpass()
                 .host("localhost")
                 .port(5432),
         };
-        if let Some(host) = text(&["host", "hostname"])? {
+        if let Some(host) = cfg.text(&["host", "hostname"])? {
             options = if host.starts_with('/') {
                 options.socket(host)
             } else {
                 options.host(&host)
             };
         }
-        if let Some(port) = number(&["port"])? {
+        if let Some(port) = cfg.number(&["port"])? {
             let port = u16::try_from(port)
                 .ok()
                 .filter(|p| *p > 0)
-                .ok_or_else(|| bad("port", format!("`{port}` is not a port number")))?;
+                .ok_or_else(|| cfg.bad("port", format!("`{port}` is not a port number")))?;
             options = options.port(port);
         }
-        if let Some(db) = text(&["database", "db"])? {
+        if let Some(db) = cfg.text(&["database", "db"])? {
             options = options.database(&db);
         }
-        if let Some(user) = text(&["user", "username"])? {
+        if let Some(user) = cfg.text(&["user", "username"])? {
             options = options.username(&user);
         }
-        if let Some(password) = text(&["password"])? {
+        if let Some(password) = cfg.text(&["password"])? {
             options = options.password(&password);
         }
-        let schema = text(&["schema"])?;
+        let schema = cfg.text(&["schema"])?;
         if let Some(s) = &schema {
             if s.is_empty() || s.contains('\0') {
-                return Err(bad("schema", "expected a schema name".into()));
+                return Err(cfg.bad("schema", "expected a schema name"));
             }
             let mut path = String::with_capacity(s.len() + 2);
             path.push('"');
@@ -221,22 +175,26 @@ impl PostgresConnector {
             path.push('"');
             options = options.options([("search_path", path)]);
         }
-        let pool_size = match number(&["max", "connectionLimit"])? {
-            Some(0) => return Err(bad("max", "must be at least 1".into())),
+        let pool_size = match cfg.number(&["max", "connectionLimit"])? {
+            Some(0) => return Err(cfg.bad("max", "must be at least 1")),
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
             None => DEFAULT_POOL_SIZE,
         };
-        let min = number(&["min"])?.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
+        let min = cfg
+            .number(&["min"])?
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
         if min > pool_size {
-            return Err(bad("min", format!("is above the pool size {pool_size}")));
+            return Err(cfg.bad("min", format!("is above the pool size {pool_size}")));
         }
-        let acquire = number(&[
-            "connectTimeout",
-            "connectionTimeoutMillis",
-            "acquireTimeout",
-        ])?
-        .map_or(DEFAULT_ACQUIRE_TIMEOUT, Duration::from_millis);
-        let idle = number(&["idleTimeout", "idleTimeoutMillis"])?
+        let acquire = cfg
+            .number(&[
+                "connectTimeout",
+                "connectionTimeoutMillis",
+                "acquireTimeout",
+            ])?
+            .map_or(DEFAULT_ACQUIRE_TIMEOUT, Duration::from_millis);
+        let idle = cfg
+            .number(&["idleTimeout", "idleTimeoutMillis"])?
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis);
         let location = format!(
@@ -251,50 +209,56 @@ impl PostgresConnector {
             .idle_timeout(idle)
             .max_lifetime(None)
             .acquire_timeout(acquire)
-            .test_before_acquire(true)
+            .test_before_acquire(false)
+            .before_acquire(crate::sql::ping_if_idle::<Postgres>)
             .connect_lazy_with(options);
-        Ok(PostgresConnector {
-            pool,
+        let backend = PostgresBackend {
             dialect: PostgresDialect,
-            capabilities: postgres_capabilities(),
-            tables: TableCache::new(),
             schema,
             location,
-        })
-    }
-
-    /// The connection pool, for work this connector does not cover.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Closes every connection of the pool; later operations fail with 503.
-    pub async fn close(&self) {
-        self.pool.close().await;
+        };
+        Ok(SqlConnector::new(backend, pool))
     }
 
     /// The data source's default schema, if one is configured.
     pub fn schema(&self) -> Option<&str> {
-        self.schema.as_deref()
+        self.backend().schema.as_deref()
+    }
+}
+
+impl Backend for PostgresBackend {
+    type Db = Postgres;
+    type Arguments<'q> = PgArguments;
+    type Dialect = PostgresDialect;
+
+    const TYPE_NAME: &'static str = "PostgresConnector";
+    const DATABASE: &'static str = "PostgreSQL";
+    const CASE_SENSITIVE_NAMES: bool = true;
+    const STREAM_ROWS: bool = true;
+
+    fn dialect(&self) -> &PostgresDialect {
+        &self.dialect
     }
 
-    /// The table mapping of a model: the cached one when it still fits the definition.
-    fn mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.tables.get(def, |d| self.table_mapping(d))
+    fn describe(&self, f: &mut fmt::DebugStruct<'_, '_>) {
+        f.field("server", &self.location)
+            .field("schema", &self.schema);
     }
 
-    /// A fresh mapping of `def`, in the connector's schema unless the model names one.
-    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
-        let mut t = TableMapping::new(&self.dialect, def)?;
-        if let (None, Some(schema)) = (&t.schema, &self.schema) {
-            t.qualified = self.dialect.qualified_name(schema, &t.table);
-            t.schema = Some(schema.clone());
-        }
-        Ok(t)
+    fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q> {
+        bind(sql, params)
     }
 
-    fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        Ok(self.tables.insert(&def.name, self.table_mapping(def)?))
+    fn prepared_sql<'s>(sql: &'s str, params: &[Value]) -> Cow<'s, str> {
+        Cow::Owned(keyed_sql(sql, params))
+    }
+
+    fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
+        raw_value(row, i)
+    }
+
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
     }
 
     /// Classifies a driver error: PostgreSQL names the column of a not-null violation, and
@@ -327,76 +291,20 @@ impl PostgresConnector {
         sql::classify(&self.dialect, e, cx)
     }
 
-    fn decode_row(&self, t: &TableMapping, row: &PgRow, columns: &[usize]) -> Result<Record> {
-        let mut out = Record::with_capacity(columns.len());
-        for (i, &pos) in columns.iter().enumerate() {
-            let c = &t.columns[pos];
-            out.insert(c.key.clone(), self.dialect.decode(c, raw_value(row, i)?));
+    /// A fresh mapping of `def`, in the data source's schema unless the model names one.
+    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
+        let mut t = TableMapping::new(&self.dialect, def)?;
+        if let (None, Some(schema)) = (&t.schema, &self.schema) {
+            t.qualified = self.dialect.qualified_name(schema, &t.table);
+            t.schema = Some(schema.clone());
         }
-        Ok(out)
-    }
-
-    /// The connection for an operation with `options`: its transaction's, else a pooled one.
-    async fn conn<'a>(&self, options: &'a Options) -> Result<Conn<'a, Postgres>> {
-        sql::connection(
-            &self.pool,
-            options,
-            "postgresql",
-            self as *const Self as usize,
-            |e| self.classify(e, ErrorContext::default()),
-        )
-        .await
-    }
-
-    async fn count_rows(
-        &self,
-        conn: &mut sqlx::postgres::PgConnection,
-        stmt: &Statement,
-        t: &TableMapping,
-    ) -> Result<u64> {
-        let row = fetch_one(conn, stmt).await.map_err(|e| {
-            self.classify(
-                e,
-                ErrorContext {
-                    table: Some(t),
-                    values: None,
-                },
-            )
-        })?;
-        Ok(raw_value(&row, 0)?
-            .as_i64()
-            .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
-    }
-
-    async fn write(
-        &self,
-        conn: &mut sqlx::postgres::PgConnection,
-        w: Write,
-        t: &TableMapping,
-        values: Option<&Record>,
-    ) -> Result<u64> {
-        match w {
-            Write::Execute(stmt) => execute(conn, &stmt)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| {
-                    self.classify(
-                        e,
-                        ErrorContext {
-                            table: Some(t),
-                            values,
-                        },
-                    )
-                }),
-            Write::Count(stmt) => self.count_rows(conn, &stmt, t).await,
-        }
+        Ok(t)
     }
 
     /// Points are POINT columns, which have no `=`: conditions on them other than null tests
     /// are not supported. Text cannot hold NUL, so a string with one equals nothing, but
     /// ordering text against it has no answer: a 400.
-    fn check_where(&self, t: &TableMapping, where_: Option<&Where>) -> Result<()> {
-        let Some(w) = where_ else { return Ok(()) };
+    fn check_where(connector: &PostgresConnector, t: &TableMapping, w: &Where) -> Result<()> {
         let mut refused = None;
         let mut invalid = None;
         w.for_each_cond(&mut |property, op| {
@@ -436,7 +344,7 @@ impl PostgresConnector {
             return Err(Error::bad_request(message));
         }
         if let Some(what) = refused {
-            return Err(sql::not_supported(self.dialect.name(), what));
+            return Err(sql::not_supported(connector.backend().dialect.name(), what));
         }
         // Conditions on related models are checked against the related table.
         fn related<'w>(w: &'w Where, out: &mut Vec<&'w RelatedWhere>) {
@@ -452,29 +360,60 @@ impl PostgresConnector {
         related(w, &mut nested);
         for r in nested {
             if let Some(join) = &r.join {
-                let target = self.mapping(&join.target)?;
-                self.check_where(&target, Some(&r.where_))?;
+                let target = connector.mapping(&join.target)?;
+                Self::check_where(connector, &target, &r.where_)?;
             }
         }
         Ok(())
     }
-}
 
-fn postgres_capabilities() -> Capabilities {
-    Capabilities {
-        ilike: true,
-        regexp: true,
-        regexp_flags: true,
-        geo_point: false,
-        nested_property: false,
-        transactions: true,
-        native_sql: true,
-        migration: true,
-        arrays: false,
-        adhoc_sort: false,
-        free_form_properties: false,
-        inq_limit: 1000,
-        related_where: true,
+    /// An id given for a SERIAL column: move its sequence past it, so generated ids do not
+    /// collide with it later.
+    fn after_insert(&self, t: &TableMapping, insert: &Insert) -> Option<Statement> {
+        match (t.id_column(), &insert.id) {
+            (Some(c), Some(Value::Int(given))) if c.generated && c.kind == ColumnKind::Integer => {
+                Some(self.dialect.sync_sequence(t, c, *given))
+            }
+            _ => None,
+        }
+    }
+
+    fn begin_statement(&self, isolation: IsolationLevel) -> Option<String> {
+        Some(format!("BEGIN ISOLATION LEVEL {}", isolation.as_sql()))
+    }
+
+    fn default_owner(&self) -> Option<String> {
+        self.schema.clone()
+    }
+
+    fn create_schema(&self, schema: &str) -> Option<Statement> {
+        Some(self.dialect.create_schema(schema))
+    }
+
+    /// Each column's name, type (as `format_type` writes it) and whether it is NOT NULL.
+    fn existing_columns_query(&self, t: &TableMapping) -> Statement {
+        self.dialect.column_types_query(t)
+    }
+
+    /// Widens the column's type when no stored value can change, and drops `NOT NULL` when
+    /// the model now lets the column be null.
+    fn alter_column(
+        &self,
+        t: &TableMapping,
+        c: &ColumnMapping,
+        existing: &PgRow,
+    ) -> Result<Vec<Statement>> {
+        let ty = raw_value(existing, 1)?;
+        let not_null = raw_value(existing, 2)? == Value::Bool(true);
+        let mut out = Vec::new();
+        out.extend(
+            self.dialect
+                .widen_column(t, c, ty.as_str().unwrap_or_default()),
+        );
+        if not_null && c.nullable && !c.is_id() {
+            out.push(self.dialect.drop_not_null(t, c));
+        }
+        Ok(out)
     }
 }
 
@@ -597,30 +536,6 @@ fn text_array(items: &[Value]) -> Option<Vec<&str>> {
             _ => None,
         })
         .collect()
-}
-
-async fn execute<'e, E>(e: E, stmt: &Statement) -> std::result::Result<PgQueryResult, sqlx::Error>
-where
-    E: Executor<'e, Database = Postgres>,
-{
-    let sql = keyed_sql(&stmt.sql, &stmt.params);
-    bind(&sql, &stmt.params).execute(e).await
-}
-
-async fn fetch_all<'e, E>(e: E, stmt: &Statement) -> std::result::Result<Vec<PgRow>, sqlx::Error>
-where
-    E: Executor<'e, Database = Postgres>,
-{
-    let sql = keyed_sql(&stmt.sql, &stmt.params);
-    bind(&sql, &stmt.params).fetch_all(e).await
-}
-
-async fn fetch_one<'e, E>(e: E, stmt: &Statement) -> std::result::Result<PgRow, sqlx::Error>
-where
-    E: Executor<'e, Database = Postgres>,
-{
-    let sql = keyed_sql(&stmt.sql, &stmt.params);
-    bind(&sql, &stmt.params).fetch_one(e).await
 }
 
 /// A result column as PostgreSQL typed it: booleans, integers, doubles, text, dates, bytes,
@@ -809,372 +724,4 @@ fn numeric(bytes: &[u8]) -> std::result::Result<Value, String> {
     text.parse::<f64>()
         .map(Value::Float)
         .map_err(|e| format!("NUMERIC {text}: {e}"))
-}
-
-#[async_trait]
-impl Connector for PostgresConnector {
-    fn name(&self) -> &str {
-        "postgresql"
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    /// This connector, for downcasting to its own API (pool, discovery).
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
-    }
-
-    async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
-        self.remap(model).map(drop)
-    }
-
-    async fn create(
-        &self,
-        model: &ModelDefinition,
-        data: Record,
-        options: &Options,
-    ) -> Result<Value> {
-        let t = self.mapping(model)?;
-        let mut conn = self.conn(options).await?;
-        let mut data = data;
-        sql::assign_generated_id(&t, &mut data);
-        let insert = sql::insert(&self.dialect, &t, &data)?;
-        let cx = ErrorContext {
-            table: Some(&t),
-            values: Some(&data),
-        };
-        let id = match insert.returning {
-            Some(pos) => {
-                let row = fetch_one(&mut *conn, &insert.statement)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-                self.dialect.decode(&t.columns[pos], raw_value(&row, 0)?)
-            }
-            None => {
-                execute(&mut *conn, &insert.statement)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-                insert.id.clone().unwrap_or(Value::Null)
-            }
-        };
-        // An id given for a SERIAL column: move its sequence past it, so generated ids do
-        // not collide with it later.
-        if let (Some(c), Some(Value::Int(given))) = (t.id_column(), &insert.id) {
-            if c.generated && c.kind == ColumnKind::Integer {
-                let stmt = self.dialect.sync_sequence(&t, c, *given);
-                fetch_all(&mut *conn, &stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-        }
-        Ok(id)
-    }
-
-    async fn find(
-        &self,
-        model: &ModelDefinition,
-        filter: &Filter,
-        options: &Options,
-    ) -> Result<Vec<Record>> {
-        let t = self.mapping(model)?;
-        self.check_where(&t, filter.where_.as_ref())?;
-        let select = sql::select(&self.dialect, &t, filter)?;
-        let mut conn = self.conn(options).await?;
-        // Rows are decoded as they arrive, never all held as driver rows at once.
-        let stmt = &select.statement;
-        let sql = keyed_sql(&stmt.sql, &stmt.params);
-        let mut rows = bind(&sql, &stmt.params).fetch(&mut *conn);
-        let mut out = Vec::new();
-        loop {
-            let row = rows.try_next().await.map_err(|e| {
-                self.classify(
-                    e,
-                    ErrorContext {
-                        table: Some(&t),
-                        values: None,
-                    },
-                )
-            })?;
-            match row {
-                Some(row) => out.push(self.decode_row(&t, &row, &select.columns)?),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    async fn count(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        self.check_where(&t, where_)?;
-        let stmt = sql::count(&self.dialect, &t, where_)?;
-        let mut conn = self.conn(options).await?;
-        self.count_rows(&mut conn, &stmt, &t).await
-    }
-
-    async fn update_all(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        data: Record,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        self.check_where(&t, where_)?;
-        let w = sql::update(&self.dialect, &t, where_, &data)?;
-        let mut conn = self.conn(options).await?;
-        self.write(&mut conn, w, &t, Some(&data)).await
-    }
-
-    async fn destroy_all(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        self.check_where(&t, where_)?;
-        let stmt = sql::delete(&self.dialect, &t, where_)?;
-        let mut conn = self.conn(options).await?;
-        self.write(&mut conn, Write::Execute(stmt), &t, None).await
-    }
-
-    async fn replace_by_id(
-        &self,
-        model: &ModelDefinition,
-        id: &Value,
-        data: Record,
-        options: &Options,
-    ) -> Result<bool> {
-        let t = self.mapping(model)?;
-        let w = sql::replace_by_id(&self.dialect, &t, id, &data)?;
-        let mut conn = self.conn(options).await?;
-        Ok(self.write(&mut conn, w, &t, Some(&data)).await? > 0)
-    }
-
-    /// Begins a transaction on one pooled connection with `BEGIN ISOLATION LEVEL …`.
-    async fn begin_transaction(
-        &self,
-        isolation: IsolationLevel,
-        timeout: Option<Duration>,
-    ) -> Result<Arc<dyn Transaction>> {
-        let _ = timeout;
-        let tx = self
-            .pool
-            .begin_with(format!("BEGIN ISOLATION LEVEL {}", isolation.as_sql()))
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        Ok(Arc::new(SqlTransaction::new(
-            "postgresql",
-            self as *const Self as usize,
-            tx,
-        )))
-    }
-
-    /// Drops and re-creates each model's table and indexes (creating its schema when
-    /// missing), then adds the declared foreign keys, in one transaction per call: the
-    /// statements of [`crate::sql::Discovery::automigrate_plan`].
-    async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let plan = crate::sql::Discovery::automigrate_plan(self, models).await?;
-        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
-    }
-
-    /// Creates missing tables; on existing ones adds the columns and indexes they lack,
-    /// widens column types where no stored value can change (`INTEGER` to `BIGINT`,
-    /// `VARCHAR(10)` to `VARCHAR(20)` or `TEXT`, …) and drops `NOT NULL` from columns the model
-    /// now lets be null; then adds the missing declared foreign keys. Nothing is dropped, so
-    /// stored data stays. The statements are those of
-    /// [`crate::sql::Discovery::autoupdate_plan`].
-    async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let plan = crate::sql::Discovery::autoupdate_plan(self, models).await?;
-        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
-    }
-
-    /// Runs one native statement with `$1`, `$2`, … parameters, each bound with its own
-    /// PostgreSQL type: booleans BOOLEAN, integers BIGINT, numbers DOUBLE PRECISION, strings
-    /// TEXT, buffers BYTEA, dates TIMESTAMPTZ, points POINT, objects and arrays JSON text, and
-    /// null as an untyped NULL. Rows come back as records keyed by result column name, with
-    /// the values PostgreSQL typed: integers, doubles (NUMERIC as an integer when whole),
-    /// text, booleans, dates, buffers, JSON values and points. A result column of another type
-    /// is an error; cast it to `::text`.
-    async fn execute(
-        &self,
-        statement: &str,
-        params: &[Value],
-        options: &Options,
-    ) -> Result<Vec<Record>> {
-        let mut conn = self.conn(options).await?;
-        let sql = keyed_sql(statement, params);
-        let rows = bind(&sql, params)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        rows.iter()
-            .map(|row| {
-                let mut r = Record::with_capacity(row.len());
-                for (i, c) in row.columns().iter().enumerate() {
-                    r.insert(c.name().to_owned(), raw_value(row, i)?);
-                }
-                Ok(r)
-            })
-            .collect()
-    }
-}
-
-/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
-/// this connector's catalog queries.
-#[async_trait]
-impl crate::sql::Discovery for PostgresConnector {
-    fn discovery_connector(&self) -> &dyn Connector {
-        self
-    }
-
-    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
-        &self.dialect
-    }
-
-    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.remap(def)
-    }
-
-    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables.known(model)
-    }
-
-    fn default_owner(&self) -> Option<String> {
-        self.schema.clone()
-    }
-
-    /// Per model: `CREATE SCHEMA IF NOT EXISTS` (once per schema), `DROP TABLE IF EXISTS`,
-    /// `CREATE TABLE` and its indexes; then every declared foreign key.
-    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
-        let mut plan = MigrationPlan::default();
-        let mut schemas: Vec<String> = Vec::new();
-        for m in models {
-            let t = self.remap(m)?;
-            let mut stmts = Vec::new();
-            if let Some(s) = &t.schema {
-                if !schemas.contains(s) {
-                    schemas.push(s.clone());
-                    stmts.push(self.dialect.create_schema(s));
-                }
-            }
-            stmts.push(ddl::drop_table(&self.dialect, &t));
-            stmts.extend(ddl::create_table(&self.dialect, &t));
-            plan.steps.push(MigrationStep {
-                model: m.name.clone(),
-                table: t,
-                phase: MigrationPhase::Table,
-                statements: stmts,
-            });
-        }
-        plan.steps
-            .extend(crate::sql::Discovery::foreign_key_steps(self, models, true).await?);
-        Ok(plan)
-    }
-
-    /// Per model: for a missing table, `CREATE SCHEMA IF NOT EXISTS` (once per schema),
-    /// `CREATE TABLE` and its indexes; for an existing one, the columns to add, widen or make
-    /// nullable and the missing indexes. Then the missing declared foreign keys.
-    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
-        let mut plan = MigrationPlan::default();
-        let mut schemas: Vec<String> = Vec::new();
-        for m in models {
-            let t = self.remap(m)?;
-            let cx = ErrorContext {
-                table: Some(&t),
-                values: None,
-            };
-            let mut stmts = Vec::new();
-            let exists = !fetch_all(&self.pool, &self.dialect.table_exists_query(&t))
-                .await
-                .map_err(|e| self.classify(e, cx))?
-                .is_empty();
-            if !exists {
-                if let Some(s) = &t.schema {
-                    if !schemas.contains(s) {
-                        schemas.push(s.clone());
-                        stmts.push(self.dialect.create_schema(s));
-                    }
-                }
-                stmts.extend(ddl::create_table(&self.dialect, &t));
-            } else {
-                let mut existing: HashMap<String, (String, bool)> = HashMap::new();
-                for row in fetch_all(&self.pool, &self.dialect.column_types_query(&t))
-                    .await
-                    .map_err(|e| self.classify(e, cx))?
-                {
-                    let name = raw_value(&row, 0)?.as_str().unwrap_or_default().to_owned();
-                    let ty = raw_value(&row, 1)?.as_str().unwrap_or_default().to_owned();
-                    let not_null = raw_value(&row, 2)? == Value::Bool(true);
-                    existing.insert(name, (ty, not_null));
-                }
-                let indexes: Vec<String> =
-                    fetch_all(&self.pool, &self.dialect.table_indexes_query(&t))
-                        .await
-                        .map_err(|e| self.classify(e, cx))?
-                        .iter()
-                        .map(|r| raw_value(r, 0).map(|v| v.as_str().unwrap_or_default().to_owned()))
-                        .collect::<Result<_>>()?;
-                for c in &t.columns {
-                    match existing.get(&c.name) {
-                        None => stmts.push(ddl::add_column(&self.dialect, &t, c)),
-                        Some((ty, not_null)) => {
-                            stmts.extend(self.dialect.widen_column(&t, c, ty));
-                            if *not_null && c.nullable && !c.is_id() {
-                                stmts.push(self.dialect.drop_not_null(&t, c));
-                            }
-                        }
-                    }
-                }
-                for i in &t.indexes {
-                    if !indexes.contains(&i.name) {
-                        stmts.push(self.dialect.create_index(&t, i));
-                    }
-                }
-            }
-            plan.steps.push(MigrationStep {
-                model: m.name.clone(),
-                table: t,
-                phase: MigrationPhase::Table,
-                statements: stmts,
-            });
-        }
-        plan.steps
-            .extend(crate::sql::Discovery::foreign_key_steps(self, models, false).await?);
-        Ok(plan)
-    }
-
-    /// Runs the plan in one transaction.
-    async fn apply_migration(
-        &self,
-        plan: &MigrationPlan,
-        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
-    ) -> Result<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for (i, step) in plan.steps.iter().enumerate() {
-            let cx = ErrorContext {
-                table: Some(&step.table),
-                values: None,
-            };
-            for stmt in &step.statements {
-                execute(&mut *tx, stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-            progress(i, step);
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))
-    }
 }

@@ -23,30 +23,36 @@
 //! Every connection turns `PRAGMA case_sensitive_like` on, so `like` is case-sensitive as on
 //! the memory connector (`ilike` is the case-insensitive form), registers the `REGEXP` function
 //! (Rust's `regex` crate), and enforces foreign keys.
+//!
+//! Migrations run in one transaction. SQLite cannot add constraints to existing tables, so
+//! the `foreignKeys` a model declares are written inside its `CREATE TABLE`; `autoupdate`
+//! only adds missing columns and indexes, and refuses (501) a declared foreign key that an
+//! existing table lacks. Transactions begin with `BEGIN`: SQLite transactions are always
+//! serializable, so every isolation level is accepted and gives that behaviour. An in-memory
+//! database has one connection, so operations outside a transaction wait for its end.
+//!
+//! Native statements ([`Connector::execute`](loopback_core::Connector::execute)) take `?`
+//! parameters. Dates are bound as epoch milliseconds (as they are stored), booleans as 0/1,
+//! objects, arrays and points as JSON text. Rows come back as records keyed by result column
+//! name, with SQLite's own types: integers, reals, text, blobs (as buffers) and nulls.
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use loopback_core::connector::{Capabilities, Connector, IsolationLevel, Options, Transaction};
-use loopback_core::filter::{Filter, Where};
-use loopback_core::model::ModelDefinition;
-use loopback_core::{Error, Record, Result, Value};
+use loopback_core::{Error, Result, Value};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions,
-    SqliteQueryResult, SqliteRow,
+    SqliteArguments, SqliteConnectOptions, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
 };
-use sqlx::{Column, Decode, Executor, Row, Sqlite, TypeInfo, ValueRef};
+use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
 
-use crate::sql::{
-    self, ddl, Conn, Dialect, ErrorContext, MigrationPhase, MigrationPlan, MigrationStep,
-    SqlTransaction, SqliteDialect, Statement, TableCache, TableMapping, Write,
-};
+use sqlx::query::Query;
 
-/// LoopBack 3's SQLite connector (`"connector": "sqlite3"`).
+use crate::sql::{self, Backend, Settings, SqlConnector, SqliteDialect, Statement, TableMapping};
+
+/// LoopBack 3's SQLite connector (`"connector": "sqlite3"`): the shared [`SqlConnector`]
+/// over [`SqliteBackend`].
 ///
 /// Cheap to share: one instance per data source (`Arc<SqliteConnector>`), backed by a pool of
 /// connections. Creating it opens nothing; the first operation connects. Operations run on a
@@ -73,22 +79,14 @@ use crate::sql::{
 /// # Ok::<(), loopback_core::Error>(())
 /// # }).unwrap();
 /// ```
-pub struct SqliteConnector {
-    pool: SqlitePool,
-    dialect: SqliteDialect,
-    capabilities: Capabilities,
-    tables: TableCache,
-    location: String,
-}
+pub type SqliteConnector = SqlConnector<SqliteBackend>;
 
-impl fmt::Debug for SqliteConnector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = self.tables.model_names();
-        f.debug_struct("SqliteConnector")
-            .field("database", &self.location)
-            .field("models", &names)
-            .finish()
-    }
+/// What SQLite brings to [`SqlConnector`]: parameters and results in SQLite's storage
+/// classes, and foreign keys declared inside `CREATE TABLE`.
+#[derive(Debug)]
+pub struct SqliteBackend {
+    dialect: SqliteDialect,
+    location: String,
 }
 
 /// Settings accepted in a data source entry, for the error that names an unknown one.
@@ -135,67 +133,21 @@ impl SqliteConnector {
     /// A connector configured by a LoopBack 3 data source entry (see the module docs for the
     /// keys). Fails with [`Error::Connector`] naming the first unknown or invalid key.
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
-        let bad = |key: &str, why: String| {
-            Error::Connector(format!("sqlite3 data source setting `{key}`: {why}"))
-        };
-        let map = match settings {
-            serde_json::Value::Object(m) => m,
-            serde_json::Value::Null => &serde_json::Map::new(),
-            other => {
-                return Err(Error::Connector(format!(
-                    "sqlite3 data source settings must be an object, not {other}"
-                )))
-            }
-        };
-        if let Some(key) = map.keys().find(|k| !SETTINGS.contains(&k.as_str())) {
-            return Err(Error::Connector(format!(
-                "unknown sqlite3 data source setting `{key}`; expected one of: {}",
-                SETTINGS.join(", ")
-            )));
-        }
-        let text = |key: &str| -> Result<Option<String>> {
-            match map.get(key) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(bad(key, format!("expected a string, found {other}"))),
-            }
-        };
-        let number = |keys: &[&str]| -> Result<Option<u64>> {
-            let Some((key, v)) = keys
-                .iter()
-                .find_map(|k| map.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
-            else {
-                return Ok(None);
-            };
-            let n = match v {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            };
-            n.map(Some).ok_or_else(|| {
-                bad(
-                    key,
-                    format!("expected a non-negative whole number, found {v}"),
-                )
-            })
-        };
-        let readonly = match map.get("readonly") {
-            None | Some(serde_json::Value::Null) => false,
+        let cfg = Settings::new("sqlite3", settings, SETTINGS)?;
+        let readonly = match cfg.first(&["readonly"]).map(|(_, v)| v) {
+            None => false,
             Some(serde_json::Value::Bool(b)) => *b,
             Some(serde_json::Value::String(s)) if s == "true" || s == "false" => s == "true",
             Some(other) => {
-                return Err(bad(
-                    "readonly",
-                    format!("expected true or false, found {other}"),
-                ))
+                return Err(cfg.bad("readonly", format!("expected true or false, found {other}")))
             }
         };
-        let file = text("file")?;
-        let database = text("database")?;
-        let url = text("url")?;
+        let file = cfg.text(&["file"])?;
+        let database = cfg.text(&["database"])?;
+        let url = cfg.text(&["url"])?;
         let path = match (file, database) {
             (Some(f), Some(d)) if f != d => {
-                return Err(bad(
+                return Err(cfg.bad(
                     "database",
                     format!("names `{d}` but `file` names `{f}`; give one of them"),
                 ))
@@ -204,17 +156,14 @@ impl SqliteConnector {
         };
         let (mut options, location) = match (path, url) {
             (Some(_), Some(_)) => {
-                return Err(bad(
-                    "url",
-                    "give either `url` or `file`/`database`, not both".into(),
-                ))
+                return Err(cfg.bad("url", "give either `url` or `file`/`database`, not both"))
             }
             (None, Some(url)) => {
                 if !url.starts_with("sqlite:") {
-                    return Err(bad("url", format!("`{url}` is not a `sqlite:` URL")));
+                    return Err(cfg.bad("url", format!("`{url}` is not a `sqlite:` URL")));
                 }
-                let options =
-                    SqliteConnectOptions::from_str(&url).map_err(|e| bad("url", e.to_string()))?;
+                let options = SqliteConnectOptions::from_str(&url)
+                    .map_err(|e| cfg.bad("url", e.to_string()))?;
                 (options, url)
             }
             (Some(p), None) if p != ":memory:" => (
@@ -225,27 +174,28 @@ impl SqliteConnector {
             ),
             _ => (
                 SqliteConnectOptions::from_str("sqlite::memory:")
-                    .map_err(|e| bad("file", e.to_string()))?,
+                    .map_err(|e| cfg.bad("file", e.to_string()))?,
                 ":memory:".into(),
             ),
         };
         if readonly {
             options = options.read_only(true);
         }
-        if let Some(ms) = number(&["busyTimeout"])? {
+        if let Some(ms) = cfg.number(&["busyTimeout"])? {
             options = options.busy_timeout(Duration::from_millis(ms));
         }
         let in_memory = location == ":memory:"
             || location.contains(":memory:")
             || location.contains("mode=memory");
-        let pool_size = match number(&["connectionLimit", "max"])? {
-            Some(0) => return Err(bad("connectionLimit", "must be at least 1".into())),
+        let pool_size = match cfg.number(&["connectionLimit", "max"])? {
+            Some(0) => return Err(cfg.bad("connectionLimit", "must be at least 1")),
             // One connection holds a private in-memory database; more would see others.
             _ if in_memory => 1,
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
             None => DEFAULT_POOL_SIZE,
         };
-        let acquire = number(&["connectTimeout", "acquireTimeout"])?
+        let acquire = cfg
+            .number(&["connectTimeout", "acquireTimeout"])?
             .map_or(DEFAULT_ACQUIRE_TIMEOUT, Duration::from_millis);
         Ok(Self::with_options(options, pool_size, acquire, location))
     }
@@ -268,190 +218,52 @@ impl SqliteConnector {
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(acquire)
+            .test_before_acquire(false)
+            .before_acquire(crate::sql::ping_if_idle::<Sqlite>)
             .connect_lazy_with(options);
-        SqliteConnector {
+        SqlConnector::new(
+            SqliteBackend {
+                dialect: SqliteDialect,
+                location,
+            },
             pool,
-            dialect: SqliteDialect,
-            capabilities: sqlite_capabilities(),
-            tables: TableCache::new(),
-            location,
-        }
-    }
-
-    /// The connection pool, for work this connector does not cover.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// The table mapping of a model: the cached one when it still fits the definition.
-    fn mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.tables.get(def, |d| self.table_mapping(d))
-    }
-
-    /// The `foreignKeys` a model declares, each with the mapping of the table it references
-    /// (among `models`, or known to the connector); keys to unknown models are skipped, as
-    /// LoopBack 3's SQL connectors skip them.
-    fn foreign_keys_of(
-        &self,
-        def: &ModelDefinition,
-        models: &[Arc<ModelDefinition>],
-    ) -> Result<Vec<(ddl::ForeignKeySpec, Arc<TableMapping>)>> {
-        let mut out = Vec::new();
-        for fk in ddl::foreign_keys(def)? {
-            let entity = match models.iter().find(|m| m.name == fk.entity) {
-                Some(m) => self.remap(m)?,
-                None => match crate::sql::Discovery::known_mapping(self, &fk.entity) {
-                    Some(e) => e,
-                    None => continue,
-                },
-            };
-            out.push((fk, entity));
-        }
-        Ok(out)
-    }
-
-    fn table_mapping(&self, def: &ModelDefinition) -> Result<TableMapping> {
-        TableMapping::new(&self.dialect, def)
-    }
-
-    fn remap(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        Ok(self.tables.insert(&def.name, self.table_mapping(def)?))
-    }
-
-    fn classify(&self, e: sqlx::Error, cx: ErrorContext<'_>) -> Error {
-        sql::classify(&self.dialect, e, cx)
-    }
-
-    fn decode_row(&self, t: &TableMapping, row: &SqliteRow, columns: &[usize]) -> Result<Record> {
-        let mut out = Record::with_capacity(columns.len());
-        for (i, &pos) in columns.iter().enumerate() {
-            let c = &t.columns[pos];
-            out.insert(c.key.clone(), self.dialect.decode(c, raw_value(row, i)?));
-        }
-        Ok(out)
-    }
-
-    /// The connection for an operation with `options`: its transaction's, else a pooled one.
-    async fn conn<'a>(&self, options: &'a Options) -> Result<Conn<'a, Sqlite>> {
-        sql::connection(
-            &self.pool,
-            options,
-            "sqlite3",
-            self as *const Self as usize,
-            |e| self.classify(e, ErrorContext::default()),
         )
-        .await
-    }
-
-    async fn count_rows(
-        &self,
-        conn: &mut SqliteConnection,
-        stmt: &Statement,
-        t: &TableMapping,
-    ) -> Result<u64> {
-        let row = fetch_one(conn, stmt).await.map_err(|e| {
-            self.classify(
-                e,
-                ErrorContext {
-                    table: Some(t),
-                    values: None,
-                },
-            )
-        })?;
-        Ok(raw_value(&row, 0)?
-            .as_i64()
-            .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
-    }
-
-    async fn write(
-        &self,
-        conn: &mut SqliteConnection,
-        w: Write,
-        t: &TableMapping,
-        values: Option<&Record>,
-    ) -> Result<u64> {
-        match w {
-            Write::Execute(stmt) => execute(conn, &stmt)
-                .await
-                .map(|r| r.rows_affected())
-                .map_err(|e| {
-                    self.classify(
-                        e,
-                        ErrorContext {
-                            table: Some(t),
-                            values,
-                        },
-                    )
-                }),
-            Write::Count(stmt) => self.count_rows(conn, &stmt, t).await,
-        }
     }
 }
 
-fn sqlite_capabilities() -> Capabilities {
-    Capabilities {
-        ilike: true,
-        regexp: true,
-        regexp_flags: true,
-        geo_point: false,
-        nested_property: false,
-        transactions: true,
-        native_sql: true,
-        migration: true,
-        arrays: false,
-        adhoc_sort: false,
-        free_form_properties: false,
-        inq_limit: 1000,
-        related_where: true,
+impl Backend for SqliteBackend {
+    type Db = Sqlite;
+    type Arguments<'q> = SqliteArguments<'q>;
+    type Dialect = SqliteDialect;
+
+    const TYPE_NAME: &'static str = "SqliteConnector";
+    const DATABASE: &'static str = "SQLite";
+    const FOREIGN_KEYS_IN_CREATE_TABLE: bool = true;
+
+    fn dialect(&self) -> &SqliteDialect {
+        &self.dialect
     }
-}
 
-type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
-
-fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q> {
-    let mut q = sqlx::query(sql);
-    for v in params {
-        q = match v {
-            Value::Null => q.bind(None::<i64>),
-            Value::Bool(b) => q.bind(*b),
-            Value::Int(i) => q.bind(*i),
-            Value::Float(f) => q.bind(*f),
-            Value::String(s) => q.bind(s.as_str()),
-            Value::Buffer(b) => q.bind(b.as_slice()),
-            Value::Date(d) => q.bind(d.timestamp_millis()),
-            Value::GeoPoint(_) | Value::Array(_) | Value::Object(_) => {
-                q.bind(v.to_json().to_string())
-            }
-        };
+    fn describe(&self, f: &mut fmt::DebugStruct<'_, '_>) {
+        f.field("database", &self.location);
     }
-    q
-}
 
-async fn execute<'e, E>(
-    e: E,
-    stmt: &'e Statement,
-) -> std::result::Result<SqliteQueryResult, sqlx::Error>
-where
-    E: Executor<'e, Database = Sqlite>,
-{
-    bind(&stmt.sql, &stmt.params).execute(e).await
-}
+    fn bind<'q>(sql: &'q str, params: &'q [Value]) -> Query<'q, Self::Db, Self::Arguments<'q>> {
+        // Dates are stored as epoch milliseconds.
+        sql::bind_portable(sql, params, |d| d.timestamp_millis())
+    }
 
-async fn fetch_all<'e, E>(
-    e: E,
-    stmt: &'e Statement,
-) -> std::result::Result<Vec<SqliteRow>, sqlx::Error>
-where
-    E: Executor<'e, Database = Sqlite>,
-{
-    bind(&stmt.sql, &stmt.params).fetch_all(e).await
-}
+    fn raw_value(row: &SqliteRow, i: usize) -> Result<Value> {
+        raw_value(row, i)
+    }
 
-async fn fetch_one<'e, E>(e: E, stmt: &'e Statement) -> std::result::Result<SqliteRow, sqlx::Error>
-where
-    E: Executor<'e, Database = Sqlite>,
-{
-    bind(&stmt.sql, &stmt.params).fetch_one(e).await
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    fn foreign_key_columns_query(&self, t: &TableMapping) -> Option<Statement> {
+        Some(self.dialect.foreign_key_columns_query(t))
+    }
 }
 
 /// A result column as SQLite stored it: null, integer, real, text or blob.
@@ -474,354 +286,15 @@ fn raw_value(row: &SqliteRow, i: usize) -> Result<Value> {
     })
 }
 
-#[async_trait]
-impl Connector for SqliteConnector {
-    fn name(&self) -> &str {
-        "sqlite3"
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    /// This connector, for downcasting to its own API (pool, discovery).
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
-    }
-
-    async fn define(&self, model: &Arc<ModelDefinition>) -> Result<()> {
-        self.remap(model).map(drop)
-    }
-
-    async fn create(
-        &self,
-        model: &ModelDefinition,
-        data: Record,
-        options: &Options,
-    ) -> Result<Value> {
-        let t = self.mapping(model)?;
-        let mut conn = self.conn(options).await?;
-        let mut data = data;
-        sql::assign_generated_id(&t, &mut data);
-        let insert = sql::insert(&self.dialect, &t, &data)?;
-        let cx = ErrorContext {
-            table: Some(&t),
-            values: Some(&data),
-        };
-        match insert.returning {
-            Some(pos) => {
-                let row = fetch_one(&mut *conn, &insert.statement)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-                Ok(self.dialect.decode(&t.columns[pos], raw_value(&row, 0)?))
-            }
-            None => {
-                execute(&mut *conn, &insert.statement)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-                Ok(insert.id.unwrap_or(Value::Null))
-            }
-        }
-    }
-
-    async fn find(
-        &self,
-        model: &ModelDefinition,
-        filter: &Filter,
-        options: &Options,
-    ) -> Result<Vec<Record>> {
-        let t = self.mapping(model)?;
-        let select = sql::select(&self.dialect, &t, filter)?;
-        let mut conn = self.conn(options).await?;
-        let rows = fetch_all(&mut *conn, &select.statement)
-            .await
-            .map_err(|e| {
-                self.classify(
-                    e,
-                    ErrorContext {
-                        table: Some(&t),
-                        values: None,
-                    },
-                )
-            })?;
-        rows.iter()
-            .map(|row| self.decode_row(&t, row, &select.columns))
-            .collect()
-    }
-
-    async fn count(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        let stmt = sql::count(&self.dialect, &t, where_)?;
-        let mut conn = self.conn(options).await?;
-        self.count_rows(&mut conn, &stmt, &t).await
-    }
-
-    async fn update_all(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        data: Record,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        let w = sql::update(&self.dialect, &t, where_, &data)?;
-        let mut conn = self.conn(options).await?;
-        self.write(&mut conn, w, &t, Some(&data)).await
-    }
-
-    async fn destroy_all(
-        &self,
-        model: &ModelDefinition,
-        where_: Option<&Where>,
-        options: &Options,
-    ) -> Result<u64> {
-        let t = self.mapping(model)?;
-        let stmt = sql::delete(&self.dialect, &t, where_)?;
-        let mut conn = self.conn(options).await?;
-        self.write(&mut conn, Write::Execute(stmt), &t, None).await
-    }
-
-    async fn replace_by_id(
-        &self,
-        model: &ModelDefinition,
-        id: &Value,
-        data: Record,
-        options: &Options,
-    ) -> Result<bool> {
-        let t = self.mapping(model)?;
-        let w = sql::replace_by_id(&self.dialect, &t, id, &data)?;
-        let mut conn = self.conn(options).await?;
-        Ok(self.write(&mut conn, w, &t, Some(&data)).await? > 0)
-    }
-
-    /// Begins a transaction on one pooled connection (`BEGIN`). SQLite transactions are always
-    /// serializable: every isolation level is accepted and gives that behaviour. An in-memory
-    /// database has one connection, so operations outside the transaction wait for its end.
-    async fn begin_transaction(
-        &self,
-        isolation: IsolationLevel,
-        timeout: Option<Duration>,
-    ) -> Result<Arc<dyn Transaction>> {
-        let _ = (isolation, timeout);
-        let tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        Ok(Arc::new(SqlTransaction::new(
-            "sqlite3",
-            self as *const Self as usize,
-            tx,
-        )))
-    }
-
-    /// Drops and re-creates each model's table and indexes, in one transaction per call: the
-    /// statements of [`crate::sql::Discovery::automigrate_plan`].
-    async fn automigrate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let plan = crate::sql::Discovery::automigrate_plan(self, models).await?;
-        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
-    }
-
-    /// Creates missing tables, and adds to existing ones the columns and indexes they lack.
-    /// Nothing is dropped or changed, so stored data stays. The statements are those of
-    /// [`crate::sql::Discovery::autoupdate_plan`].
-    async fn autoupdate(&self, models: &[Arc<ModelDefinition>]) -> Result<()> {
-        let plan = crate::sql::Discovery::autoupdate_plan(self, models).await?;
-        crate::sql::Discovery::apply_migration(self, &plan, &mut |_, _| {}).await
-    }
-
-    /// Runs one native statement with `?` parameters. Dates are bound as epoch milliseconds
-    /// (as they are stored), booleans as 0/1, objects, arrays and points as JSON text. Rows
-    /// come back as records keyed by result column name, with SQLite's own types: integers,
-    /// reals, text, blobs (as buffers) and nulls.
-    async fn execute(
-        &self,
-        statement: &str,
-        params: &[Value],
-        options: &Options,
-    ) -> Result<Vec<Record>> {
-        let mut conn = self.conn(options).await?;
-        let rows = bind(statement, params)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        rows.iter()
-            .map(|row| {
-                let mut r = Record::with_capacity(row.len());
-                for (i, c) in row.columns().iter().enumerate() {
-                    r.insert(c.name().to_owned(), raw_value(row, i)?);
-                }
-                Ok(r)
-            })
-            .collect()
-    }
-}
-
-/// Discovery (tables, columns, keys, LoopBack 3 model definitions) and `isActual`, through
-/// this connector's catalog queries.
-#[async_trait]
-impl crate::sql::Discovery for SqliteConnector {
-    fn discovery_connector(&self) -> &dyn Connector {
-        self
-    }
-
-    fn discovery_dialect(&self) -> &dyn crate::sql::Dialect {
-        &self.dialect
-    }
-
-    fn discovery_mapping(&self, def: &ModelDefinition) -> Result<Arc<TableMapping>> {
-        self.remap(def)
-    }
-
-    fn known_mapping(&self, model: &str) -> Option<Arc<TableMapping>> {
-        self.tables.known(model)
-    }
-
-    /// Per model: `DROP TABLE IF EXISTS`, then `CREATE TABLE` with the declared foreign keys
-    /// inside it (SQLite cannot add them later) and its indexes.
-    async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
-        let mut plan = MigrationPlan::default();
-        for def in models {
-            let t = self.remap(def)?;
-            let mut statements = vec![ddl::drop_table(&self.dialect, &t)];
-            statements.extend(ddl::create_table_with_foreign_keys(
-                &self.dialect,
-                &t,
-                &self.foreign_keys_of(def, models)?,
-            ));
-            plan.steps.push(MigrationStep {
-                model: def.name.clone(),
-                table: t,
-                phase: MigrationPhase::Table,
-                statements,
-            });
-        }
-        Ok(plan)
-    }
-
-    /// Per model: `CREATE TABLE` (with its foreign keys) and its indexes when the table is
-    /// missing, else `ALTER TABLE … ADD COLUMN` and `CREATE INDEX` for what it lacks. An
-    /// existing table without a declared foreign key column is [`Error::NotSupported`].
-    async fn autoupdate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
-        let mut plan = MigrationPlan::default();
-        for def in models {
-            let t = self.remap(def)?;
-            let cx = ErrorContext {
-                table: Some(&t),
-                values: None,
-            };
-            let exists = !fetch_all(&self.pool, &self.dialect.table_exists_query(&t))
-                .await
-                .map_err(|e| self.classify(e, cx))?
-                .is_empty();
-            let mut stmts = Vec::new();
-            let fks = self.foreign_keys_of(def, models)?;
-            if !exists {
-                stmts.extend(ddl::create_table_with_foreign_keys(&self.dialect, &t, &fks));
-            } else {
-                if !fks.is_empty() {
-                    let present: Vec<String> =
-                        fetch_all(&self.pool, &self.dialect.foreign_key_columns_query(&t))
-                            .await
-                            .map_err(|e| self.classify(e, cx))?
-                            .iter()
-                            .map(|r| {
-                                raw_value(r, 0).map(|v| v.as_str().unwrap_or_default().to_owned())
-                            })
-                            .collect::<Result<_>>()?;
-                    for (fk, _) in &fks {
-                        let column = t
-                            .column(&fk.foreign_key)
-                            .map_or(fk.foreign_key.as_str(), |c| c.name.as_str());
-                        if !present.iter().any(|p| p.eq_ignore_ascii_case(column)) {
-                            return Err(Error::NotSupported {
-                                connector: "sqlite3".into(),
-                                feature: format!(
-                                    "adding foreign key `{}` to the existing table `{}` (SQLite cannot alter constraints; automigrate re-creates the table with it)",
-                                    fk.name, t.table
-                                ),
-                            });
-                        }
-                    }
-                }
-                let names = |rows: Vec<SqliteRow>| -> Result<Vec<String>> {
-                    rows.iter()
-                        .map(|r| {
-                            raw_value(r, 0)
-                                .map(|v| v.as_str().unwrap_or_default().to_ascii_lowercase())
-                        })
-                        .collect()
-                };
-                let columns = names(
-                    fetch_all(&self.pool, &self.dialect.table_columns_query(&t))
-                        .await
-                        .map_err(|e| self.classify(e, cx))?,
-                )?;
-                let indexes = names(
-                    fetch_all(&self.pool, &self.dialect.table_indexes_query(&t))
-                        .await
-                        .map_err(|e| self.classify(e, cx))?,
-                )?;
-                for c in &t.columns {
-                    if !columns.contains(&c.name.to_ascii_lowercase()) {
-                        stmts.push(ddl::add_column(&self.dialect, &t, c));
-                    }
-                }
-                for i in &t.indexes {
-                    if !indexes.contains(&i.name.to_ascii_lowercase()) {
-                        stmts.push(self.dialect.create_index(&t, i));
-                    }
-                }
-            }
-            plan.steps.push(MigrationStep {
-                model: def.name.clone(),
-                table: t,
-                phase: MigrationPhase::Table,
-                statements: stmts,
-            });
-        }
-        Ok(plan)
-    }
-
-    /// Runs the plan in one transaction.
-    async fn apply_migration(
-        &self,
-        plan: &MigrationPlan,
-        progress: &mut (dyn for<'s> FnMut(usize, &'s MigrationStep) + Send),
-    ) -> Result<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))?;
-        for (i, step) in plan.steps.iter().enumerate() {
-            let cx = ErrorContext {
-                table: Some(&step.table),
-                values: None,
-            };
-            for stmt in &step.statements {
-                execute(&mut *tx, stmt)
-                    .await
-                    .map_err(|e| self.classify(e, cx))?;
-            }
-            progress(i, step);
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.classify(e, ErrorContext::default()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
-    use loopback_core::filter::Direction;
+    use loopback_core::filter::{Direction, Filter, Where};
+    use loopback_core::model::ModelDefinition;
     use loopback_core::{record, App};
+    use loopback_core::{Connector, Options};
     use serde_json::json;
 
     fn model(j: serde_json::Value) -> Arc<ModelDefinition> {

@@ -1,13 +1,33 @@
 //! The SQL layer shared by the SQL connectors: the only place SQL text is assembled.
 //!
-//! A SQL connector is two pieces:
+//! A SQL connector is three pieces, two of them written once here:
 //!
-//! 1. a [`Dialect`] in this module (`sql/sqlite.rs`, `sql/postgres.rs`, `sql/mysql.rs`): what
-//!    differs between databases, nothing else;
-//! 2. a connector module (`src/sqlite.rs`, ...) that owns the driver: it computes a
-//!    [`TableMapping`] per model at `Connector::define` and caches it, asks the builders here
-//!    for [`Statement`]s, binds [`Statement::params`] in order, runs them, decodes rows with
-//!    [`Dialect::decode`], and classifies driver errors with [`classify`].
+//! 1. a [`Dialect`] (`sql/sqlite.rs`, `sql/postgres.rs`, `sql/mysql.rs`): how the database
+//!    spells SQL (quoting, placeholders, types, operators, catalog queries) and converts
+//!    values, nothing else;
+//! 2. [`SqlConnector<B>`](SqlConnector) (`sql/connector.rs`): the operations, once for every
+//!    database. It implements [`loopback_core::Connector`] and [`Discovery`]: it computes a
+//!    [`TableMapping`] per model at `Connector::define` and caches it ([`TableCache`]), asks
+//!    the builders here for [`Statement`]s, runs them on the operation's connection
+//!    ([`connection`]), decodes rows with [`Dialect::decode`], classifies driver errors,
+//!    wraps transactions in [`SqlTransaction`], and builds and applies migration plans;
+//! 3. a [`Backend`] in the connector module (`src/sqlite.rs`, `src/postgres.rs`,
+//!    `src/mysql.rs`): what the driver and the database really do differently. Its
+//!    associated types name the sqlx database and the dialect; its required methods bind a
+//!    statement's parameters as driver types ([`Backend::bind`]), read a result column
+//!    ([`Backend::raw_value`]) and count affected rows; hooks with defaults cover the rest
+//!    (error codes in [`Backend::classify`], PostgreSQL's keyed statement text, streamed
+//!    rows, default schema, `SERIAL` sequences and column widening, MySQL's last insert id
+//!    and non-transactional DDL, SQLite's foreign keys inside `CREATE TABLE`, each
+//!    database's `BEGIN`). The module also parses the data source settings, and names the connector:
+//!    `pub type SqliteConnector = SqlConnector<SqliteBackend>`, with its constructors in an
+//!    `impl SqliteConnector` block.
+//!
+//! [`SqlConnector<B>`](SqlConnector) is generic, not boxed: each connector is its own
+//! monomorphised type, so binding parameters and decoding rows are direct calls into the
+//! driver, with no dynamic dispatch or allocation added per query or per row over hand-written
+//! sqlx. A new SQL database needs a `Dialect` and a `Backend`, and gets every operation,
+//! discovery, migrations and transactions from them.
 //!
 //! # Building blocks
 //!
@@ -35,9 +55,10 @@
 //! - Discovery ([`discovery`]): [`Dialect::catalog_query`] lists tables, columns, primary and
 //!   foreign keys; the [`Discovery`] trait builds LoopBack 3 model definitions from them and
 //!   answers `isActual`.
-//! - Transactions ([`transaction`]): a connector's `begin_transaction` wraps a begun sqlx
-//!   transaction in a [`SqlTransaction`]; every operation runs on [`connection`]`(pool,
-//!   options, ..)`, the transaction's connection when `options` carry one, else a pooled one.
+//! - Transactions ([`transaction`]): `begin_transaction` begins a sqlx transaction with the
+//!   backend's [`Backend::begin_statement`] and wraps it in a [`SqlTransaction`]; every
+//!   operation runs on [`connection`]`(pool, options, ..)`, the transaction's connection when
+//!   `options` carry one, else a pooled one.
 //! - [`write_where`]: the `where` compiler, for statements a connector needs beyond these.
 //!
 //! # Guarantees
@@ -83,7 +104,9 @@
 //! Keep row counts honest for `UPDATE`: SQLite and PostgreSQL count matched rows; MySQL counts
 //! changed rows unless the connection sets `CLIENT_FOUND_ROWS`.
 
+mod backend;
 mod builder;
+mod connector;
 pub mod ddl;
 mod dialect;
 pub mod discovery;
@@ -93,25 +116,35 @@ mod mapping;
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod pool;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod settings;
 mod sqlite;
 pub mod transaction;
 pub mod value;
 mod writer;
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) use backend::bind_portable;
+pub use backend::Backend;
 pub use builder::{
     assign_generated_id, count, delete, insert, replace_by_id, select, update, write_where, Insert,
     Select, Write,
 };
+pub use connector::SqlConnector;
 pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
 pub use discovery::{
     CatalogQuery, DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,
 };
 pub use error::{classify, ErrorContext};
 pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableCache, TableMapping};
+pub use pool::{ping_if_idle, PING_AFTER_IDLE};
 #[cfg(feature = "mysql")]
 pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDialect;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub(crate) use settings::Settings;
 pub use sqlite::SqliteDialect;
 pub use transaction::{connection, Conn, SqlTransaction};
 pub use writer::{SqlWriter, Statement};
