@@ -114,9 +114,9 @@ mod error;
 mod mapping;
 #[cfg(feature = "mysql")]
 mod mysql;
+mod pool;
 #[cfg(feature = "postgres")]
 mod postgres;
-mod pool;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod settings;
 mod sqlite;
@@ -138,9 +138,9 @@ pub use discovery::{
 };
 pub use error::{classify, ErrorContext};
 pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableCache, TableMapping};
-pub use pool::{ping_if_idle, PING_AFTER_IDLE};
 #[cfg(feature = "mysql")]
 pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
+pub use pool::{ping_if_idle, PING_AFTER_IDLE};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDialect;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
