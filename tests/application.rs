@@ -6,6 +6,8 @@
 
 #![cfg(all(feature = "rest", feature = "memory"))]
 
+#[cfg(feature = "mysql")]
+mod mysql_db;
 #[cfg(feature = "postgres")]
 mod pg_db;
 #[macro_use]

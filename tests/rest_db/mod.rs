@@ -1,7 +1,9 @@
-//! The data sources REST scenarios run on: the memory connector and, when
-//! `LOOPBACK_TEST_POSTGRES_URL` is set, PostgreSQL in a schema of the scenario's own
+//! The data sources REST scenarios run on: the memory connector, SQLite (an in-memory
+//! database), and, when `LOOPBACK_TEST_POSTGRES_URL` / `LOOPBACK_TEST_MYSQL_URL` are set,
+//! PostgreSQL in a schema and MySQL in a database of the scenario's own
 //! ([`on_every_connector!`] runs a scenario on each). A test binary using it declares
-//! `#[cfg(feature = "postgres")] mod pg_db;` next to `#[macro_use] mod rest_db;`.
+//! `#[cfg(feature = "postgres")] mod pg_db;` and `#[cfg(feature = "mysql")] mod mysql_db;`
+//! next to `#[macro_use] mod rest_db;`.
 
 #![allow(dead_code)] // each test binary uses its own part
 
@@ -11,48 +13,88 @@ use loopback::auth::AuthOptions;
 use loopback::{connectors, App, Connector, ModelDefinition};
 use serde_json::Value as Json;
 
+#[cfg(feature = "mysql")]
+use super::mysql_db;
 #[cfg(feature = "postgres")]
 use super::pg_db;
 
-/// A data source a scenario runs on; a PostgreSQL schema is dropped with it.
+/// Which connector a [`Db`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Memory,
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// A data source a scenario runs on; a PostgreSQL schema or a MySQL database is dropped with
+/// it.
 pub struct Db {
     connector: Arc<dyn Connector>,
-    sql: bool,
+    kind: Kind,
     #[cfg(feature = "postgres")]
     _schema: Option<pg_db::TestSchema>,
+    #[cfg(feature = "mysql")]
+    _database: Option<mysql_db::TestDb>,
 }
 
 impl Db {
-    /// A fresh memory data source.
-    pub fn memory() -> Db {
+    fn of(connector: Arc<dyn Connector>, kind: Kind) -> Db {
         Db {
-            connector: connectors::memory(),
-            sql: false,
+            connector,
+            kind,
             #[cfg(feature = "postgres")]
             _schema: None,
+            #[cfg(feature = "mysql")]
+            _database: None,
         }
+    }
+
+    /// A fresh memory data source.
+    pub fn memory() -> Db {
+        Db::of(connectors::memory(), Kind::Memory)
+    }
+
+    /// A fresh in-memory SQLite database.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite() -> Db {
+        let connector = connectors::sqlite(serde_json::json!({"file": ":memory:"}))
+            .expect("an in-memory SQLite database");
+        Db::of(connector, Kind::Sqlite)
     }
 
     /// A fresh PostgreSQL schema, or `None` when the server's URL is not set.
     #[cfg(feature = "postgres")]
     pub async fn postgres() -> Option<Db> {
         let (connector, schema) = pg_db::TestSchema::create().await?;
-        Some(Db {
-            connector,
-            sql: true,
-            _schema: Some(schema),
-        })
+        let mut db = Db::of(connector, Kind::Postgres);
+        db._schema = Some(schema);
+        Some(db)
+    }
+
+    /// A fresh MySQL database, or `None` when the server's URL is not set.
+    #[cfg(feature = "mysql")]
+    pub async fn mysql() -> Option<Db> {
+        let (connector, database) = mysql_db::TestDb::create().await?;
+        let mut db = Db::of(connector, Kind::Mysql);
+        db._database = Some(database);
+        Some(db)
+    }
+
+    /// Which connector this is.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// Whether this is a SQL database (properties never set read back as `null`).
     pub fn is_sql(&self) -> bool {
-        self.sql
+        self.kind != Kind::Memory
     }
 
     /// Runs a native SQL statement on a SQL database, with `{schema}` replaced by the
     /// scenario's schema (e.g. `ALTER TABLE "{schema}".accesstoken ...`).
     pub async fn execute(&self, sql: &str) {
-        assert!(self.sql, "native SQL on a SQL database only");
+        assert!(self.is_sql(), "native SQL on a SQL database only");
         #[cfg(feature = "postgres")]
         let sql = match &self._schema {
             Some(s) => sql.replace("{schema}", &s.name),
@@ -66,13 +108,30 @@ impl Db {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// Drops a column of a table, in the database's own SQL (`{schema}` as in
+    /// [`Db::execute`]); `table` and `column` as the connector names them.
+    pub async fn drop_column(&self, table: &str, column: &str) {
+        let sql = match self.kind {
+            Kind::Postgres => {
+                format!(r#"ALTER TABLE "{{schema}}"."{table}" DROP COLUMN "{column}""#)
+            }
+            Kind::Mysql => format!("ALTER TABLE `{table}` DROP COLUMN `{column}`"),
+            _ => format!(r#"ALTER TABLE "{table}" DROP COLUMN "{column}""#),
+        };
+        self.execute(&sql).await
+    }
+
     /// Another, empty, data source of the same kind.
     pub async fn fresh(&self) -> Db {
-        #[cfg(feature = "postgres")]
-        if self.sql {
-            return Db::postgres().await.expect("PostgreSQL was reachable");
+        match self.kind {
+            #[cfg(feature = "postgres")]
+            Kind::Postgres => Db::postgres().await.expect("PostgreSQL was reachable"),
+            #[cfg(feature = "mysql")]
+            Kind::Mysql => Db::mysql().await.expect("MySQL was reachable"),
+            #[cfg(feature = "sqlite")]
+            Kind::Sqlite => Db::sqlite(),
+            _ => Db::memory(),
         }
-        Db::memory()
     }
 
     /// An application on this data source with auth enabled (the built-ins attached to it)
@@ -115,7 +174,7 @@ impl Db {
         for def in defs {
             define(def).await;
         }
-        if self.sql {
+        if self.is_sql() {
             let defs: Vec<_> = app.models().iter().map(|m| m.definition()).collect();
             self.connector.automigrate(&defs).await.unwrap();
         }
@@ -124,7 +183,7 @@ impl Db {
 }
 
 /// One `#[tokio::test]` per connector for each scenario `async fn name(db: Db)`: module
-/// `name` holds `memory` and (with the `postgres` feature) `postgres`.
+/// `name` holds `memory` and, with their features, `sqlite`, `postgres` and `mysql`.
 macro_rules! on_every_connector {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -133,10 +192,24 @@ macro_rules! on_every_connector {
                 super::$name(crate::rest_db::Db::memory()).await;
             }
 
+            #[cfg(feature = "sqlite")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::rest_db::Db::sqlite()).await;
+            }
+
             #[cfg(feature = "postgres")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(db) = crate::rest_db::Db::postgres().await {
+                    super::$name(db).await;
+                }
+            }
+
+            #[cfg(feature = "mysql")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if let Some(db) = crate::rest_db::Db::mysql().await {
                     super::$name(db).await;
                 }
             }
