@@ -25,6 +25,7 @@ use chrono::{SubsecRound, Utc};
 use hmac::{Hmac, Mac};
 
 use super::password::constant_time_eq;
+use super::user::model_of_ctx;
 use crate::app::ModelHandle;
 use crate::connector::Options;
 use crate::error::{Error, Result};
@@ -138,17 +139,6 @@ fn is_missing(v: Option<&Value>) -> bool {
         Some(Value::String(s)) => s.is_empty(),
         Some(_) => false,
     }
-}
-
-/// The model an observer of `base` is running for (a subclass shares its base's observers).
-fn model_of_ctx(base: &ModelHandle, ctx: &HookContext) -> ModelHandle {
-    if ctx.model == base.name() {
-        return base.clone();
-    }
-    base.app()
-        .ok()
-        .and_then(|a| a.model(&ctx.model))
-        .unwrap_or_else(|| base.clone())
 }
 
 /// Hooks of an application model (subclasses run their base's).

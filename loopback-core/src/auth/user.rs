@@ -127,7 +127,7 @@ fn http(status: u16, code: Option<&str>, message: impl Into<String>) -> Error {
 }
 
 /// The model an observer of `base` is running for (a subclass shares its base's observers).
-fn model_of_ctx(base: &ModelHandle, ctx: &HookContext) -> ModelHandle {
+pub(super) fn model_of_ctx(base: &ModelHandle, ctx: &HookContext) -> ModelHandle {
     if ctx.model == base.name() {
         return base.clone();
     }
