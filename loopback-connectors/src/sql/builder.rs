@@ -64,7 +64,7 @@ pub fn select(d: &dyn Dialect, t: &TableMapping, filter: &Filter) -> Result<Sele
         if n > 0 {
             w.push(", ");
         }
-        w.push(&t.columns[i].quoted);
+        w.push(&t.columns[i].reference);
     }
     w.push(" FROM ");
     w.push(&t.qualified);
@@ -281,7 +281,7 @@ fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Fil
     }
     for (n, (pos, dir)) in keys.iter().enumerate() {
         w.push(if n == 0 { " ORDER BY " } else { ", " });
-        w.push(&t.columns[*pos].quoted);
+        w.push(&t.columns[*pos].reference);
         w.push(match dir {
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
@@ -465,7 +465,7 @@ fn write_condition(
     let pos = resolve(d, t, property, "where")?;
     let c = &t.columns[pos];
     check_operator(d, c, op)?;
-    let col = c.quoted.as_str();
+    let col = c.reference.as_str();
     match op {
         Condition::Eq(v) => match operand(d, c, v) {
             Operand::Null => {
@@ -599,7 +599,7 @@ fn like_pattern(p: &str) -> std::borrow::Cow<'_, str> {
 fn compare(w: &mut SqlWriter, d: &dyn Dialect, c: &ColumnMapping, sql_op: &str, v: &Value) {
     match operand(d, c, v) {
         Operand::Value(v) => {
-            w.push(&c.quoted);
+            w.push(&c.reference);
             w.push(" ");
             w.push(sql_op);
             w.push(" ");

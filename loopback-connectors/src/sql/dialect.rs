@@ -29,6 +29,15 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// How identifiers are quoted and parameters written.
     fn syntax(&self) -> Syntax;
 
+    /// Whether columns are written with their table (`"Book"."title"`) where a query reads
+    /// them: in the select list, `WHERE` and `ORDER BY`. SQLite takes a double-quoted name
+    /// that is no column for a string literal, so a query naming a column its table lacks (a
+    /// model ahead of an un-migrated table) would silently compare text; a qualified name is
+    /// an error there instead ("no such column").
+    fn qualify_columns(&self) -> bool {
+        false
+    }
+
     /// Whether `INSERT … RETURNING` gives back the generated id. When false the connector reads
     /// its driver's last-insert-id instead (MySQL).
     fn supports_returning(&self) -> bool {

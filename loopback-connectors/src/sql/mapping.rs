@@ -58,6 +58,10 @@ pub struct ColumnMapping {
     pub name: String,
     /// The column name quoted for the dialect.
     pub quoted: String,
+    /// How a query reads the column (select list, `WHERE`, `ORDER BY`): [`ColumnMapping::quoted`],
+    /// with the table before it where the dialect qualifies columns
+    /// ([`Dialect::qualify_columns`]).
+    pub reference: String,
     /// How values are stored.
     pub kind: ColumnKind,
     /// The property type.
@@ -163,7 +167,10 @@ impl TableMapping {
         let mut columns = Vec::with_capacity(def.properties.len());
         let mut by_property = HashMap::with_capacity(def.properties.len());
         for p in def.properties.values() {
-            let col = column(dialect, def, p)?;
+            let mut col = column(dialect, def, p)?;
+            if dialect.qualify_columns() {
+                col.reference = format!("{qualified}.{}", col.quoted);
+            }
             by_property.insert(p.name.clone(), columns.len());
             columns.push(col);
         }
@@ -339,6 +346,7 @@ fn column(
         key: loopback_core::value::Key::interned(p.name.as_str()),
         property: p.name.clone(),
         quoted: quote(dialect.syntax(), &name),
+        reference: quote(dialect.syntax(), &name),
         name,
         kind,
         ty: p.ty.clone(),

@@ -56,6 +56,10 @@ impl Dialect for SqliteDialect {
         }
     }
 
+    fn qualify_columns(&self) -> bool {
+        true
+    }
+
     fn write_like(
         &self,
         w: &mut SqlWriter,

@@ -91,15 +91,46 @@ fn where_sql(w: Where) -> Statement {
     count(&SqliteDialect, &lite(&product()), Some(&w)).unwrap()
 }
 
-/// The `WHERE` part of a count, and its parameters.
+/// The `WHERE` part of a count, and its parameters, with SQLite's table qualification of
+/// the columns left out (`"Product"."name"` reads `"name"`; `sqlite_qualifies_the_columns_it_reads`
+/// checks the qualification itself).
 fn cond(w: Where) -> (String, Vec<Value>) {
     let s = where_sql(w);
     let sql = s
         .sql
         .strip_prefix("SELECT COUNT(*) FROM \"Product\" WHERE ")
         .unwrap()
-        .to_owned();
+        .replace("\"Product\".", "");
     (sql, s.params)
+}
+
+#[test]
+fn sqlite_qualifies_the_columns_it_reads() {
+    // SQLite takes a double-quoted name that is no column for a string literal; qualified, a
+    // missing column is an error instead of a silent comparison with its own name.
+    let t = lite(&product());
+    let sel = select(
+        &SqliteDialect,
+        &t,
+        &Filter::with_where(Where::eq("name", "a"))
+            .fields(["name", "qty"])
+            .order_by("qty", Direction::Desc),
+    )
+    .unwrap();
+    assert_eq!(
+        sel.statement.sql,
+        r#"SELECT "Product"."name", "Product"."qty" FROM "Product" WHERE "Product"."name" = ? ORDER BY "Product"."qty" DESC, "Product"."id" ASC"#
+    );
+    // Written columns (INSERT, SET) stay bare, as SQLite requires.
+    let ins = insert(&SqliteDialect, &t, &record! {"name" => "a"}).unwrap();
+    assert!(
+        ins.statement.sql.contains(r#"("name") VALUES (?)"#),
+        "{}",
+        ins.statement.sql
+    );
+    // Other dialects keep bare names.
+    let pg = TableMapping::new(&Dollar, &product()).unwrap();
+    assert!(pg.columns.iter().all(|c| c.reference == c.quoted));
 }
 
 fn c(p: &str, op: Condition) -> Where {
@@ -222,7 +253,7 @@ fn select_everything_in_id_order() {
     let sel = select(&SqliteDialect, &t, &Filter::new()).unwrap();
     assert_eq!(
         sel.statement.sql,
-        r#"SELECT "id", "name", "qty", "active", "born", "meta", "tags", "blob" FROM "Product" ORDER BY "id" ASC"#
+        r#"SELECT "Product"."id", "Product"."name", "Product"."qty", "Product"."active", "Product"."born", "Product"."meta", "Product"."tags", "Product"."blob" FROM "Product" ORDER BY "Product"."id" ASC"#
     );
     assert!(sel.statement.params.is_empty());
     assert_eq!(sel.columns, [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -240,7 +271,7 @@ fn select_fields_order_and_paging() {
     let sel = select(&SqliteDialect, &t, &f).unwrap();
     assert_eq!(
         sel.statement.sql,
-        r#"SELECT "name", "qty" FROM "Product" WHERE "active" = ? ORDER BY "qty" DESC, "name" ASC, "id" ASC LIMIT ? OFFSET ?"#
+        r#"SELECT "Product"."name", "Product"."qty" FROM "Product" WHERE "Product"."active" = ? ORDER BY "Product"."qty" DESC, "Product"."name" ASC, "Product"."id" ASC LIMIT ? OFFSET ?"#
     );
     assert_eq!(
         sel.statement.params,
@@ -255,7 +286,7 @@ fn select_fields_order_and_paging() {
     let sel = select(&SqliteDialect, &t, &f).unwrap();
     assert_eq!(
         sel.statement.sql,
-        r#"SELECT "id", "name", "qty", "active" FROM "Product" ORDER BY "id" DESC LIMIT ? OFFSET ?"#
+        r#"SELECT "Product"."id", "Product"."name", "Product"."qty", "Product"."active" FROM "Product" ORDER BY "Product"."id" DESC LIMIT ? OFFSET ?"#
     );
     assert_eq!(
         sel.statement.params,
@@ -272,7 +303,7 @@ fn select_fields_order_and_paging() {
     .unwrap();
     assert_eq!(
         sel.statement.sql,
-        r#"SELECT NULL FROM "Product" ORDER BY "id" ASC"#
+        r#"SELECT NULL FROM "Product" ORDER BY "Product"."id" ASC"#
     );
     assert!(sel.columns.is_empty());
 }
@@ -649,7 +680,7 @@ fn updates_replaces_and_deletes() {
     };
     assert_eq!(
         u.sql,
-        r#"UPDATE "Product" SET "name" = ?, "qty" = ? WHERE "qty" = ?"#
+        r#"UPDATE "Product" SET "name" = ?, "qty" = ? WHERE "Product"."qty" = ?"#
     );
     assert_eq!(u.params, [s("b"), Value::Int(2), Value::Int(1)]);
     let Write::Count(nothing) = update(&SqliteDialect, &t, None, &record! {"id" => 9}).unwrap()
@@ -669,7 +700,7 @@ fn updates_replaces_and_deletes() {
     };
     assert_eq!(
         r.sql,
-        r#"UPDATE "Product" SET "name" = ?, "qty" = ?, "active" = ?, "born" = ?, "meta" = ?, "tags" = ?, "blob" = ? WHERE "id" = ?"#
+        r#"UPDATE "Product" SET "name" = ?, "qty" = ?, "active" = ?, "born" = ?, "meta" = ?, "tags" = ?, "blob" = ? WHERE "Product"."id" = ?"#
     );
     assert_eq!(r.params[0], s("n"));
     assert!(r.params[1..7].iter().all(Value::is_null));
@@ -686,7 +717,10 @@ fn updates_replaces_and_deletes() {
     let del = delete(&SqliteDialect, &t, Some(&Where::eq("name", "x"))).unwrap();
     assert_eq!(
         (del.sql.as_str(), del.params),
-        (r#"DELETE FROM "Product" WHERE "name" = ?"#, vec![s("x")])
+        (
+            r#"DELETE FROM "Product" WHERE "Product"."name" = ?"#,
+            vec![s("x")]
+        )
     );
     assert_eq!(
         delete(&SqliteDialect, &t, None).unwrap().sql,
@@ -877,17 +911,17 @@ fn related_conditions_are_uncorrelated_subqueries() {
     assert_eq!(
         cond(related(Quantifier::Some, stars())),
         (
-            r#""id" IN (SELECT "productId" FROM "Review" WHERE "stars" >= ?)"#.into(),
+            r#""id" IN (SELECT "productId" FROM "Review" WHERE "Review"."stars" >= ?)"#.into(),
             vec![Value::Int(4)]
         )
     );
     assert_eq!(
         cond(related(Quantifier::None, stars())).0,
-        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND "stars" >= ?))"#
+        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND "Review"."stars" >= ?))"#
     );
     assert_eq!(
         cond(related(Quantifier::Every, stars())).0,
-        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND NOT COALESCE("stars" >= ?, FALSE)))"#
+        r#"("id" IS NULL OR "id" NOT IN (SELECT "productId" FROM "Review" WHERE "productId" IS NOT NULL AND NOT COALESCE("Review"."stars" >= ?, FALSE)))"#
     );
     // Parameters keep their order around a subquery.
     let (sql, params) = cond(Where::And(vec![
@@ -897,7 +931,7 @@ fn related_conditions_are_uncorrelated_subqueries() {
     ]));
     assert_eq!(
         sql,
-        r#"("name" = ? AND "id" IN (SELECT "productId" FROM "Review" WHERE "stars" >= ?) AND "qty" < ?)"#
+        r#"("name" = ? AND "id" IN (SELECT "productId" FROM "Review" WHERE "Review"."stars" >= ?) AND "qty" < ?)"#
     );
     assert_eq!(params, vec![s("a"), Value::Int(4), Value::Int(9)]);
     // Placeholders are numbered through the subquery.
