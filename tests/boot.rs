@@ -5,44 +5,19 @@
 #![cfg(all(feature = "rest", feature = "memory"))]
 
 mod app_folder;
+mod boot_support;
 mod rest_support;
 
 use std::path::Path;
 
 use app_folder::{copy_app, edit_json, write};
-use loopback::boot::{self, BootOptions};
+use boot_support::{
+    assert_problem, express_signed, opts, problems, reader_token, warnings_of, EXAMPLE,
+};
+use loopback::boot;
 use loopback::prelude::*;
 use rest_support::{get, post, send};
 use serde_json::{json, Value as Json};
-
-const EXAMPLE: &str = "examples/bookstore";
-
-/// Options with no variables from the process environment (so `PORT` or `NODE_ENV` set by
-/// the caller cannot change the outcome).
-fn opts() -> BootOptions {
-    BootOptions::new().vars(Vec::<(String, String)>::new())
-}
-
-/// The problems of a folder that must not boot, as text lines.
-async fn problems(dir: &Path) -> Vec<String> {
-    let err = boot::boot(dir, &opts())
-        .await
-        .expect_err("the folder must not boot");
-    match &err {
-        loopback::Error::Boot(b) => b.problems.iter().map(ToString::to_string).collect(),
-        other => panic!("expected a boot error, got {other}"),
-    }
-}
-
-fn assert_problem(problems: &[String], needles: &[&str]) {
-    assert!(
-        problems
-            .iter()
-            .any(|p| needles.iter().all(|n| p.contains(n))),
-        "no problem mentions all of {needles:?}; got:\n{}",
-        problems.join("\n")
-    );
-}
 
 #[tokio::test]
 async fn the_example_folder_boots_with_its_models_settings_and_access_control() {
@@ -602,15 +577,6 @@ module.exports = function(server) {
 };
 ";
 
-fn warnings_of(booted: &boot::Booted) -> Vec<String> {
-    booted
-        .plan()
-        .warnings()
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-}
-
 /// LB3's status body: the boot date to the millisecond and a non-negative uptime in seconds.
 #[track_caller]
 fn assert_status_body(reply: &rest_support::Reply, booted: &boot::Booted) {
@@ -769,35 +735,12 @@ async fn the_status_middleware_of_middleware_json_answers_at_its_paths() {
     );
 }
 
-/// Registers and logs in `alice` on the example folder's API; her token.
-async fn alice_token(api: &loopback::rest::RestApi) -> String {
-    let r = post(
-        api,
-        "/api/readers",
-        r#"{"username": "alice", "email": "alice@example.com", "password": "alice-pass"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = post(
-        api,
-        "/api/readers/login",
-        r#"{"email": "alice@example.com", "password": "alice-pass"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_owned()
-}
-
 /// The cookie-parser secret the token tests configure.
 const COOKIE_SECRET: &str = "keyboard cat";
 
-/// `token` signed as Express's `res.cookie(name, token, {signed: true})` sends it: signed
-/// with [`COOKIE_SECRET`], then percent-encoded.
+/// `token` signed as Express sends it, with [`COOKIE_SECRET`].
 fn signed(token: &str) -> String {
-    loopback::rest::sign_cookie(token, COOKIE_SECRET)
-        .replace(':', "%3A")
-        .replace('/', "%2F")
-        .replace('+', "%2B")
+    express_signed(token, COOKIE_SECRET)
 }
 
 /// `GET /api/readers/me` with the token placed by `place`: the status.
@@ -861,7 +804,7 @@ async fn token_middleware_options_say_where_the_token_is_read() {
     );
     let api = booted.rest_api();
     // Logging in needs no token; the default places no longer carry one.
-    let token = alice_token(&api).await;
+    let token = reader_token(&api, "alice").await;
     for place in custom {
         assert_eq!(me_with(&api, &token, place).await, 200, "{place}");
     }
@@ -882,7 +825,7 @@ async fn token_middleware_options_say_where_the_token_is_read() {
         });
     });
     let api = boot::boot(d, &opts()).await.unwrap().rest_api();
-    let token = alice_token(&api).await;
+    let token = reader_token(&api, "alice").await;
     for place in custom.iter().chain(&defaults) {
         assert_eq!(me_with(&api, &token, place).await, 200, "{place}");
     }
@@ -907,7 +850,7 @@ async fn token_middleware_options_say_where_the_token_is_read() {
         v["auth"]["loopback#token"]["params"]["bearerTokenBase64Encoded"] = json!(false);
     });
     let api = boot::boot(d, &opts()).await.unwrap().rest_api();
-    let token = alice_token(&api).await;
+    let token = reader_token(&api, "alice").await;
     assert_eq!(me_with(&api, &token, "bearer-raw").await, 200);
     assert_eq!(me_with(&api, &token, "bearer").await, 401);
     assert_eq!(me_with(&api, &token, "authorization").await, 200);

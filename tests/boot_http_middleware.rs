@@ -6,24 +6,22 @@
 #![cfg(all(feature = "rest", feature = "memory"))]
 
 mod app_folder;
+mod boot_support;
 mod rest_support;
 
 use std::path::Path;
 
 use app_folder::{copy_app, edit_json};
-use loopback::boot::{self, BootOptions};
+use boot_support::{
+    assert_problem, express_signed, opts, problems, reader_token, warnings_of, EXAMPLE,
+};
+use loopback::boot;
 use loopback::rest::http::{Method, Request};
 use loopback::rest::{sign_cookie, Compression, Frameguard, SecurityHeaders};
 use loopback::rest::{RestApi, TokenLookup};
 use loopback::{record, Options};
-use rest_support::{call, post};
+use rest_support::call;
 use serde_json::{json, Value as Json};
-
-const EXAMPLE: &str = "examples/bookstore";
-
-fn opts() -> BootOptions {
-    BootOptions::new().vars(Vec::<(String, String)>::new())
-}
 
 /// The example folder with `middleware.json` changed by `f`.
 fn app_with(f: impl FnOnce(&mut Json)) -> tempfile::TempDir {
@@ -34,61 +32,6 @@ fn app_with(f: impl FnOnce(&mut Json)) -> tempfile::TempDir {
 
 async fn boot_dir(dir: &Path) -> boot::Booted {
     boot::boot(dir, &opts()).await.expect("boots")
-}
-
-fn warnings_of(booted: &boot::Booted) -> Vec<String> {
-    booted
-        .plan()
-        .warnings()
-        .iter()
-        .map(ToString::to_string)
-        .collect()
-}
-
-async fn problems(dir: &Path) -> Vec<String> {
-    match boot::boot(dir, &opts()).await {
-        Err(loopback::Error::Boot(b)) => b.problems.iter().map(ToString::to_string).collect(),
-        Err(other) => panic!("expected a boot error, got {other}"),
-        Ok(_) => panic!("the folder must not boot"),
-    }
-}
-
-#[track_caller]
-fn assert_problem(problems: &[String], needles: &[&str]) {
-    assert!(
-        problems
-            .iter()
-            .any(|p| needles.iter().all(|n| p.contains(n))),
-        "no problem mentions all of {needles:?}; got:\n{}",
-        problems.join("\n")
-    );
-}
-
-/// Signs up and logs in a reader: its token.
-async fn token(api: &RestApi) -> String {
-    let r = post(
-        api,
-        "/api/readers",
-        r#"{"email": "c@example.com", "password": "pw", "username": "c"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = post(
-        api,
-        "/api/readers/login",
-        r#"{"email": "c@example.com", "password": "pw"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_owned()
-}
-
-/// Express's `res.cookie(name, value, {signed: true})`: signed, then percent-encoded.
-fn express_signed(value: &str, secret: &str) -> String {
-    sign_cookie(value, secret)
-        .replace(':', "%3A")
-        .replace('/', "%2F")
-        .replace('+', "%2B")
 }
 
 /// The status of `GET /api/readers/me` with `cookie` (a protected route: 401 anonymous).
@@ -128,7 +71,7 @@ async fn a_signed_cookie_carries_the_token_and_a_plain_one_does_not() {
         "{warnings:#?}"
     );
     let api = booted.rest_api();
-    let t = token(&api).await;
+    let t = reader_token(&api, "c").await;
     let signed = sign_cookie(&t, "keyboard cat");
     // Signed, as Express sends it (percent-encoded) or not, under either default name.
     assert_eq!(
@@ -187,7 +130,7 @@ async fn without_a_secret_cookies_are_never_read() {
     let booted = boot::boot(Path::new(EXAMPLE), &opts()).await.unwrap();
     assert!(booted.plan().http().token.cookie_secrets.is_empty());
     let api = booted.rest_api();
-    let t = token(&api).await;
+    let t = reader_token(&api, "c").await;
     for secret in ["keyboard cat", ""] {
         let signed = sign_cookie(&t, secret);
         assert_eq!(me(&api, &format!("access_token={signed}")).await, 401);
@@ -209,7 +152,7 @@ async fn without_a_secret_cookies_are_never_read() {
         let booted = boot_dir(dir.path()).await;
         assert!(booted.plan().http().token.cookie_secrets.is_empty());
         let api = booted.rest_api();
-        let t = token(&api).await;
+        let t = reader_token(&api, "c").await;
         let signed = sign_cookie(&t, "");
         assert_eq!(me(&api, &format!("access_token={signed}")).await, 401);
     }
@@ -230,7 +173,7 @@ async fn every_secret_of_the_list_verifies_for_rotation() {
     let debug = format!("{:?}", booted.plan().http());
     assert!(!debug.contains("old secret"), "{debug}");
     let api = booted.rest_api();
-    let t = token(&api).await;
+    let t = reader_token(&api, "c").await;
     for secret in ["new secret", "old secret"] {
         let c = format!("access_token={}", express_signed(&t, secret));
         assert_eq!(me(&api, &c).await, 200, "{secret}");
@@ -252,7 +195,7 @@ async fn every_secret_of_the_list_verifies_for_rotation() {
         "{warnings:#?}"
     );
     let api = booted.rest_api();
-    let t = token(&api).await;
+    let t = reader_token(&api, "c").await;
     let c = format!("access_token={}", express_signed(&t, "new secret"));
     assert_eq!(me(&api, &c).await, 200);
     let c = format!("access_token={}", express_signed(&t, "old secret"));
@@ -275,7 +218,7 @@ async fn cookie_parser_after_the_token_middleware_reads_no_cookie() {
         "{warnings:#?}"
     );
     let api = booted.rest_api();
-    let t = token(&api).await;
+    let t = reader_token(&api, "c").await;
     let c = format!("access_token={}", sign_cookie(&t, "keyboard cat"));
     assert_eq!(me(&api, &c).await, 401);
 }
