@@ -692,17 +692,15 @@ async fn call(
         Err(e) => return Err((ctx, e)),
     };
     let mut ctx = ctx;
-    ctx.result = match shape_result(&entry.method, value) {
-        Ok(r) => r,
-        Err(e) => return Err((ctx, e)),
-    };
-    if has_root_body(&entry.method) && entry.method.returns.len() > 1 {
-        // strong-remoting's `setReturnArgByName`: beside a root value, returns aimed at the
-        // status or a header are applied to the response (`shape_result` kept the values in
-        // an array for this).
-        if let Some(Json::Array(mut values)) = ctx.result.take() {
-            ctx.result = Some(apply_targets(&entry.method, &mut values, &mut ctx));
+    match shape_result(&entry.method, value) {
+        Ok(shaped) => {
+            ctx.result = shaped.body;
+            if shaped.status.is_some() {
+                ctx.status = shaped.status;
+            }
+            ctx.headers.extend(shaped.headers);
         }
+        Err(e) => return Err((ctx, e)),
     }
     let ctx = match remotes.run(RemoteHookKind::After, ctx).await {
         Ok(c) => c,
@@ -746,10 +744,11 @@ pub(crate) fn check_required(method: &RemoteMethod, args: &Map<String, Json>) ->
 /// one `root` return; else an object with a key per (body) return. Returns aimed at the status
 /// or a header are kept in the object under their `arg` (or header name) and applied by the
 /// REST layer.
-pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<Json>> {
+pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Shaped> {
     let returns = &method.returns;
+    let mut shaped = Shaped::default();
     if returns.is_empty() {
-        return Ok(None);
+        return Ok(shaped);
     }
     let values: Vec<Json> = if returns.len() == 1 {
         vec![value]
@@ -766,14 +765,28 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
         }
     };
     if has_root_body(method) {
-        // One root value: the body itself. With other returns beside it, the values stay
-        // together until `call` applies the status and header ones.
-        if returns.len() == 1 {
-            return Ok(values.into_iter().next());
+        // strong-remoting's `setReturnArgByName`: the root value is the body; returns aimed
+        // at the status or a header beside it are applied to the response; other body
+        // returns are dropped.
+        let mut root = Json::Null;
+        for (r, v) in returns.iter().zip(values) {
+            match &r.target {
+                ReturnTarget::Status => {
+                    if let Some(s) = v.as_u64().and_then(|s| u16::try_from(s).ok()) {
+                        shaped.status = Some(s);
+                    }
+                }
+                ReturnTarget::Header(h) => match v {
+                    Json::Null => {}
+                    Json::String(text) => shaped.headers.push((h.clone(), text)),
+                    other => shaped.headers.push((h.clone(), other.to_string())),
+                },
+                ReturnTarget::Body if r.root => root = v,
+                ReturnTarget::Body => {}
+            }
         }
-        let mut values = values;
-        values.resize(returns.len(), Json::Null);
-        return Ok(Some(Json::Array(values)));
+        shaped.body = Some(root);
+        return Ok(shaped);
     }
     let mut out = Map::new();
     for (r, v) in returns.iter().zip(values) {
@@ -789,7 +802,17 @@ pub(crate) fn shape_result(method: &RemoteMethod, value: Json) -> Result<Option<
         }
         out.insert(key, v);
     }
-    Ok(Some(Json::Object(out)))
+    shaped.body = Some(Json::Object(out));
+    Ok(shaped)
+}
+
+/// A handler's value as [`shape_result`] reads it: the body (`None`: no content), and the
+/// status and headers returns beside a root value set.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Shaped {
+    pub(crate) body: Option<Json>,
+    pub(crate) status: Option<u16>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// The bytes of a buffer a `file` return holds: Node's JSON form `{"type": "Buffer", "data":
@@ -823,34 +846,6 @@ fn has_root_body(method: &RemoteMethod) -> bool {
         .any(|r| r.root && r.target == ReturnTarget::Body)
 }
 
-/// Takes the values of a method with a root return (one per return, in order): status and
-/// header returns go to `ctx`, the root value is answered; other body returns are dropped, as
-/// strong-remoting drops them beside a root.
-fn apply_targets(method: &RemoteMethod, values: &mut [Json], ctx: &mut RemoteContext) -> Json {
-    let mut root = Json::Null;
-    for (r, v) in method.returns.iter().zip(values.iter_mut()) {
-        let v = std::mem::take(v);
-        match &r.target {
-            ReturnTarget::Status => {
-                if let Some(s) = v.as_u64().and_then(|s| u16::try_from(s).ok()) {
-                    ctx.status = Some(s);
-                }
-            }
-            ReturnTarget::Header(h) if !v.is_null() => {
-                let text = match v {
-                    Json::String(s) => s,
-                    other => other.to_string(),
-                };
-                ctx.headers.push((h.clone(), text));
-            }
-            ReturnTarget::Header(_) => {}
-            ReturnTarget::Body if r.root => root = v,
-            ReturnTarget::Body => {}
-        }
-    }
-    root
-}
-
 /// Whether a JSON value is a number that is a safe integer (JavaScript's
 /// `Number.isSafeInteger`).
 pub(crate) fn is_safe_integer(v: &Json) -> bool {
@@ -868,29 +863,36 @@ mod tests {
     fn results_take_lb3_shapes() {
         let m = RemoteMethod::new("a").returns(Returns::new("greeting", ArgType::String));
         assert_eq!(
-            shape_result(&m, json!("hi")).unwrap(),
+            shape_result(&m, json!("hi")).unwrap().body,
             Some(json!({"greeting": "hi"}))
         );
         let m =
             RemoteMethod::new("a").returns(Returns::root(ArgType::Array(Box::new(ArgType::Any))));
-        assert_eq!(shape_result(&m, json!([1])).unwrap(), Some(json!([1])));
+        assert_eq!(shape_result(&m, json!([1])).unwrap().body, Some(json!([1])));
         let m = RemoteMethod::new("a");
-        assert_eq!(shape_result(&m, json!("ignored")).unwrap(), None);
+        assert_eq!(
+            shape_result(&m, json!("ignored")).unwrap(),
+            Shaped::default()
+        );
         let m = RemoteMethod::new("a")
             .returns(Returns::new("x", ArgType::Number))
             .returns(Returns::new("y", ArgType::Number));
         assert_eq!(
-            shape_result(&m, json!([1, 2])).unwrap(),
+            shape_result(&m, json!([1, 2])).unwrap().body,
             Some(json!({"x": 1, "y": 2}))
         );
         assert!(shape_result(&m, json!(1)).is_err());
-        // A root value beside a header return: the values stay together for `call`.
+        // A root value beside a header return: the value is the body, the header applied.
         let m = RemoteMethod::new("a")
             .returns(Returns::root(ArgType::File))
             .returns(Returns::new("Content-Type", ArgType::String).header("Content-Type"));
         assert_eq!(
             shape_result(&m, json!(["x", "text/plain"])).unwrap(),
-            Some(json!(["x", "text/plain"]))
+            Shaped {
+                body: Some(json!("x")),
+                status: None,
+                headers: vec![("Content-Type".into(), "text/plain".into())],
+            }
         );
         let m = RemoteMethod::new("a").returns(Returns::new("n", ArgType::Integer));
         assert!(shape_result(&m, json!(1.5)).is_err());
