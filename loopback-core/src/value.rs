@@ -385,6 +385,28 @@ impl Record {
         }
     }
 
+    /// A record of `entries`, whose keys the caller guarantees to be distinct (a row decoded
+    /// column by column, say), without checking each key against the ones before it as
+    /// [`Record::insert`] does. Distinctness is checked in debug builds only; in release
+    /// builds a repeated key makes lookups see its first value.
+    pub fn from_distinct(entries: Vec<(Key, Value)>) -> Self {
+        debug_assert!(
+            entries
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| entries[..i].iter().all(|(p, _)| p != k)),
+            "Record::from_distinct given a repeated key"
+        );
+        let mut record = Record {
+            entries,
+            index: None,
+        };
+        if record.entries.len() >= INDEXED_FROM {
+            record.reindex();
+        }
+        record
+    }
+
     /// The position of `key`, if present.
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {

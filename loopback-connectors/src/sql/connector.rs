@@ -119,15 +119,16 @@ impl<B: Backend> SqlConnector<B> {
         row: &<B::Db as Database>::Row,
         columns: &[usize],
     ) -> Result<Record> {
-        let mut out = Record::with_capacity(columns.len());
+        // The selected columns are distinct, so the row's keys are too.
+        let mut entries = Vec::with_capacity(columns.len());
         for (i, &pos) in columns.iter().enumerate() {
             let c = &t.columns[pos];
-            out.insert(
+            entries.push((
                 c.key.clone(),
                 self.dialect().decode(c, B::raw_value(row, i)?),
-            );
+            ));
         }
-        Ok(out)
+        Ok(Record::from_distinct(entries))
     }
 
     /// The foreign keys `def` declares, each with the mapping of the table it references
@@ -450,7 +451,7 @@ where
         }
         // Rows are decoded as they arrive, never all held as driver rows at once.
         let mut rows = query.fetch(&mut *conn);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(expected_rows(filter));
         while let Some(row) = rows
             .try_next()
             .await
@@ -701,4 +702,14 @@ where
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))
     }
+}
+
+/// The room to make for a query's rows before they arrive: its `limit` when it has a small
+/// one, else a few dozen, so that the usual result grows its list a few times at most.
+fn expected_rows(filter: &Filter) -> usize {
+    const ROOM: usize = 32;
+    const MOST: usize = 1024;
+    filter
+        .limit
+        .map_or(ROOM, |l| usize::try_from(l).unwrap_or(MOST).min(MOST))
 }

@@ -180,6 +180,9 @@ async fn find_in(
         include: Vec::new(),
         ..filter.clone()
     };
+    if values.len() <= chunk {
+        return target.find(base.and_where(inq(key, values)), options).await;
+    }
     let mut out = Vec::new();
     for part in values.chunks(chunk) {
         let f = base.clone().and_where(inq(key, part.to_vec()));
