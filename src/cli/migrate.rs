@@ -285,6 +285,7 @@ pub async fn migrate(
 
 fn step_label(model: &str, phase: MigrationPhase) -> String {
     match phase {
+        MigrationPhase::DropForeignKeys => format!("{model} (dropping foreign keys)"),
         MigrationPhase::Table => model.to_owned(),
         MigrationPhase::ForeignKeys => format!("{model} (foreign keys)"),
     }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use loopback::connectors::discovery::model_source;
-use loopback::connectors::{DiscoverOptions, Discovery};
+use loopback::connectors::{DiscoverOptions, Discovery, MigrationPhase};
 use loopback::{record, Connector, ModelDefinition, Options, PropertyType, RelationKind};
 use serde_json::json;
 
@@ -291,6 +291,61 @@ pub async fn declared_foreign_keys<C: Connector + Discovery>(db: &C, key: &str) 
     .unwrap();
     db.destroy_all(&models[0], None, &opts).await.unwrap();
     assert_eq!(db.count(&models[1], None, &opts).await.unwrap(), 0);
+
+    // `automigrate` runs again over the linked tables: the constraint referencing the
+    // re-created `Writer` table is dropped first and declared again at the end.
+    let plan = db.automigrate_plan(&models).await.unwrap();
+    assert_eq!(
+        plan.steps[0].phase,
+        MigrationPhase::DropForeignKeys,
+        "{plan:?}"
+    );
+    assert_eq!(plan.steps[0].model, "Novel");
+    db.automigrate(&models).await.unwrap();
+    let after = db
+        .discover_foreign_keys(&table_of(&models[1], key), None)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].fk_name.as_deref(), Some("fk_novel_writer"));
+    let e = db
+        .create(
+            &models[1],
+            record! {"title" => "Emma", "writerId" => 7},
+            &opts,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.status(),
+        409,
+        "the re-declared constraint is enforced: {e:?}"
+    );
+
+    // Re-creating `Writer` alone would leave `Novel`'s rows pointing nowhere: refused, with
+    // both tables named, and nothing dropped.
+    let w = db
+        .create(&models[0], record! {"name" => "Austen"}, &opts)
+        .await
+        .unwrap();
+    db.create(
+        &models[1],
+        record! {"title" => "Emma", "writerId" => w},
+        &opts,
+    )
+    .await
+    .unwrap();
+    let e = db.automigrate(&models[..1]).await.unwrap_err();
+    assert_eq!(e.status(), 409, "{e:?}");
+    let message = e.to_string();
+    assert!(message.contains("fk_novel_writer"), "{message}");
+    assert!(
+        message.contains(&table_of(&models[0], key))
+            && message.contains(&table_of(&models[1], key)),
+        "{message}"
+    );
+    assert_eq!(db.count(&models[0], None, &opts).await.unwrap(), 1);
+    assert_eq!(db.count(&models[1], None, &opts).await.unwrap(), 1);
 }
 
 fn table_of(def: &ModelDefinition, key: &str) -> String {

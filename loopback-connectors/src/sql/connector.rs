@@ -604,9 +604,18 @@ where
     /// Per model: its schema when the backend creates schemas (once each), `DROP TABLE IF
     /// EXISTS`, `CREATE TABLE` (with the declared foreign keys when the backend writes them
     /// there) and its indexes; then every declared foreign key, for the other backends.
+    ///
+    /// On the other backends, constraints that reference a re-created table are dropped
+    /// first (and the declared ones added again at the end), so that `automigrate` can run
+    /// again over tables it linked. A constraint of a table outside `models` that references
+    /// one of them is a 409 naming both tables: re-creating the table would break the other
+    /// table's rows, so that table must be migrated too (or the constraint dropped by hand).
     async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
         let d = self.dialect();
         let mut plan = MigrationPlan::default();
+        if !B::FOREIGN_KEYS_IN_CREATE_TABLE {
+            plan.steps = self.referencing_key_drops(models).await?;
+        }
         let mut schemas = Vec::new();
         for def in models {
             let t = self.remap(def)?;
@@ -701,6 +710,73 @@ where
         tx.commit()
             .await
             .map_err(|e| self.classify(e, ErrorContext::default()))
+    }
+}
+
+impl<B: Backend> SqlConnector<B>
+where
+    for<'c> &'c mut <B::Db as Database>::Connection: Executor<'c, Database = B::Db>,
+{
+    /// [`MigrationPhase::DropForeignKeys`] steps: the existing constraints that reference the
+    /// tables of `models`, each dropped from its own table, which must be one of `models`'.
+    async fn referencing_key_drops(
+        &self,
+        models: &[Arc<ModelDefinition>],
+    ) -> Result<Vec<MigrationStep>> {
+        let tables = models
+            .iter()
+            .map(|m| self.remap(m).map(|t| (m, t)))
+            .collect::<Result<Vec<_>>>()?;
+        let owner = Discovery::default_owner(self);
+        let same_owner = |schema: &Option<String>, fk_owner: &str| {
+            match schema.as_deref().or(owner.as_deref()) {
+                Some(s) => s == fk_owner,
+                // The connection's own schema or database: the catalog query was made in it.
+                None => true,
+            }
+        };
+        let mut steps: Vec<MigrationStep> = Vec::new();
+        let mut seen: Vec<(String, String, String)> = Vec::new();
+        for (_, t) in &tables {
+            let exported =
+                Discovery::discover_exported_foreign_keys(self, &t.table, t.schema.as_deref())
+                    .await?;
+            for fk in exported {
+                let Some(name) = fk.fk_name.clone() else {
+                    continue;
+                };
+                let key = (fk.fk_owner.clone(), fk.fk_table_name.clone(), name.clone());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let referencing = tables.iter().find(|(_, o)| {
+                    o.table == fk.fk_table_name && same_owner(&o.schema, &fk.fk_owner)
+                });
+                let Some((def, other)) = referencing else {
+                    return Err(Error::http(
+                        409,
+                        format!(
+                            "cannot re-create table \"{}\": constraint \"{name}\" of table \
+                             \"{}\" references it, and that table is not being migrated; \
+                             migrate its model too, or drop the constraint",
+                            t.table, fk.fk_table_name
+                        ),
+                    ));
+                };
+                let stmt = ddl::drop_foreign_key(self.dialect(), other, &name);
+                match steps.iter_mut().find(|s| s.model == def.name) {
+                    Some(step) => step.statements.push(stmt),
+                    None => steps.push(MigrationStep {
+                        model: def.name.clone(),
+                        table: other.clone(),
+                        phase: MigrationPhase::DropForeignKeys,
+                        statements: vec![stmt],
+                    }),
+                }
+            }
+        }
+        Ok(steps)
     }
 }
 

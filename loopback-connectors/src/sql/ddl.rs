@@ -16,6 +16,21 @@ pub fn drop_table(d: &dyn Dialect, t: &TableMapping) -> Statement {
     w.finish()
 }
 
+/// `ALTER TABLE … DROP CONSTRAINT name` (MySQL: `DROP FOREIGN KEY name`): a foreign key of
+/// `t`, dropped before the table it references is re-created.
+pub fn drop_foreign_key(d: &dyn Dialect, t: &TableMapping, name: &str) -> Statement {
+    let mut w = SqlWriter::new(d.syntax());
+    w.push("ALTER TABLE ");
+    w.push(&t.qualified);
+    w.push(if d.name() == "mysql" {
+        " DROP FOREIGN KEY "
+    } else {
+        " DROP CONSTRAINT "
+    });
+    w.push_identifier(name);
+    w.finish()
+}
+
 /// `CREATE TABLE` with one column per property and the primary key, then one
 /// `CREATE [UNIQUE] INDEX` per index.
 pub fn create_table(d: &dyn Dialect, t: &TableMapping) -> Vec<Statement> {

@@ -181,6 +181,10 @@ pub struct DiscoveredForeignKey {
 /// What a [`MigrationStep`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MigrationPhase {
+    /// `automigrate` on databases that add foreign keys to existing tables: drops the
+    /// constraints of the model's table that reference a table about to be re-created (they
+    /// are declared again in [`MigrationPhase::ForeignKeys`]). These steps come first.
+    DropForeignKeys,
     /// Creates, re-creates or alters the model's table, its columns and indexes.
     Table,
     /// Adds the foreign key constraints the model declares; these steps come after every
@@ -206,8 +210,9 @@ pub struct MigrationStep {
 /// migrations by building a plan and applying it, so what a plan shows is what runs.
 #[derive(Debug, Clone, Default)]
 pub struct MigrationPlan {
-    /// The steps in execution order: one [`MigrationPhase::Table`] step per model in the
-    /// order given, then the [`MigrationPhase::ForeignKeys`] steps.
+    /// The steps in execution order: for `automigrate`, any
+    /// [`MigrationPhase::DropForeignKeys`] steps; one [`MigrationPhase::Table`] step per model
+    /// in the order given; then the [`MigrationPhase::ForeignKeys`] steps.
     pub steps: Vec<MigrationStep>,
 }
 
