@@ -6,7 +6,7 @@ mod rest_support;
 use std::sync::{Arc, Mutex};
 
 use loopback::remote::{
-    Accept, ArgSource, ArgType, HttpVerb, RemoteHandler, RemoteMethod, Returns,
+    Accept, ArgSource, ArgType, FileStream, HttpVerb, RemoteHandler, RemoteMethod, Returns,
 };
 use loopback::rest::RestApi;
 use loopback::{App, Error};
@@ -219,6 +219,42 @@ async fn calc() -> App {
         }),
     )
     .unwrap();
+    // A file sent chunk by chunk, with its own content type and a header, beside LB3's
+    // documented Content-Type return (which a stream does not fill).
+    calc.remote_method(
+        RemoteMethod::new("export")
+            .accepts(Accept::new("rows", ArgType::Integer))
+            .returns(Returns::root(ArgType::File))
+            .returns(Returns::new("Content-Type", ArgType::String).header("Content-Type"))
+            .http(HttpVerb::Get, "/export"),
+        RemoteHandler::file(|call| async move {
+            let rows: i64 = call.arg("rows")?.unwrap_or(2);
+            let lines = std::iter::once("n,square\n".to_owned())
+                .chain((1..=rows).map(|n| format!("{n},{}\n", n * n)));
+            Ok(
+                FileStream::new(futures::stream::iter(lines.map(Ok::<_, std::io::Error>)))
+                    .content_type("text/csv; charset=utf-8")
+                    .header(
+                        "Content-Disposition",
+                        "attachment; filename=\"squares.csv\"",
+                    ),
+            )
+        }),
+    )
+    .unwrap();
+    // A file handler on a method that declares no root file return.
+    calc.remote_method(
+        RemoteMethod::new("notAFile")
+            .returns(Returns::root(ArgType::String))
+            .http(HttpVerb::Get, "/not-a-file"),
+        RemoteHandler::file(|_| async move {
+            Ok(FileStream::new(futures::stream::iter([Ok::<
+                _,
+                std::io::Error,
+            >("x")])))
+        }),
+    )
+    .unwrap();
     // A root value beside returns aimed at the status and a header.
     calc.remote_method(
         RemoteMethod::new("made")
@@ -365,6 +401,52 @@ async fn file_returns_are_raw_bodies_and_root_values_keep_their_headers() {
     let r = post(&api, "/api/Calcs/made", "{}").await;
     assert_reply(&r, 201, r#"{"id":7}"#);
     assert_eq!(r.header("location"), Some("/api/Calcs/7"));
+}
+
+#[tokio::test]
+async fn file_streams_are_sent_chunk_by_chunk() {
+    let app = calc().await;
+    let api = RestApi::new(&app);
+    let r = get(&api, "/api/Calcs/export?rows=3").await;
+    assert_reply(&r, 200, "n,square\n1,1\n2,4\n3,9\n");
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"squares.csv\"")
+    );
+    // Its length is not known ahead: no Content-Length (HTTP/1.1 sends it chunked).
+    assert_eq!(r.header("content-length"), None);
+    let res = api
+        .handle(
+            loopback::rest::http::Request::get("/api/Calcs/export?rows=1000")
+                .body(String::new())
+                .unwrap(),
+        )
+        .await;
+    assert!(res.body().is_stream());
+    use http_body_util::BodyExt;
+    let mut body = res.into_body();
+    let mut frames = 0;
+    let mut text = Vec::new();
+    while let Some(frame) = body.frame().await {
+        text.extend_from_slice(&frame.expect("a chunk").into_data().expect("data"));
+        frames += 1;
+    }
+    assert_eq!(frames, 1001, "one frame per chunk of the source");
+    assert!(text.ends_with(b"1000,1000000\n"));
+    // Arguments are still checked before the handler runs.
+    assert_eq!(get(&api, "/api/Calcs/export?rows=x").await.status, 400);
+    // A method that declares no root file return cannot send one.
+    let r = get(&api, "/api/Calcs/not-a-file").await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    // Rust callers cannot receive a stream: a clear error, not a silent empty result.
+    let err = app
+        .model("Calc")
+        .unwrap()
+        .invoke_remote("export", serde_json::Map::new(), None, Default::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("file stream"), "{err}");
 }
 
 #[tokio::test]

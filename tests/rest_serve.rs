@@ -214,3 +214,93 @@ async fn graceful_shutdown_finishes_requests_in_flight() {
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+/// A file stream that fails after its first chunk: the client must see a broken transfer,
+/// never a complete-looking short file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_stream_that_fails_breaks_the_transfer() {
+    use loopback::remote::{ArgType, FileStream, HttpVerb, RemoteHandler, RemoteMethod, Returns};
+
+    let app = rest_support::app().await;
+    let books = app.try_model("Book").unwrap();
+    let method = |name: &str, path: &str| {
+        RemoteMethod::new(name)
+            .returns(Returns::root(ArgType::File))
+            .http(HttpVerb::Get, path)
+    };
+    books
+        .remote_method(
+            method("broken", "/broken"),
+            RemoteHandler::file(|_| async move {
+                let chunks: Vec<std::io::Result<&'static str>> = vec![
+                    Ok("id,title\n"),
+                    Err(std::io::Error::other("the disk went away")),
+                    Ok("1,never sent\n"),
+                ];
+                // A pause before each chunk lets the first one go out before the failure.
+                let paced = futures::StreamExt::then(futures::stream::iter(chunks), |c| async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    c
+                });
+                Ok(FileStream::new(paced).content_type("text/csv"))
+            }),
+        )
+        .unwrap();
+    books
+        .remote_method(
+            method("whole", "/whole"),
+            RemoteHandler::file(|_| async move {
+                let chunks: Vec<std::io::Result<&'static str>> =
+                    vec![Ok("id,title\n"), Ok("1,Dune\n")];
+                Ok(FileStream::new(futures::stream::iter(chunks)).content_type("text/csv"))
+            }),
+        )
+        .unwrap();
+    let (addr, stop, server) = start(RestApi::new(&app)).await;
+
+    // Reads everything until the server closes the connection (`Connection: close`).
+    let exchange = |path: &'static str| async move {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(req.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+            .await
+            .expect("connection closed in time")
+            .expect("read");
+        String::from_utf8(raw).expect("UTF-8")
+    };
+
+    let whole = exchange("/api/Books/whole").await;
+    assert!(whole.starts_with("HTTP/1.1 200 OK\r\n"), "{whole}");
+    assert!(
+        whole
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{whole}"
+    );
+    assert!(whole.contains("1,Dune\n"), "{whole}");
+    assert!(
+        whole.ends_with("0\r\n\r\n"),
+        "a whole file ends with the last chunk"
+    );
+
+    let broken = exchange("/api/Books/broken").await;
+    assert!(broken.starts_with("HTTP/1.1 200 OK\r\n"), "{broken}");
+    assert!(
+        broken.contains("id,title\n"),
+        "the first chunk went out: {broken}"
+    );
+    assert!(!broken.contains("never sent"), "{broken}");
+    assert!(
+        !broken.ends_with("0\r\n\r\n"),
+        "a failed file must not end like a whole one: {broken:?}"
+    );
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("serve returned in time")
+        .unwrap()
+        .unwrap();
+}

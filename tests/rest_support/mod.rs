@@ -117,7 +117,16 @@ pub async fn send(api: &RestApi, method: &str, uri: &str, body: Option<&str>) ->
 pub async fn call(api: &RestApi, req: Request<String>) -> Reply {
     let res = api.handle(req).await;
     let (parts, body) = res.into_parts();
-    let bytes = body.as_bytes().to_vec();
+    // A streamed body (a file a remote method sends) is read to its end.
+    let bytes = if body.is_stream() {
+        http_body_util::BodyExt::collect(body)
+            .await
+            .expect("a stream that does not fail")
+            .to_bytes()
+            .to_vec()
+    } else {
+        body.as_bytes().to_vec()
+    };
     Reply {
         status: parts.status,
         headers: parts.headers,

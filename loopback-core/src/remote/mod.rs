@@ -27,6 +27,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "rest")]
+mod file;
 mod method;
 mod pattern;
 
@@ -41,6 +43,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+#[cfg(feature = "rest")]
+pub use file::{FileError, FileStream};
 pub use method::{
     Accept, AccessType, ArgSource, ArgType, HttpRoute, HttpVerb, RemoteMethod, ReturnTarget,
     Returns,
@@ -69,6 +73,9 @@ pub struct RemoteInvocation {
     pub request: Option<Arc<RemoteRequest>>,
     /// The options operations should be called with.
     pub options: Options,
+    /// Where [`RemoteHandler::file`] leaves the file it sends.
+    #[cfg(feature = "rest")]
+    pub(crate) file: file::FileSlot,
 }
 
 impl fmt::Debug for RemoteInvocation {
@@ -158,6 +165,38 @@ impl RemoteHandler {
         })
     }
 
+    /// A handler that sends a file chunk by chunk: the method must declare a `root` return
+    /// of type `file`; the file's chunks become the response body as they come (see
+    /// [`FileStream`]).
+    ///
+    /// ```
+    /// use loopback_core::remote::{FileStream, RemoteHandler};
+    /// let h = RemoteHandler::file(|_call| async move {
+    ///     let chunks = futures::stream::iter(["id,title\n", "1,Dune\n"].map(Ok::<_, std::io::Error>));
+    ///     Ok(FileStream::new(chunks).content_type("text/csv"))
+    /// });
+    /// # let _ = h;
+    /// ```
+    ///
+    /// Calls from Rust ([`ModelHandle::invoke_remote`]) cannot receive the file and fail
+    /// with a 500 saying so.
+    #[cfg(feature = "rest")]
+    pub fn file<F, Fut>(f: F) -> Self
+    where
+        F: Fn(RemoteInvocation) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<FileStream>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        RemoteHandler::new(move |call: RemoteInvocation| {
+            let f = f.clone();
+            async move {
+                let slot = call.file.clone();
+                slot.put(f(call).await?);
+                Ok(Json::Null)
+            }
+        })
+    }
+
     /// Calls the handler.
     pub async fn call(&self, invocation: RemoteInvocation) -> RemoteResult {
         (self.0)(invocation).await
@@ -215,6 +254,9 @@ pub struct RemoteContext {
     /// Response headers set by return values aimed at a header (`http: {target: "header"}`
     /// next to a `root` return); hooks may add some, as `ctx.res.set(…)`.
     pub headers: Vec<(String, String)>,
+    /// The file a [`RemoteHandler::file`] handler sends (then `result` is `None`).
+    #[cfg(feature = "rest")]
+    pub(crate) file: Option<FileStream>,
 }
 
 impl RemoteContext {
@@ -239,6 +281,8 @@ impl RemoteContext {
             options,
             status: None,
             headers: Vec::new(),
+            #[cfg(feature = "rest")]
+            file: None,
         }
     }
 }
@@ -605,7 +649,16 @@ impl ModelHandle {
             options,
         );
         ctx.instance = instance;
-        invoke(&app, self, &entry, ctx).await.map(|a| a.body)
+        let answer = invoke(&app, self, &entry, ctx).await?;
+        #[cfg(feature = "rest")]
+        if answer.file.is_some() {
+            return Err(Error::Internal(format!(
+                "{}.{} answers with a file stream, which only a REST response can send",
+                self.name(),
+                entry.method.string_name()
+            )));
+        }
+        Ok(answer.body)
     }
 }
 
@@ -628,6 +681,8 @@ pub(crate) async fn invoke(
             body,
             status: ctx.status,
             headers: ctx.headers,
+            #[cfg(feature = "rest")]
+            file: ctx.file,
         }),
         Err(err) => {
             let mut err = remotes.run_error(ctx, err).await;
@@ -646,6 +701,9 @@ pub(crate) struct Answer {
     pub(crate) body: Option<Json>,
     pub(crate) status: Option<u16>,
     pub(crate) headers: Vec<(String, String)>,
+    /// The file a [`RemoteHandler::file`] handler sends, instead of `body`.
+    #[cfg(feature = "rest")]
+    pub(crate) file: Option<FileStream>,
 }
 
 /// Whether an error carries no status of its own (LB3's `err.status` unset: a 500 that is not
@@ -686,21 +744,43 @@ async fn call(
         instance: ctx.instance.clone(),
         request: ctx.request.clone(),
         options: ctx.options.clone(),
+        #[cfg(feature = "rest")]
+        file: file::FileSlot::default(),
     };
+    #[cfg(feature = "rest")]
+    let slot = invocation.file.clone();
     let value = match handler.call(invocation).await {
         Ok(v) => v,
         Err(e) => return Err((ctx, e)),
     };
     let mut ctx = ctx;
-    match shape_result(&entry.method, value) {
-        Ok(shaped) => {
-            ctx.result = shaped.body;
-            if shaped.status.is_some() {
-                ctx.status = shaped.status;
+    #[cfg(feature = "rest")]
+    let file = slot.take();
+    #[cfg(not(feature = "rest"))]
+    let file: Option<()> = None;
+    match file {
+        #[cfg(feature = "rest")]
+        Some(file) => {
+            if !sends_file(&entry.method) {
+                let msg = format!(
+                    "{}.{} sends a file stream but declares no root return of type file",
+                    model.name(),
+                    entry.method.string_name()
+                );
+                return Err((ctx, Error::Internal(msg)));
             }
-            ctx.headers.extend(shaped.headers);
+            ctx.file = Some(file);
         }
-        Err(e) => return Err((ctx, e)),
+        _ => match shape_result(&entry.method, value) {
+            Ok(shaped) => {
+                ctx.result = shaped.body;
+                if shaped.status.is_some() {
+                    ctx.status = shaped.status;
+                }
+                ctx.headers.extend(shaped.headers);
+            }
+            Err(e) => return Err((ctx, e)),
+        },
     }
     let ctx = match remotes.run(RemoteHookKind::After, ctx).await {
         Ok(c) => c,
@@ -708,6 +788,16 @@ async fn call(
     };
     let result = ctx.result.clone();
     Ok((ctx, result))
+}
+
+/// Whether `method` declares what a file stream needs: a `root` return of type `file` aimed
+/// at the body (other returns, aimed at headers or the status, get no values from a stream).
+#[cfg(feature = "rest")]
+fn sends_file(method: &RemoteMethod) -> bool {
+    method
+        .returns
+        .iter()
+        .any(|r| r.root && r.ty == ArgType::File && r.target == ReturnTarget::Body)
 }
 
 /// A context for `afterRemoteError` when a hook consumed the original by failing.

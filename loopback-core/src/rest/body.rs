@@ -1,6 +1,6 @@
-//! The response body: one buffer sent in one frame, or a stream of frames (change streams).
+//! The response body: one buffer sent in one frame, or a stream of frames (change streams,
+//! files of remote methods).
 
-use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -11,8 +11,12 @@ use futures::stream::{BoxStream, Stream, StreamExt};
 use http_body::{Body, Frame, SizeHint};
 
 /// The body of every response [`RestApi`](super::RestApi) produces: a complete JSON document
-/// (or nothing), whose exact length is known, or, for change streams, a stream of frames of
-/// unknown length that ends when its source does.
+/// (or nothing), whose exact length is known, or, for change streams and the files remote
+/// methods send, a stream of frames of unknown length that ends when its source does.
+///
+/// Its error is the failure of a streamed source ([`RestBody::try_stream`]): the server then
+/// closes the connection without ending the body properly, so the client sees an incomplete
+/// transfer.
 #[derive(Default)]
 pub struct RestBody {
     kind: Kind,
@@ -24,10 +28,13 @@ enum Kind {
     /// Frames as they come; the mutex is never locked (the body is polled through `&mut`),
     /// it only makes the body `Sync` as a buffer is.
     Stream {
-        frames: Mutex<BoxStream<'static, Bytes>>,
+        frames: Mutex<BoxStream<'static, Result<Bytes, BodyError>>>,
         ended: bool,
     },
 }
+
+/// The error of a [`RestBody`]: what its streamed source reported.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Default for Kind {
     fn default() -> Self {
@@ -55,9 +62,21 @@ impl RestBody {
     where
         S: Stream<Item = Bytes> + Send + 'static,
     {
+        RestBody::try_stream(frames.map(Ok::<_, BodyError>))
+    }
+
+    /// A body sending each chunk of `frames` as one data frame, as it comes, until `frames`
+    /// ends or fails. On failure the body reports the error, and the server closes the
+    /// connection without the end of the body (no final chunk in HTTP/1.1, a reset stream
+    /// in HTTP/2), so the client cannot take a truncated body for a whole one.
+    pub fn try_stream<S, E>(frames: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BodyError>,
+    {
         RestBody {
             kind: Kind::Stream {
-                frames: Mutex::new(frames.boxed()),
+                frames: Mutex::new(frames.map(|r| r.map_err(Into::into)).boxed()),
                 ended: false,
             },
         }
@@ -93,12 +112,12 @@ impl fmt::Debug for RestBody {
 
 impl Body for RestBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = BodyError;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match &mut self.get_mut().kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|b| Ok(Frame::data(b)))),
             Kind::Stream { ended: true, .. } => Poll::Ready(None),
@@ -106,7 +125,11 @@ impl Body for RestBody {
                 let frames = frames.get_mut().unwrap_or_else(|e| e.into_inner());
                 match frames.poll_next_unpin(cx) {
                     Poll::Pending => Poll::Pending,
-                    Poll::Ready(Some(b)) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                    Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                    Poll::Ready(Some(Err(e))) => {
+                        *ended = true;
+                        Poll::Ready(Some(Err(e)))
+                    }
                     Poll::Ready(None) => {
                         *ended = true;
                         Poll::Ready(None)
@@ -177,5 +200,21 @@ mod tests {
         assert!(b.is_end_stream());
         assert_eq!(b.size_hint().exact(), Some(0));
         assert!(format!("{b:?}").contains("stream"));
+    }
+
+    #[tokio::test]
+    async fn a_failing_source_fails_the_body_and_ends_it() {
+        let items: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"a")),
+            Err(std::io::Error::other("disk gone")),
+            Ok(Bytes::from_static(b"never sent")),
+        ];
+        let mut b = RestBody::try_stream(futures::stream::iter(items));
+        let first = b.frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "a");
+        let err = b.frame().await.unwrap().unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+        assert!(b.is_end_stream());
+        assert!(b.frame().await.is_none());
     }
 }

@@ -44,7 +44,7 @@ mod trace;
 
 pub use api::{RestApi, RestApiBuilder};
 pub use auth::TokenLookup;
-pub use body::RestBody;
+pub use body::{BodyError, RestBody};
 pub use compress::Compression;
 pub use cookies::sign_cookie;
 pub use cors::Cors;

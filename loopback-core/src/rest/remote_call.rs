@@ -412,6 +412,9 @@ fn shape_response(
         .iter()
         .any(|r| r.root && r.target == ReturnTarget::Body && r.ty == ArgType::File);
     if is_file {
+        if let Some(file) = answer.file {
+            return file_stream_response(file, status, &headers);
+        }
         return file_response(answer.body, status, &headers);
     }
     let body = answer.body.and_then(|mut body| {
@@ -526,6 +529,44 @@ fn file_response(
         HeaderValue::from_static(super::output::JSON_CONTENT_TYPE),
     );
     set_headers(&mut res, headers);
+    Ok(res)
+}
+
+/// The streamed response of a file a handler sends: its chunks as they come, with the status
+/// and headers of the method's returns and hooks. The file's own content type wins; without
+/// one, a header return's, else JSON's (as for other file answers).
+fn file_stream_response(
+    file: crate::remote::FileStream,
+    status: Option<u16>,
+    headers: &[(String, String)],
+) -> Result<Response<RestBody>> {
+    let invalid = |what: &str| Error::Internal(format!("a file stream's {what} is not valid"));
+    let own_type = match file.content_type {
+        Some(c) => Some(HeaderValue::try_from(c).map_err(|_| invalid("content type"))?),
+        None => None,
+    };
+    let mut own_headers = Vec::with_capacity(file.headers.len());
+    for (name, value) in file.headers {
+        own_headers.push((
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("header name"))?,
+            HeaderValue::try_from(value).map_err(|_| invalid("header value"))?,
+        ));
+    }
+    let mut res = Response::new(RestBody::try_stream(file.chunks));
+    if let Some(s) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        *res.status_mut() = s;
+    }
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(super::output::JSON_CONTENT_TYPE),
+    );
+    set_headers(&mut res, headers);
+    if let Some(c) = own_type {
+        res.headers_mut().insert(CONTENT_TYPE, c);
+    }
+    for (name, value) in own_headers {
+        res.headers_mut().insert(name, value);
+    }
     Ok(res)
 }
 
