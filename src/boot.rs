@@ -20,7 +20,7 @@ use std::sync::Arc;
 use loopback_core::{App, Connector, Result};
 
 pub use loopback_core::boot::{
-    BootError, BootOptions, BootPlan, BootProblem, BootScript, BootWarning, Booted,
+    AppDataSources, BootError, BootOptions, BootPlan, BootProblem, BootScript, BootWarning, Booted,
     ConnectorFactory, CorsSettings, HttpSettings, Mixin, ModelSetup, PlannedModel, StaticMount,
     TokenSettings,
 };
@@ -60,6 +60,13 @@ fn with_connectors(options: &BootOptions) -> BootOptions {
 /// is reported at once, each with its file and key (`loopback check`).
 pub fn compile(dir: impl AsRef<Path>, options: &BootOptions) -> Result<BootPlan> {
     loopback_core::boot::compile(dir.as_ref(), &with_connectors(options))
+}
+
+/// Reads only the data sources of the application folder `dir` (`datasources.json` with
+/// its `.local` and `.{env}` overrides, `${VAR}` values filled in), checked as [`compile`]
+/// checks them, without reading the models (`loopback discover --app`).
+pub fn data_sources(dir: impl AsRef<Path>, options: &BootOptions) -> Result<AppDataSources> {
+    loopback_core::boot::data_sources(dir.as_ref(), &with_connectors(options))
 }
 
 /// Boots the application folder `dir` (the project folder, or its `server/` folder) into a

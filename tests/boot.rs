@@ -873,19 +873,46 @@ async fn token_middleware_options_are_checked() {
     let dir = copy_app(EXAMPLE);
     let d = dir.path();
     edit_json(d, "server/middleware.json", |v| {
-        v["auth"]["loopback#token"]["params"]["model"] = json!("MyToken");
         v["auth"]["loopback#token"]["params"]["rewriteEverything"] = json!(true);
     });
     let warnings = warnings_of(&boot::boot(d, &opts()).await.unwrap());
-    for needle in [
-        "option `model` of the token middleware names `MyToken`, which is not the app's token model; tokens are looked up in `AccessToken`",
-        "option `rewriteEverything` of the token middleware is not supported",
+    let needle = "option `rewriteEverything` of the token middleware is not supported";
+    assert!(
+        warnings.iter().any(|w| w.contains(needle)),
+        "{needle}: {warnings:#?}"
+    );
+    // `model` must name a token model of the app, attached to a data source (LB3 asserts
+    // `loopback.token() middleware requires a AccessToken model` on the first request).
+    for (model, why) in [
+        ("MyToken", "`MyToken` is not a model of the application"),
+        (
+            "Book",
+            "`Book` is not a token model: it must be AccessToken or extend it",
+        ),
+        ("Reader", "`Reader` is not a token model"),
     ] {
-        assert!(
-            warnings.iter().any(|w| w.contains(needle)),
-            "{needle}: {warnings:#?}"
+        let dir = copy_app(EXAMPLE);
+        let d = dir.path();
+        edit_json(d, "server/middleware.json", |v| {
+            v["auth"]["loopback#token"]["params"]["model"] = json!(model);
+        });
+        assert_problem(
+            &problems(d).await,
+            &["middleware.json", "auth.loopback#token.params.model", why],
         );
     }
+    let dir = token_model_folder();
+    let d = dir.path();
+    edit_json(d, "server/model-config.json", |v| {
+        v["ReaderToken"]["dataSource"] = json!(null);
+    });
+    assert_problem(
+        &problems(d).await,
+        &[
+            "auth.loopback#token.params.model",
+            "`ReaderToken` is not attached to a data source",
+        ],
+    );
 
     // Values of the wrong kind are the folder's mistakes, each at its key.
     let dir = copy_app(EXAMPLE);
@@ -910,4 +937,94 @@ async fn token_middleware_options_are_checked() {
     ] {
         assert_problem(&found, &["middleware.json", key]);
     }
+}
+
+/// The example folder where readers' tokens live in their own model, `ReaderToken`
+/// (extending AccessToken, with a property of its own), named by the token middleware's
+/// `model` option; the built-in `AccessToken` stays configured.
+fn token_model_folder() -> tempfile::TempDir {
+    let dir = copy_app(EXAMPLE);
+    let d = dir.path();
+    app_folder::write(
+        d,
+        "common/models/reader-token.json",
+        r#"{"name": "ReaderToken", "base": "AccessToken", "properties": {"device": "string"},
+            "relations": {"user": {"type": "belongsTo", "model": "Reader", "foreignKey": "userId"}}}"#,
+    );
+    edit_json(d, "server/model-config.json", |v| {
+        v["ReaderToken"] = json!({"dataSource": "db", "public": false});
+    });
+    edit_json(d, "common/models/reader.json", |v| {
+        v["relations"]["accessTokens"]["model"] = json!("ReaderToken");
+    });
+    edit_json(d, "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"]["model"] = json!("ReaderToken");
+    });
+    dir
+}
+
+#[tokio::test]
+async fn token_middleware_model_names_where_tokens_are_looked_up() {
+    let dir = token_model_folder();
+    let booted = boot::boot(dir.path(), &opts()).await.expect("boots");
+    assert_eq!(
+        booted.plan().http().token.model.as_deref(),
+        Some("ReaderToken")
+    );
+    let api = booted.rest_api();
+    // Login stores the token in ReaderToken (the reader's `accessTokens`), and requests
+    // find it there.
+    let token = reader_token(&api, "alice").await;
+    let app = booted.app();
+    let o = loopback::Options::new();
+    let id = Value::String(token.clone());
+    let reader_tokens = app.model("ReaderToken").unwrap();
+    let builtin_tokens = app.model("AccessToken").unwrap();
+    let stored = reader_tokens
+        .find_by_id(id.clone(), None, &o)
+        .await
+        .unwrap();
+    assert!(stored.is_some());
+    assert!(builtin_tokens
+        .find_by_id(id, None, &o)
+        .await
+        .unwrap()
+        .is_none());
+    let me = |token: String| {
+        let api = api.clone();
+        async move {
+            let path = format!("/api/readers/me?access_token={token}");
+            rest_support::get(&api, &path).await.status
+        }
+    };
+    assert_eq!(me(token.clone()).await, 200);
+    // A valid row of the built-in AccessToken is not a token of this app's middleware.
+    let mut row = loopback::Record::new();
+    row.insert("id", "x".repeat(64));
+    row.insert("ttl", Value::Int(1209600));
+    row.insert("created", Value::String(chrono::Utc::now().to_rfc3339()));
+    row.insert("userId", Value::Int(1));
+    builtin_tokens.create(row, &o).await.unwrap();
+    assert_eq!(me("x".repeat(64)).await, 401);
+
+    // Without the option, LB3 looks in `AccessToken`, where the reader's tokens are not.
+    edit_json(dir.path(), "server/middleware.json", |v| {
+        v["auth"]["loopback#token"]["params"]
+            .as_object_mut()
+            .unwrap()
+            .remove("model");
+    });
+    let api = boot::boot(dir.path(), &opts())
+        .await
+        .expect("boots")
+        .rest_api();
+    let token = reader_token(&api, "alice").await;
+    let r = rest_support::get(&api, &format!("/api/readers/me?access_token={token}")).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let r = rest_support::get(
+        &api,
+        &format!("/api/readers/me?access_token={}", "x".repeat(64)),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
 }

@@ -16,19 +16,27 @@ use super::failure;
 /// (JSON, as `common/models/*.json`) or Rust `#[derive(Model)]` structs for them.
 ///
 /// The database is given by URL (`--url postgres://user@host/db`, `mysql://user@host/db`,
-/// `sqlite:path/to/app.db`) or as an entry of a LoopBack 3 `datasources.json`
-/// (`--datasource server/datasources.json --name db`). Without `--tables`, every table of the
-/// schema is discovered.
+/// `sqlite:path/to/app.db`), as an entry of a LoopBack 3 `datasources.json`
+/// (`--datasource server/datasources.json --name db`), or as a data source of an application
+/// folder (`--app DIR --name db`: its datasources.json with the .local and .{env} overrides,
+/// as `serve` reads it). Without `--tables`, every table of the schema is discovered.
+///
+/// With `--app`, the models are added to the application: one JSON file each in
+/// DIR/common/models (existing files are kept unless --force), and an entry each in
+/// DIR/server/model-config.json attached to the data source (`"public": true`; entries
+/// already there are left as they are).
 ///
 /// Examples:
 ///   loopback discover --url sqlite:app.db --list
 ///   loopback discover --url postgres://app@localhost/shop --schema public --relations --out common/models
 ///   loopback discover --datasource server/datasources.json --name db --tables book,author --format rust
+///   loopback discover --app . --name db --relations
 #[derive(Debug, Args)]
 #[command(
     about = "Discover models from a database: list its tables, or generate LB3 model JSON or \
              Rust structs for them",
-    group(ArgGroup::new("source").required(true).args(["url", "datasource"])),
+    group(ArgGroup::new("source").required(true).args(["url", "datasource", "app"])),
+    group(ArgGroup::new("named").args(["datasource", "app"])),
     verbatim_doc_comment
 )]
 pub struct DiscoverArgs {
@@ -41,9 +49,23 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE", requires = "name")]
     datasource: Option<PathBuf>,
 
-    /// The entry of --datasource to connect with.
-    #[arg(long, value_name = "NAME", requires = "datasource")]
+    /// An application folder (the project folder, or its server/ folder): connect with its
+    /// data source --name, and add the discovered models to it.
+    #[arg(long, value_name = "DIR", requires = "name", conflicts_with_all = ["out", "format"])]
+    app: Option<PathBuf>,
+
+    /// The data source of --datasource or --app to connect with.
+    #[arg(long, value_name = "NAME", requires = "named")]
     name: Option<String>,
+
+    /// With --app: the environment choosing the .{env} override files (default: NODE_ENV,
+    /// else `development`).
+    #[arg(long, value_name = "ENV", requires = "app")]
+    env: Option<String>,
+
+    /// With --app: replace model files that already exist in common/models.
+    #[arg(long, requires = "app")]
+    force: bool,
 
     /// Print the tables (name, kind, schema; tab-separated) instead of generating models.
     #[arg(long, conflicts_with_all = ["tables", "relations", "has_many", "format", "out"])]
@@ -98,13 +120,22 @@ pub async fn run(args: DiscoverArgs) -> ExitCode {
 }
 
 async fn discover(args: &DiscoverArgs) -> Result<(), String> {
-    let (settings, label) = match (&args.url, &args.datasource, &args.name) {
-        (Some(url), _, _) => (url_settings(url)?, redact(url)),
-        (None, Some(file), Some(name)) => (
+    let mut app_folder = None;
+    let (settings, label) = match (&args.url, &args.datasource, &args.app, &args.name) {
+        (Some(url), _, _, _) => (url_settings(url)?, redact(url)),
+        (None, Some(file), _, Some(name)) => (
             datasource_settings(file, name)?,
             format!("data source `{name}` of {}", file.display()),
         ),
-        _ => return Err("give --url, or --datasource with --name".into()),
+        (None, None, Some(dir), Some(name)) => {
+            let (settings, folder) = app_settings(dir, name, args.env.as_deref())?;
+            app_folder = Some(folder);
+            (
+                settings,
+                format!("data source `{name}` of {}", dir.display()),
+            )
+        }
+        _ => return Err("give --url, or --datasource or --app with --name".into()),
     };
     let connector: Arc<dyn Connector> =
         loopback::connectors::from_settings(&settings).map_err(|e| format!("{label}: {e}"))?;
@@ -179,6 +210,9 @@ async fn discover(args: &DiscoverArgs) -> Result<(), String> {
         })
         .collect();
 
+    if let (Some(folder), Some(name)) = (&app_folder, &args.name) {
+        return add_to_app(folder, name, args.force, &models, &rendered);
+    }
     match &args.out {
         Some(dir) => write_files(dir, &models, &rendered),
         None => {
@@ -217,6 +251,165 @@ fn write_files(
         let path = dir.join(file);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         println!("{}: model {} (table {key})", path.display(), def.name);
+    }
+    Ok(())
+}
+
+/// Where `--app` writes: the project folder's `common/models` and `server/model-config.json`.
+struct AppFolder {
+    models: PathBuf,
+    model_config: PathBuf,
+}
+
+/// The settings of data source `name` of the application folder `dir`, read as `serve`
+/// reads them (overrides merged, `${VAR}` filled in); a SQLite file must exist and is
+/// opened read-only.
+fn app_settings(dir: &Path, name: &str, env: Option<&str>) -> Result<(Json, AppFolder), String> {
+    let options = match env {
+        Some(e) => loopback::boot::BootOptions::new().env(e),
+        None => loopback::boot::BootOptions::new(),
+    };
+    let sources = loopback::boot::data_sources(dir, &options).map_err(|e| match e {
+        loopback::Error::Boot(b) => b
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\nerror: "),
+        other => format!("{}: {other}", dir.display()),
+    })?;
+    let file = sources.server_dir().join("datasources.json");
+    let Some(entry) = sources.entries().get(name) else {
+        let names: Vec<&str> = sources.entries().keys().map(String::as_str).collect();
+        return Err(format!(
+            "{}: no data source `{name}`; the application defines {}",
+            file.display(),
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ));
+    };
+    let entry = sqlite_read_only(entry.clone(), &file, name)?;
+    let folder = AppFolder {
+        models: sources.root().join("common").join("models"),
+        model_config: sources.server_dir().join("model-config.json"),
+    };
+    Ok((entry, folder))
+}
+
+/// Writes the model files into the application's `common/models` (keeping existing ones
+/// unless `force`) and registers the models in its `model-config.json`.
+fn add_to_app(
+    folder: &AppFolder,
+    data_source: &str,
+    force: bool,
+    models: &[(String, ModelDefinition)],
+    rendered: &[(String, String)],
+) -> Result<(), String> {
+    let config_path = &folder.model_config;
+    let config_text = std::fs::read_to_string(config_path)
+        .map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let mut config: Json = serde_json::from_str(&config_text).map_err(|e| {
+        format!(
+            "{}: invalid JSON at line {} column {}: {e}",
+            config_path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Some(entries) = config.as_object_mut() else {
+        return Err(format!(
+            "{}: expected an object of model entries",
+            config_path.display()
+        ));
+    };
+    let sources_models = entries
+        .get("_meta")
+        .and_then(|m| m.get("sources"))
+        .and_then(Json::as_array)
+        .map_or(true, |s| {
+            s.iter()
+                .filter_map(Json::as_str)
+                .any(|s| s.trim_end_matches('/') == "../common/models")
+        });
+    for (i, (file, _)) in rendered.iter().enumerate() {
+        if let Some(j) = rendered[..i].iter().position(|(f, _)| f == file) {
+            return Err(format!(
+                "models {} and {} would both be written to {file}; discover them separately \
+                 (--tables)",
+                models[j].0, models[i].0
+            ));
+        }
+    }
+    std::fs::create_dir_all(&folder.models)
+        .map_err(|e| format!("{}: {e}", folder.models.display()))?;
+    let mut skipped = Vec::new();
+    let mut registered = Vec::new();
+    for ((file, text), (key, def)) in rendered.iter().zip(models) {
+        let path = folder.models.join(file);
+        let exists = path.exists();
+        if exists && !force {
+            // The file there may define another model: only register it when it is this one.
+            let same = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Json>(&t).ok())
+                .is_some_and(|j| j.get("name").and_then(Json::as_str) == Some(def.name.as_str()));
+            println!(
+                "{}: exists, kept (model {}, table {key}); --force replaces it",
+                path.display(),
+                def.name
+            );
+            skipped.push(path.display().to_string());
+            if !same {
+                continue;
+            }
+        } else {
+            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            println!(
+                "{}: model {} (table {key}){}",
+                path.display(),
+                def.name,
+                if exists { ", replaced" } else { "" }
+            );
+        }
+        if entries.contains_key(&def.name) {
+            println!(
+                "{}: {} is already configured; its entry is left as it is",
+                config_path.display(),
+                def.name
+            );
+        } else {
+            entries.insert(
+                def.name.clone(),
+                json!({"dataSource": data_source, "public": true}),
+            );
+            registered.push(def.name.clone());
+        }
+    }
+    if !registered.is_empty() {
+        std::fs::write(config_path, pretty(&config))
+            .map_err(|e| format!("{}: {e}", config_path.display()))?;
+        println!(
+            "{}: added {} (dataSource {data_source}, public)",
+            config_path.display(),
+            registered.join(", ")
+        );
+    }
+    if !skipped.is_empty() {
+        eprintln!(
+            "note: {} file(s) already existed and were kept: {}; use --force to replace them",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
+    if !sources_models {
+        eprintln!(
+            "warning: {}: `_meta.sources` does not list \"../common/models\", so boot does not \
+             find the models written there; add it",
+            config_path.display()
+        );
     }
     Ok(())
 }
@@ -325,7 +518,11 @@ fn datasource_settings(file: &Path, name: &str) -> Result<Json, String> {
             }
         ));
     };
-    let mut entry = entry.clone();
+    sqlite_read_only(entry.clone(), file, name)
+}
+
+/// A SQLite data source's file must exist, and is opened read-only.
+fn sqlite_read_only(mut entry: Json, file: &Path, name: &str) -> Result<Json, String> {
     let is_sqlite = entry
         .get("connector")
         .and_then(Json::as_str)

@@ -110,6 +110,9 @@ pub(crate) struct AuthState {
     reset_listeners: RwLock<HashMap<String, Vec<user::ResetListener>>>,
     /// Mail data sources, by name: user models send verification emails through them.
     mailers: RwLock<HashMap<String, crate::mail::Mailer>>,
+    /// Per user model: the Rust function rendering its verification emails' HTML (LB3's
+    /// `verifyOptions.templateFn`).
+    verify_templates: RwLock<HashMap<String, user::VerifyTemplateFn>>,
 }
 
 /// How long rows of the ACL model are reused before they are read again (changes made
@@ -249,16 +252,43 @@ impl App {
     /// LoopBack 3, or before the column existed) while several user models share the token
     /// model, or names a model that does not keep its tokens there.
     pub async fn resolve_access_token(&self, id: &str) -> Result<Option<Arc<AccessToken>>> {
+        let Some(model) = self.builtin_model(BuiltinKind::AccessToken) else {
+            return Ok(None);
+        };
+        self.resolve_token_in(&model, id).await
+    }
+
+    /// [`App::resolve_access_token`] in the token model `token_model` (LB3's
+    /// `loopback.token({model})`): a model based on `AccessToken`, else
+    /// [`Error::UnknownModel`](crate::Error::UnknownModel) or a 500 saying it is not a token
+    /// model.
+    pub async fn resolve_access_token_in(
+        &self,
+        token_model: &str,
+        id: &str,
+    ) -> Result<Option<Arc<AccessToken>>> {
+        let model = self.try_model(token_model)?;
+        if model.builtin_kind() != Some(BuiltinKind::AccessToken) {
+            return Err(crate::Error::Internal(format!(
+                "`{token_model}` is not a token model: it does not extend AccessToken"
+            )));
+        }
+        self.resolve_token_in(&model, id).await
+    }
+
+    async fn resolve_token_in(
+        &self,
+        model: &ModelHandle,
+        id: &str,
+    ) -> Result<Option<Arc<AccessToken>>> {
         let state = self.auth();
-        if let Some(t) = state.tokens.get(id) {
+        if let Some(t) = state.tokens.get(model.name(), id) {
             if self.token_still_valid(&t) {
                 return Ok(Some(t));
             }
             state.tokens.remove(id);
         }
-        let Some(model) = self.builtin_model(BuiltinKind::AccessToken) else {
-            return Ok(None);
-        };
+        let model = model.clone();
         // Ids are random alphanumeric strings: anything else cannot be a token.
         if id.is_empty() || id.len() > 512 {
             return Ok(None);
@@ -294,7 +324,7 @@ impl App {
                 .await?;
             return Err(crate::error::AuthError::InvalidToken.into());
         }
-        state.tokens.put(token.clone());
+        state.tokens.put(model.name(), token.clone());
         Ok(Some(token))
     }
 

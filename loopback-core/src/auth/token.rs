@@ -206,12 +206,16 @@ pub fn generate_token_id(len: usize) -> Result<String> {
     Ok(out)
 }
 
+/// A cached token, when it was read, and the token model it was read from.
+type CachedToken = (Arc<AccessToken>, Instant, String);
+
 /// Valid tokens seen recently, so that consecutive requests with one token read the token
 /// table once. Entries live at most `lifetime` (and never past the token's own expiry, which
 /// is checked on every use); logout, user deletion and credential changes drop them.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<String, (Arc<AccessToken>, Instant)>>,
+    /// By token id.
+    entries: Mutex<HashMap<String, CachedToken>>,
     lifetime: Mutex<Duration>,
     capacity: usize,
 }
@@ -232,11 +236,13 @@ impl TokenCache {
         self.clear();
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<AccessToken>> {
+    /// The cached token `id` of the token model `model` (a token read from another token
+    /// model is not this one's).
+    pub(crate) fn get(&self, model: &str, id: &str) -> Option<Arc<AccessToken>> {
         let lifetime = *self.lifetime.lock().unwrap_or_else(|e| e.into_inner());
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match map.get(id) {
-            Some((t, at)) if at.elapsed() < lifetime => Some(t.clone()),
+            Some((t, at, m)) if at.elapsed() < lifetime => (m == model).then(|| t.clone()),
             Some(_) => {
                 map.remove(id);
                 None
@@ -245,19 +251,20 @@ impl TokenCache {
         }
     }
 
-    pub(crate) fn put(&self, token: Arc<AccessToken>) {
+    /// Caches `token`, read from the token model `model`.
+    pub(crate) fn put(&self, model: &str, token: Arc<AccessToken>) {
         let lifetime = *self.lifetime.lock().unwrap_or_else(|e| e.into_inner());
         if lifetime.is_zero() {
             return;
         }
         let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= self.capacity {
-            map.retain(|_, (_, at)| at.elapsed() < lifetime);
+            map.retain(|_, (_, at, _)| at.elapsed() < lifetime);
             if map.len() >= self.capacity {
                 map.clear();
             }
         }
-        map.insert(token.id.clone(), (token, Instant::now()));
+        map.insert(token.id.clone(), (token, Instant::now(), model.to_owned()));
     }
 
     pub(crate) fn remove(&self, id: &str) {
@@ -349,12 +356,14 @@ mod tests {
     fn cache_expires_and_forgets() {
         let c = TokenCache::default();
         let t = Arc::new(token(60.0, 0));
-        c.put(t.clone());
-        assert!(c.get("t").is_some());
+        c.put("AccessToken", t.clone());
+        assert!(c.get("AccessToken", "t").is_some());
+        // A token read from one token model is not another's.
+        assert!(c.get("OtherToken", "t").is_none());
         c.remove("t");
-        assert!(c.get("t").is_none());
-        c.put(t);
+        assert!(c.get("AccessToken", "t").is_none());
+        c.put("AccessToken", t);
         c.set_lifetime(Duration::ZERO);
-        assert!(c.get("t").is_none());
+        assert!(c.get("AccessToken", "t").is_none());
     }
 }

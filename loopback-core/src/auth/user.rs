@@ -63,6 +63,13 @@ pub struct Verification {
 
 pub(crate) type ResetListener = Arc<dyn Fn(PasswordResetRequest) + Send + Sync>;
 
+/// A Rust function rendering the HTML body of a model's verification emails from the
+/// verification options (LB3's `verifyOptions.templateFn`).
+pub(crate) type VerifyTemplateFn = Arc<dyn Fn(&Json) -> Result<String> + Send + Sync>;
+
+/// LoopBack 3's `templates/verify.ejs`, the default HTML body of verification emails.
+pub const DEFAULT_VERIFY_TEMPLATE: &str = "<h1>Thank You</h1>\n\n<p>\n  Thanks for registering. Please follow the link below to complete your registration.\n</p>\n\n<p>\n  <a href=\"<%= verifyHref %>\"><%= verifyHref %></a>\n</p>";
+
 /// A user model's settings, with LB3's defaults, except where the safe behaviour wins
 /// (`restrictResetPasswordTokenScope` and `rejectPasswordChangesViaPatchOrReplace` are on
 /// unless turned off).
@@ -820,6 +827,30 @@ impl ModelHandle {
         }
     }
 
+    /// Renders the HTML body of this model's verification emails with `f` (LB3's
+    /// `verifyOptions.templateFn`), instead of the EJS `template` of the options. `f`
+    /// receives the options as an EJS template would see them: those given, with LB3's
+    /// defaults filled in, and `user` (the user, hidden properties included), `verifyHref`
+    /// (the link, with the token), `verificationToken`, `to`, `subject`, `text`. An error
+    /// it returns fails the call, and nothing is sent.
+    ///
+    /// ```no_run
+    /// # fn demo(customers: &loopback_core::app::ModelHandle) {
+    /// customers.set_verify_template_fn(|locals| {
+    ///     let href = locals["verifyHref"].as_str().unwrap_or_default();
+    ///     Ok(format!("<p><a href=\"{href}\">Confirm your address</a></p>"))
+    /// });
+    /// # }
+    /// ```
+    pub fn set_verify_template_fn(
+        &self,
+        f: impl Fn(&Json) -> Result<String> + Send + Sync + 'static,
+    ) {
+        if let Ok(app) = self.app() {
+            super::write(&app.auth().verify_templates).insert(self.name().to_owned(), Arc::new(f));
+        }
+    }
+
     /// Confirms a user's email with the token of a verification email (LB3's
     /// `User.confirm`): unknown users are 404 `USER_NOT_FOUND`, wrong tokens 400
     /// `INVALID_TOKEN`.
@@ -879,8 +910,14 @@ impl ModelHandle {
     /// `host`, `port` and `restApiRoot` (default: the app's settings, else `localhost`,
     /// `3000`, `/api`), `verifyHref` (instead of the link to this model's `confirm`), and
     /// `mailer`: the name of the mail data source to send with (default: the only one
-    /// registered with [`App::register_mailer`]). EJS `template`s are not rendered: the
-    /// HTML body is LB3's default template's.
+    /// registered with [`App::register_mailer`]), and `template`: the EJS file rendering the
+    /// HTML body (a relative path is taken from the current directory, as LB3's
+    /// `path.resolve`; default: LB3's `templates/verify.ejs`), with the options as its
+    /// locals (see [`set_verify_template_fn`](Self::set_verify_template_fn), which renders
+    /// instead when set). Only the EJS that needs no JavaScript is rendered
+    /// ([`EjsTemplate`](crate::mail::EjsTemplate)); a template with JavaScript, or naming a
+    /// local that does not exist, fails the call with its file and line. As in LB3, an
+    /// `html` option is not used: the template's output is the HTML body.
     pub async fn verify(
         &self,
         user: &Record,
@@ -969,6 +1006,32 @@ impl ModelHandle {
                 )
             }
         };
+        // A template file is read and parsed before the token is stored, so a broken
+        // template changes nothing; rendering needs the token, so it comes after.
+        let template_fn = super::read(&app.auth().verify_templates)
+            .get(self.name())
+            .cloned();
+        let template_path = match o.get("template") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(t)) if t.is_empty() => None,
+            Some(Json::String(t)) => Some(
+                std::path::absolute(t)
+                    .map_err(|e| Error::Internal(format!("verifyOptions.template `{t}`: {e}")))?,
+            ),
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "verifyOptions.template must be the path of an EJS template file",
+                ))
+            }
+        };
+        let template = match (&template_fn, &template_path) {
+            (Some(_), _) => None,
+            (None, Some(path)) => Some(crate::mail::EjsTemplate::from_file(path)?),
+            (None, None) => Some(crate::mail::EjsTemplate::parse(
+                DEFAULT_VERIFY_TEMPLATE,
+                "verify.ejs",
+            )?),
+        };
         let token = verification_token()?;
         let mut data = Record::new();
         data.insert("verificationToken", Value::String(token.clone()));
@@ -982,15 +1045,54 @@ impl ModelHandle {
                 "Please verify your email by opening this link in a web browser:\n\t{href}".into()
             })
             .replace("{href}", &href);
-        let escaped = html_escape(&href);
-        let html = format!(
-            "<h1>Thank You</h1>\n\n<p>\n  Thanks for registering. Please follow the link below to complete your registration.\n</p>\n\n<p>\n  <a href=\"{escaped}\">{escaped}</a>\n</p>"
+        let subject = text_of("subject").unwrap_or_else(|| "Thanks for Registering".into());
+        // The template's locals are LB3's: the options as given, with the defaults filled
+        // in, the user, the link and the token.
+        let mut locals = o.clone();
+        let given = |k: &str| o.get(k).filter(|v| truthy(v)).cloned();
+        let or_setting = |k: &str, default: Json| {
+            given(k)
+                .or_else(|| app.setting(k).filter(truthy))
+                .unwrap_or(default)
+        };
+        locals.insert(
+            "redirect".into(),
+            given("redirect").unwrap_or_else(|| json!("/")),
         );
+        if let Some(path) = &template_path {
+            locals.insert("template".into(), json!(path.to_string_lossy()));
+        }
+        locals.insert("user".into(), user.to_json());
+        locals.insert(
+            "protocol".into(),
+            given("protocol").unwrap_or_else(|| json!("http")),
+        );
+        locals.insert("host".into(), or_setting("host", json!("localhost")));
+        locals.insert("port".into(), or_setting("port", json!(3000)));
+        locals.insert(
+            "restApiRoot".into(),
+            or_setting("restApiRoot", json!("/api")),
+        );
+        locals.insert("verifyHref".into(), json!(href));
+        locals.insert("to".into(), json!(to));
+        locals.insert("subject".into(), json!(subject));
+        locals.insert(
+            "headers".into(),
+            given("headers").unwrap_or_else(|| json!({})),
+        );
+        locals.insert("verificationToken".into(), json!(token));
+        locals.insert("text".into(), json!(text));
+        let locals = Json::Object(locals);
+        let html = match (&template_fn, &template) {
+            (Some(render), _) => render(&locals)?,
+            (None, Some(template)) => template.render(&locals)?,
+            (None, None) => String::new(),
+        };
         let mut message = json!({
             "type": "email",
             "from": from,
             "to": to,
-            "subject": text_of("subject").unwrap_or_else(|| "Thanks for Registering".into()),
+            "subject": subject,
             "text": text,
             "html": html,
         });
@@ -1067,22 +1169,6 @@ fn uri_component(s: &str) -> String {
         .remove(b'(')
         .remove(b')');
     percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
-}
-
-/// Text escaped for HTML (EJS's `<%= %>`).
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// LB3's `User.generateVerificationToken`: 64 random bytes, as hex.

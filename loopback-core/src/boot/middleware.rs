@@ -115,7 +115,8 @@ pub struct TokenSettings {
     pub search_default_keys: bool,
     /// `bearerTokenBase64Encoded` (default `true`).
     pub bearer_base64: bool,
-    /// `model`: the name of the token model, when given.
+    /// `model`: the token model tokens are looked up in, when given (a model extending
+    /// `AccessToken`); otherwise the app's token model.
     pub model: Option<String>,
     /// The secrets of a `cookie-parser` entry that runs before the token middleware; signed
     /// cookies are read only with one.
@@ -155,13 +156,17 @@ impl TokenSettings {
     /// The REST layer's token lookup for these options.
     #[cfg(feature = "rest")]
     pub fn to_lookup(&self) -> crate::rest::TokenLookup {
-        crate::rest::TokenLookup::new()
+        let lookup = crate::rest::TokenLookup::new()
             .params(self.params.iter().cloned())
             .headers(self.headers.iter().cloned())
             .cookies(self.cookies.iter().cloned())
             .search_default_keys(self.search_default_keys)
             .bearer_base64(self.bearer_base64)
-            .cookie_secrets(self.cookie_secrets.iter().cloned())
+            .cookie_secrets(self.cookie_secrets.iter().cloned());
+        match &self.model {
+            Some(m) => lookup.model(m.clone()),
+            None => lookup,
+        }
     }
 }
 
@@ -279,16 +284,19 @@ struct Seen {
     status: Vec<(String, Order, String)>,
     /// How many enabled `loopback#token` entries there are.
     tokens: usize,
-    /// `(rank, position)` of the first `loopback#token`.
-    token: Option<Order>,
+    /// `(rank, position)` and key of the first `loopback#token`.
+    token: Option<(Order, String)>,
     /// The `cookie-parser` entry that runs first: where, its key and its secrets.
     cookie_parser: Option<(Order, String, Vec<String>)>,
 }
 
+/// `token_model` checks the token middleware's `model` option: `Err` says why the model
+/// it names cannot hold the app's access tokens.
 pub(super) fn plan(
     server: &Path,
     env: &str,
     lookup: &dyn Fn(&str) -> Option<Json>,
+    token_model: &dyn Fn(&str) -> std::result::Result<(), String>,
     problems: &mut Problems,
     warnings: &mut Vec<BootWarning>,
 ) -> HttpSettings {
@@ -349,7 +357,7 @@ pub(super) fn plan(
                     }
                     "loopback#token" => {
                         if seen.token.is_none() {
-                            seen.token = Some(order);
+                            seen.token = Some((order, key.clone()));
                         }
                         seen.tokens += 1;
                         if seen.tokens > 1 {
@@ -377,7 +385,7 @@ pub(super) fn plan(
     // The token middleware reads `req.signedCookies`, which cookie-parser sets only when it
     // ran before (the REST mount runs one itself when no `loopback#token` entry did).
     if let Some((order, key, secrets)) = seen.cookie_parser {
-        match seen.token.or(seen.rest) {
+        match seen.token.as_ref().map(|(o, _)| *o).or(seen.rest) {
             Some(token) if token < order => warnings.push(BootWarning::new(
                 Some(&file.path),
                 format!(
@@ -385,6 +393,13 @@ pub(super) fn plan(
                 ),
             )),
             _ => http.token.cookie_secrets = secrets,
+        }
+    }
+    // LB3 looks tokens up in the model the token middleware names (`registry.getModel`),
+    // which must be defined; here it must also be a token model attached to a data source.
+    if let (Some(name), Some((_, key))) = (&http.token.model, &seen.token) {
+        if let Err(why) = token_model(name) {
+            problems.push(file.problem(&format!("{key}.params.model"), why));
         }
     }
     // A status mounted ahead of the REST API and over it answers the API's paths in LB3; the

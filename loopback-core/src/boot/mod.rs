@@ -402,6 +402,94 @@ pub fn compile(dir: &Path, options: &BootOptions) -> Result<BootPlan> {
     }
 }
 
+/// The data sources of an application folder, read as [`compile`] reads them.
+#[derive(Debug, Clone)]
+pub struct AppDataSources {
+    root: PathBuf,
+    server: PathBuf,
+    entries: IndexMap<String, Json>,
+}
+
+impl AppDataSources {
+    /// The project folder (holding `server/` and `common/`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The `server/` folder.
+    pub fn server_dir(&self) -> &Path {
+        &self.server
+    }
+
+    /// Each data source's settings, by name, in the file's order: `datasources.json` with
+    /// its `.local` and `.{env}` overrides merged and `${VAR}` values filled in.
+    pub fn entries(&self) -> &IndexMap<String, Json> {
+        &self.entries
+    }
+}
+
+/// Reads only the data sources of the application folder `dir` (with `config.json`, whose
+/// settings `${VAR}` values may name), as [`compile`] reads them, without the models or
+/// middleware: for tools such as `loopback discover --app`. Fails with every problem of
+/// those files, each naming its file and key.
+pub fn data_sources(dir: &Path, options: &BootOptions) -> Result<AppDataSources> {
+    let (root, server) = server_dir(dir).map_err(|p| BootError { problems: vec![p] })?;
+    let env = options.env_name();
+    let mut problems = Problems::new();
+    let mut warnings = Vec::new();
+    let mut settings = match config::load_named(
+        &server,
+        "config",
+        &env,
+        config::merge_objects,
+        &mut problems,
+        &mut warnings,
+    ) {
+        Some((_, Json::Object(m))) => m,
+        _ => Map::new(),
+    };
+    for (k, v) in &options.settings {
+        settings.insert(k.clone(), v.clone());
+    }
+    let lookup = |name: &str| -> Option<Json> {
+        options
+            .var(name)
+            .map(Json::String)
+            .or_else(|| settings.get(name).cloned().filter(|v| !v.is_null()))
+    };
+    let mut entries = IndexMap::new();
+    if let Some((file, mut merged)) = config::load_named(
+        &server,
+        "datasources",
+        &env,
+        config::merge_objects,
+        &mut problems,
+        &mut warnings,
+    ) {
+        config::interpolate(&mut merged, &lookup, &file.path, "", &mut warnings);
+        if let Json::Object(m) = merged {
+            for (name, entry) in m {
+                check_data_source(&file, &name, &entry, options, &mut problems);
+                entries.insert(name, entry);
+            }
+        }
+    } else if !server.join("datasources.json").is_file() && problems.is_empty() {
+        problems.push(BootProblem::in_file(
+            &server.join("datasources.json"),
+            "missing: the application defines no data sources",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(AppDataSources {
+            root,
+            server,
+            entries,
+        })
+    } else {
+        Err(BootError { problems }.into())
+    }
+}
+
 fn server_dir(dir: &Path) -> std::result::Result<(PathBuf, PathBuf), BootProblem> {
     if !dir.is_dir() {
         return Err(BootProblem::in_file(dir, "no such directory"));
@@ -593,7 +681,15 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
     );
 
     // Middleware and components.
-    let mut http = middleware::plan(&server, &env, &lookup, problems, &mut warnings);
+    let token_model = |name: &str| token_model_problem(&models, name);
+    let mut http = middleware::plan(
+        &server,
+        &env,
+        &lookup,
+        &token_model,
+        problems,
+        &mut warnings,
+    );
     if let Some(limit) = settings
         .get("remoting")
         .and_then(|r| r.get("json"))
@@ -634,6 +730,41 @@ fn compile_inner(dir: &Path, options: &BootOptions, problems: &mut Problems) -> 
         limits,
         warnings,
     })
+}
+
+/// Why the model `name` cannot be the token middleware's `model`: it must be a model of
+/// the application, attached to a data source, that is or extends `AccessToken`.
+fn token_model_problem(models: &[PlannedModel], name: &str) -> std::result::Result<(), String> {
+    let find = |n: &str| models.iter().find(|m| m.name == n);
+    let Some(model) = find(name) else {
+        return Err(format!(
+            "the token middleware's model `{name}` is not a model of the application (model-config.json)"
+        ));
+    };
+    if model.data_source.is_none() {
+        return Err(format!(
+            "the token middleware's model `{name}` is not attached to a data source"
+        ));
+    }
+    // Up the chain of bases: the built-in AccessToken (configured or not) ends it.
+    let mut current = Some(model);
+    for _ in 0..=models.len() {
+        let Some(m) = current else { break };
+        if m.name == "AccessToken" && m.file.is_none() {
+            return Ok(());
+        }
+        let Some(base) = m.definition.base.as_deref() else {
+            break;
+        };
+        match find(base) {
+            Some(b) => current = Some(b),
+            None if base == "AccessToken" => return Ok(()),
+            None => break,
+        }
+    }
+    Err(format!(
+        "the token middleware's model `{name}` is not a token model: it must be AccessToken or extend it"
+    ))
 }
 
 fn check_data_source(
@@ -861,7 +992,7 @@ impl BootPlan {
 
     /// Boots the plan into `app`, which may already hold data sources, models, role
     /// resolvers: a data source or model the app has is kept, not redefined.
-    pub async fn execute_into(mut self, app: App, options: &BootOptions) -> Result<Booted> {
+    pub async fn execute_into(self, app: App, options: &BootOptions) -> Result<Booted> {
         let started = std::time::SystemTime::now();
         let mut problems = Problems::new();
         let mut mailers = HashMap::new();
@@ -947,21 +1078,6 @@ impl BootPlan {
                     ))],
                 })
             })?;
-        }
-        if let Some(name) = &self.http.token.model {
-            let used = app
-                .builtin_model(crate::auth::BuiltinKind::AccessToken)
-                .map(|m| m.name().to_owned());
-            if used.as_deref() != Some(name.as_str()) {
-                let used = used.map_or_else(
-                    || "no token model is defined".to_owned(),
-                    |u| format!("tokens are looked up in `{u}`"),
-                );
-                self.warnings.push(BootWarning::new(
-                    Some(&self.server.join("middleware.json")),
-                    format!("option `model` of the token middleware names `{name}`, which is not the app's token model; {used}"),
-                ));
-            }
         }
         Ok(Booted {
             app,

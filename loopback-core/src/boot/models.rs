@@ -365,8 +365,80 @@ pub(super) fn plan(
         }
     }
 
+    verify_templates(
+        root,
+        &mut planned,
+        &registry,
+        &entries,
+        &config_file,
+        problems,
+    );
     merge_unattached_bases(&mut planned);
     sort_by_inheritance(planned)
+}
+
+/// The EJS `verifyOptions.template` of user models: a relative path is the application
+/// folder's (LB3 resolves it from the current directory, which is that folder when the app
+/// is started with `node .`), made absolute in the settings; each template is read and
+/// parsed now, so one that cannot be rendered is a boot problem rather than a failed email.
+fn verify_templates(
+    root: &Path,
+    planned: &mut [PlannedModel],
+    registry: &IndexMap<String, Found>,
+    entries: &Map<String, Json>,
+    config_file: &JsonFile,
+    problems: &mut Problems,
+) {
+    for p in planned {
+        let in_options = p.definition.options.contains_key("verifyOptions");
+        let settings = if in_options {
+            &mut p.definition.options
+        } else {
+            &mut p.definition.extra
+        };
+        let Some(Json::Object(verify)) = settings.get_mut("verifyOptions") else {
+            continue;
+        };
+        let Some(template) = verify.get("template").filter(|t| !t.is_null()) else {
+            continue;
+        };
+        let from_config = entries
+            .get(&p.name)
+            .and_then(|e| e.get("options"))
+            .and_then(|o| o.get("verifyOptions"))
+            .and_then(|v| v.get("template"))
+            .is_some();
+        let problem = |message: String| match registry.get(&p.name).and_then(|f| f.file.as_ref()) {
+            Some(f) if !from_config => {
+                let key = if in_options {
+                    "options.verifyOptions.template"
+                } else {
+                    "verifyOptions.template"
+                };
+                f.problem(key, message)
+            }
+            _ => config_file.problem(
+                &format!("{}.options.verifyOptions.template", p.name),
+                message,
+            ),
+        };
+        let Some(t) = template.as_str().filter(|t| !t.is_empty()) else {
+            problems.push(problem(
+                "`verifyOptions.template` must be the path of an EJS template file".into(),
+            ));
+            continue;
+        };
+        let path = super::clean_path(&std::path::absolute(root.join(t)).unwrap_or(root.join(t)));
+        match crate::mail::EjsTemplate::from_file(&path) {
+            Ok(_) => {
+                verify.insert(
+                    "template".into(),
+                    Json::String(path.to_string_lossy().into_owned()),
+                );
+            }
+            Err(e) => problems.push(problem(format!("the verification email template {e}"))),
+        }
+    }
 }
 
 /// `base` (or `options.base`) of a model definition's JSON.

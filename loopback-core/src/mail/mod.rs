@@ -13,10 +13,14 @@
 //!
 //! Transports: [`MemoryTransport`] (LB3's `stub`), [`FileTransport`] (`.eml` files),
 //! [`LogTransport`] (`tracing`), and `SmtpTransport` with the `smtp` feature. See `docs/mail.md`.
+//!
+//! [`EjsTemplate`] renders the EJS templates of LB3's emails (the part of EJS that needs no
+//! JavaScript).
 
 mod address;
 mod render;
 mod smtp;
+mod template;
 mod transport;
 
 use std::fmt;
@@ -32,6 +36,7 @@ pub use address::Mailbox;
 #[cfg(feature = "smtp")]
 pub use smtp::SmtpTransport;
 pub use smtp::{SmtpAuth, SmtpConfig};
+pub use template::{EjsTemplate, TemplateError, TemplateErrorKind};
 pub use transport::{FileTransport, LogTransport, MemoryTransport};
 
 /// One email, with LB3's (nodemailer's) option names in their Rust spelling.

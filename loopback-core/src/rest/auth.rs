@@ -48,6 +48,8 @@ pub struct TokenLookup {
     cookie_secrets: Vec<String>,
     default_keys: bool,
     bearer_base64: bool,
+    /// The token model tokens are looked up in; `None`: the app's.
+    model: Option<String>,
 }
 
 impl std::fmt::Debug for TokenLookup {
@@ -60,6 +62,7 @@ impl std::fmt::Debug for TokenLookup {
             .field("cookie_secrets", &self.cookie_secrets.len())
             .field("default_keys", &self.default_keys)
             .field("bearer_base64", &self.bearer_base64)
+            .field("model", &self.model)
             .finish()
     }
 }
@@ -73,6 +76,7 @@ impl Default for TokenLookup {
             cookie_secrets: Vec::new(),
             default_keys: true,
             bearer_base64: true,
+            model: None,
         }
     }
 }
@@ -148,6 +152,19 @@ impl TokenLookup {
     pub fn bearer_base64(mut self, yes: bool) -> Self {
         self.bearer_base64 = yes;
         self
+    }
+
+    /// The token model tokens are looked up in (LB3's `model` option): a model based on
+    /// `AccessToken`. By default, the app's token model: the one named `AccessToken`, else
+    /// the first extending it.
+    pub fn model(mut self, name: impl Into<String>) -> Self {
+        self.model = Some(name.into());
+        self
+    }
+
+    /// The token model set with [`model`](Self::model).
+    pub fn token_model(&self) -> Option<&str> {
+        self.model.as_deref()
     }
 
     /// The names of one place: the custom ones, then the defaults when they are searched.
@@ -233,7 +250,10 @@ pub(crate) async fn caller(
     lookup: &TokenLookup,
 ) -> Result<Option<Arc<AccessToken>>> {
     match lookup.token_id(parts) {
-        Some(id) if !id.is_empty() => app.resolve_access_token(&id).await,
+        Some(id) if !id.is_empty() => match &lookup.model {
+            Some(model) => app.resolve_access_token_in(model, &id).await,
+            None => app.resolve_access_token(&id).await,
+        },
         _ => Ok(None),
     }
 }
