@@ -63,7 +63,6 @@ fn settings_are_checked() {
         (json!({"connectionString": "nonsense"}), "connectionString"),
         (json!({"schema": ""}), "schema"),
         (json!({"min": 5, "max": 2}), "min"),
-        (json!({"ssl": true}), "ssl"),
     ] {
         let e = PostgresConnector::from_settings(&settings).unwrap_err();
         assert!(matches!(e, Error::Connector(_)), "{settings}: {e:?}");

@@ -87,6 +87,12 @@ async fn payloads_as_property_names_are_refused_not_interpolated() {
 }
 
 #[tokio::test]
+async fn payloads_in_json_paths() {
+    let Some(p) = pair().await else { return };
+    common::payloads_in_json_paths(&p).await;
+}
+
+#[tokio::test]
 async fn payloads_in_model_and_column_names_are_quoted() {
     let Some((db, _guard)) = mysql_db::TestDb::create().await else {
         return;

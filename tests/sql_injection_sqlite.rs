@@ -57,6 +57,11 @@ async fn payloads_as_property_names_are_refused_not_interpolated() {
 }
 
 #[tokio::test]
+async fn payloads_in_json_paths() {
+    common::payloads_in_json_paths(&pair().await).await;
+}
+
+#[tokio::test]
 async fn payloads_in_model_and_column_names_are_quoted() {
     let db = loopback::connectors::sqlite(json!({})).unwrap();
     let definition = json!({

@@ -22,6 +22,7 @@
 //! | `connectTimeout` or `acquireTimeout` | milliseconds to wait for a connection before failing with 503 (default 10000) |
 //! | `charset` | connection character set (default `utf8mb4`); a collation name such as `utf8mb4_general_ci` is accepted too, as LoopBack 3 does |
 //! | `collation` | connection collation |
+//! | `ssl` | `true` (TLS, verifying the server's certificate and host name), `false` (no TLS), or `{"ca", "cert", "key", "rejectUnauthorized"}` (PEM text or PEM file paths; `rejectUnauthorized: false` encrypts without verifying); a URL's `?ssl=true` too. Without it the driver uses TLS when the server offers it |
 //! | `name`, `connector`, `debug` | accepted and ignored, as LoopBack passes them to every connector |
 //!
 //! Any other key is an error naming it. Numbers may be given as strings. Every connection uses
@@ -49,12 +50,12 @@ use loopback_core::connector::IsolationLevel;
 use loopback_core::{Error, Result, Value};
 use sqlx::mysql::{
     MySql, MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions,
-    MySqlQueryResult, MySqlRow,
+    MySqlQueryResult, MySqlRow, MySqlSslMode,
 };
 use sqlx::query::Query;
 use sqlx::{Decode, Row, TypeInfo, ValueRef};
 
-use crate::sql::{self, Backend, ErrorContext, MySqlDialect, Settings, SqlConnector};
+use crate::sql::{self, Backend, ErrorContext, MySqlDialect, Settings, SqlConnector, SslMode};
 
 /// LoopBack 3's MySQL connector (`"connector": "mysql"`), for MySQL 5.7+ and MariaDB 10.3+.
 ///
@@ -100,6 +101,7 @@ const SETTINGS: &[&str] = &[
     "acquireTimeout",
     "charset",
     "collation",
+    "ssl",
 ];
 
 const DEFAULT_POOL_SIZE: u32 = 10;
@@ -116,6 +118,10 @@ const UNAVAILABLE_ERRORS: &[u16] = &[
 /// MySQL error numbers for values the column cannot hold (strict mode): too long, out of
 /// range, wrong type or date.
 const BAD_VALUE_ERRORS: &[u16] = &[1264, 1265, 1292, 1366, 1367, 1406, 1411, 3140];
+
+/// `ER_BAD_FIELD_ERROR`: a statement names a column its table lacks.
+const UNKNOWN_COLUMN: u16 = 1054;
+
 impl MySqlConnector {
     /// A connector for a `mysql://user:password@host:port/database` URL.
     pub fn from_url(url: &str) -> Result<Self> {
@@ -126,7 +132,9 @@ impl MySqlConnector {
     /// keys). Fails with [`Error::Connector`] naming the first unknown or invalid key.
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
         let cfg = Settings::new("mysql", settings, SETTINGS)?;
-        let mut options = match cfg.text(&["url"])? {
+        let url = cfg.text(&["url"])?;
+        let ssl = cfg.ssl(url.as_deref(), false)?;
+        let mut options = match url.as_deref().map(sql::without_ssl_parameter) {
             Some(url) => {
                 if !(url.starts_with("mysql:") || url.starts_with("mariadb:")) {
                     return Err(cfg.bad("url", format!("`{url}` is not a `mysql://` URL")));
@@ -171,6 +179,7 @@ impl MySqlConnector {
         if let Some(c) = cfg.text(&["collation"])? {
             options = options.collation(&c.to_ascii_lowercase());
         }
+        options = with_ssl(options, ssl);
         let pool_size = match cfg.number(&["connectionLimit"])? {
             Some(0) => return Err(cfg.bad("connectionLimit", "must be at least 1")),
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
@@ -218,6 +227,29 @@ impl MySqlConnector {
     }
 }
 
+/// The connect options with the data source's SSL settings.
+fn with_ssl(mut options: MySqlConnectOptions, ssl: sql::Ssl) -> MySqlConnectOptions {
+    if let Some(mode) = ssl.mode {
+        options = options.ssl_mode(match mode {
+            SslMode::Disable => MySqlSslMode::Disabled,
+            SslMode::Allow | SslMode::Prefer => MySqlSslMode::Preferred,
+            SslMode::Require => MySqlSslMode::Required,
+            SslMode::VerifyCa => MySqlSslMode::VerifyCa,
+            SslMode::VerifyFull => MySqlSslMode::VerifyIdentity,
+        });
+    }
+    if let Some(ca) = ssl.ca {
+        options = options.ssl_ca_from_pem(ca);
+    }
+    if let Some(cert) = ssl.cert {
+        options = options.ssl_client_cert_from_pem(cert);
+    }
+    if let Some(key) = ssl.key {
+        options = options.ssl_client_key_from_pem(key);
+    }
+    options
+}
+
 impl Backend for MySqlBackend {
     type Db = MySql;
     type Arguments<'q> = MySqlArguments;
@@ -244,6 +276,16 @@ impl Backend for MySqlBackend {
         raw_value(row, i)
     }
 
+    fn native_value(row: &MySqlRow, i: usize) -> Result<Value> {
+        let decimal = row
+            .try_get_raw(i)
+            .is_ok_and(|v| v.type_info().name() == "DECIMAL");
+        Ok(match raw_value(row, i)? {
+            Value::String(s) if decimal => sql::value::decimal_number(&s),
+            other => other,
+        })
+    }
+
     fn rows_affected(done: &MySqlQueryResult) -> u64 {
         done.rows_affected()
     }
@@ -253,8 +295,8 @@ impl Backend for MySqlBackend {
     }
 
     /// Classifies a driver error: first by MySQL error number for what the shared
-    /// classification cannot know (transient server states, values a column cannot hold),
-    /// then by sqlx's error kind.
+    /// classification cannot know (transient server states, values a column cannot hold,
+    /// unknown columns as [`Error::UnknownColumn`]), then by sqlx's error kind.
     fn classify(&self, e: sqlx::Error, cx: ErrorContext<'_>) -> Error {
         if let sqlx::Error::Database(db) = &e {
             if let Some(my) = db.try_downcast_ref::<MySqlDatabaseError>() {
@@ -264,6 +306,11 @@ impl Backend for MySqlBackend {
                         "the MySQL server is unavailable: {}",
                         my.message()
                     ));
+                }
+                if number == UNKNOWN_COLUMN {
+                    // Unknown column 'x' in 'field list' (or 't.x').
+                    let m = my.message();
+                    return sql::unknown_column(quoted_name(m).unwrap_or(m), m, cx);
                 }
                 if BAD_VALUE_ERRORS.contains(&number) {
                     let column = quoted_name(my.message())
@@ -296,8 +343,8 @@ fn quoted_name(message: &str) -> Option<&str> {
     rest.split_once('\'').map(|(name, _)| name)
 }
 
-/// A result column as the driver gives it: null, integer, double, decimal (as a number),
-/// date-time (UTC), text (any value that is valid UTF-8) or bytes.
+/// A result column as the driver gives it: null, integer, double, decimal (as its exact
+/// text), date-time (UTC), text (any value that is valid UTF-8) or bytes.
 fn raw_value(row: &MySqlRow, i: usize) -> Result<Value> {
     let v = row
         .try_get_raw(i)
@@ -320,15 +367,12 @@ fn raw_value(row: &MySqlRow, i: usize) -> Result<Value> {
             <f32 as Decode<MySql>>::decode(v).map_err(failed)?,
         )),
         "DOUBLE" => Value::Float(<f64 as Decode<MySql>>::decode(v).map_err(failed)?),
-        "DECIMAL" => {
-            let s = <&str as Decode<MySql>>::decode(v).map_err(failed)?;
-            match s.parse::<i64>() {
-                Ok(n) => Value::Int(n),
-                Err(_) => s
-                    .parse::<f64>()
-                    .map_or_else(|_| Value::String(s.to_owned()), Value::Float),
-            }
-        }
+        // Exact text; the dialect reads it as a number for number properties.
+        "DECIMAL" => Value::String(
+            <&str as Decode<MySql>>::decode(v)
+                .map_err(failed)?
+                .to_owned(),
+        ),
         "DATETIME" | "TIMESTAMP" => {
             let d = <NaiveDateTime as Decode<MySql>>::decode(v).map_err(failed)?;
             Value::Date(Utc.from_utc_datetime(&d))

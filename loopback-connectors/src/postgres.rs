@@ -21,6 +21,8 @@
 //! | `min` | connections kept open (default 0) |
 //! | `connectTimeout` / `connectionTimeoutMillis` / `acquireTimeout` | milliseconds to wait for a connection before failing with 503 (default 10000) |
 //! | `idleTimeout` / `idleTimeoutMillis` | milliseconds after which an idle connection is closed (default: never) |
+//! | `ssl` | `true` (TLS, verifying the server's certificate and host name), `false` (no TLS), or `{"ca", "cert", "key", "rejectUnauthorized"}` (PEM text or PEM file paths; `rejectUnauthorized: false` encrypts without verifying); a URL's `?ssl=true` too |
+//! | `sslmode` | `disable`, `allow`, `prefer` (the default), `require`, `verify-ca` or `verify-full`, as libpq reads them; decides over `ssl` (a URL's `sslmode` parameter is read too) |
 //! | `name`, `connector`, `debug` | accepted and ignored, as LoopBack passes them to every connector |
 //!
 //! Any other key is an error naming it. Numbers may be given as strings. Creating the
@@ -56,13 +58,13 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
     PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPoolOptions, PgQueryResult,
-    PgRow, PgTypeInfo, PgTypeKind, PgValueRef,
+    PgRow, PgSslMode, PgTypeInfo, PgTypeKind, PgValueRef,
 };
 use sqlx::{Decode, Encode, Postgres, Row, Type, TypeInfo, ValueRef};
 
 use crate::sql::{
     self, Backend, ColumnKind, ColumnMapping, Dialect, ErrorContext, Insert, PostgresDialect,
-    Settings, SqlConnector, Statement, TableMapping,
+    Settings, SqlConnector, SslMode, Statement, TableMapping,
 };
 
 /// LoopBack 3's PostgreSQL connector (`"connector": "postgresql"`): the shared
@@ -106,6 +108,8 @@ const SETTINGS: &[&str] = &[
     "acquireTimeout",
     "idleTimeout",
     "idleTimeoutMillis",
+    "ssl",
+    "sslmode",
 ];
 
 const DEFAULT_POOL_SIZE: u32 = 10;
@@ -124,7 +128,9 @@ impl PostgresConnector {
     /// connector must then be created inside a Tokio runtime.
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
         let cfg = Settings::new("postgresql", settings, SETTINGS)?;
-        let mut options = match cfg.text(&["url", "connectionString"])? {
+        let url = cfg.text(&["url", "connectionString"])?;
+        let ssl = cfg.ssl(url.as_deref(), true)?;
+        let mut options = match url.as_deref().map(sql::without_ssl_parameter) {
             Some(url) => {
                 let key = if cfg.has("url") {
                     "url"
@@ -164,6 +170,7 @@ impl PostgresConnector {
         if let Some(password) = cfg.text(&["password"])? {
             options = options.password(&password);
         }
+        options = with_ssl(options, ssl);
         let schema = cfg.text(&["schema"])?;
         if let Some(s) = &schema {
             if s.is_empty() || s.contains('\0') {
@@ -226,6 +233,30 @@ impl PostgresConnector {
     }
 }
 
+/// The connect options with the data source's SSL settings.
+fn with_ssl(mut options: PgConnectOptions, ssl: sql::Ssl) -> PgConnectOptions {
+    if let Some(mode) = ssl.mode {
+        options = options.ssl_mode(match mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Allow => PgSslMode::Allow,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        });
+    }
+    if let Some(ca) = ssl.ca {
+        options = options.ssl_root_cert_from_pem(ca);
+    }
+    if let Some(cert) = ssl.cert {
+        options = options.ssl_client_cert_from_pem(cert);
+    }
+    if let Some(key) = ssl.key {
+        options = options.ssl_client_key_from_pem(key);
+    }
+    options
+}
+
 impl Backend for PostgresBackend {
     type Db = Postgres;
     type Arguments<'q> = PgArguments;
@@ -257,12 +288,19 @@ impl Backend for PostgresBackend {
         raw_value(row, i)
     }
 
+    fn native_value(row: &PgRow, i: usize) -> Result<Value> {
+        Ok(match raw_value(row, i)? {
+            Value::String(s) if is_numeric_column(row, i) => sql::value::decimal_number(&s),
+            other => other,
+        })
+    }
+
     fn rows_affected(done: &PgQueryResult) -> u64 {
         done.rows_affected()
     }
 
-    /// Classifies a driver error: PostgreSQL names the column of a not-null violation, and
-    /// data exceptions (SQLSTATE class 22: text with NUL, a value out of range, a string too
+    /// Classifies a driver error: PostgreSQL names the column of a not-null violation, an
+    /// undefined column (SQLSTATE 42703) is [`Error::UnknownColumn`], and data exceptions (SQLSTATE class 22: text with NUL, a value out of range, a string too
     /// long for its `VARCHAR`, an invalid regular expression) are the caller's, so 400.
     fn classify(&self, e: sqlx::Error, cx: ErrorContext<'_>) -> Error {
         if let sqlx::Error::Database(db) = &e {
@@ -279,6 +317,19 @@ impl Backend for PostgresBackend {
                             return v.into();
                         }
                     }
+                }
+                if code == "42703" {
+                    // `column "x" does not exist`, `column t.x does not exist`,
+                    // `column "x" of relation "t" does not exist`.
+                    let m = pg.message();
+                    let name = m
+                        .strip_prefix("column ")
+                        .and_then(|r| {
+                            r.strip_suffix(" does not exist")
+                                .map(|r| r.split(" of relation ").next().unwrap_or(r))
+                        })
+                        .unwrap_or(m);
+                    return sql::unknown_column(name, m, cx);
                 }
                 if code.starts_with("22") {
                     return Error::bad_request(match cx.table {
@@ -302,11 +353,13 @@ impl Backend for PostgresBackend {
     }
 
     /// Points are POINT columns, which have no `=`: conditions on them other than null tests
-    /// are not supported. Text cannot hold NUL, so a string with one equals nothing, but
+    /// are not supported, nor are patterns on `UUID` columns; a value compared with a `UUID`
+    /// column that is not a UUID is a 400 naming the property. Text cannot hold NUL, so a string with one equals nothing, but
     /// ordering text against it has no answer: a 400.
     fn check_where(connector: &PostgresConnector, t: &TableMapping, w: &Where) -> Result<()> {
         let mut refused = None;
         let mut invalid = None;
+        let mut invalid_filter = None;
         w.for_each_cond(&mut |property, op| {
             let text = t
                 .column(property)
@@ -319,6 +372,25 @@ impl Backend for PostgresBackend {
                 Condition::Between(a, b) => nul(a) || nul(b),
                 _ => false,
             };
+            let uuid = t.column(property).is_some_and(PostgresDialect::is_uuid);
+            if uuid && invalid.is_none() {
+                let bad =
+                    |v: &Value| matches!(v, Value::String(s) if uuid::Uuid::try_parse(s).is_err());
+                let bad_operand = match op {
+                    Condition::Eq(v)
+                    | Condition::Neq(v)
+                    | Condition::Gt(v)
+                    | Condition::Gte(v)
+                    | Condition::Lt(v)
+                    | Condition::Lte(v) => bad(v),
+                    Condition::Between(a, b) => bad(a) || bad(b),
+                    Condition::Inq(l) | Condition::Nin(l) => l.iter().any(bad),
+                    _ => false,
+                };
+                if bad_operand {
+                    invalid_filter = Some(property.to_owned());
+                }
+            }
             if text && ordering_nul && invalid.is_none() {
                 invalid = Some(format!(
                     "`{}` on `{property}` compares with a string holding a NUL character \
@@ -333,6 +405,20 @@ impl Backend for PostgresBackend {
                 Condition::Eq(v) | Condition::Neq(v) => v.is_null(),
                 _ => false,
             };
+            let pattern = matches!(
+                op,
+                Condition::Like(_)
+                    | Condition::NLike(_)
+                    | Condition::ILike(_)
+                    | Condition::NILike(_)
+                    | Condition::Regexp(_)
+            );
+            if uuid && pattern && refused.is_none() {
+                refused = Some(format!(
+                    "the `{}` operator on UUID property `{property}`",
+                    op.operator()
+                ));
+            }
             if point && !null_test && refused.is_none() {
                 refused = Some(format!(
                     "the `{}` operator on geopoint property `{property}`",
@@ -340,6 +426,15 @@ impl Backend for PostgresBackend {
                 ));
             }
         });
+        if let Some(property) = invalid_filter {
+            return Err(Error::filter(
+                format!("where.{property}"),
+                format!(
+                    "`{property}` is a UUID column, and a value compared with it {}",
+                    crate::sql::UUID_MESSAGE
+                ),
+            ));
+        }
         if let Some(message) = invalid {
             return Err(Error::bad_request(message));
         }
@@ -538,8 +633,15 @@ fn text_array(items: &[Value]) -> Option<Vec<&str>> {
         .collect()
 }
 
+/// Whether result column `i` is a NUMERIC.
+fn is_numeric_column(row: &PgRow, i: usize) -> bool {
+    row.try_get_raw(i)
+        .is_ok_and(|v| v.type_info().oid().is_some_and(|o| o.0 == 1700))
+}
+
 /// A result column as PostgreSQL typed it: booleans, integers, doubles, text, dates, bytes,
-/// JSON and points; NUMERIC as an integer when it has no fraction, else a double.
+/// JSON and points; NUMERIC as its exact decimal text (NaN and infinities as doubles), which
+/// the dialect reads as a number for number properties.
 fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
     let v = row
         .try_get_raw(i)
@@ -664,8 +766,8 @@ fn point(v: PgValueRef<'_>) -> Result<Value> {
     ))
 }
 
-/// Reads NUMERIC's binary form: digit count, weight, sign and scale (16-bit each), then base
-/// 10000 digits.
+/// Reads NUMERIC's binary form (digit count, weight, sign and scale, 16-bit each, then base
+/// 10000 digits) as its exact decimal text; NaN and the infinities as doubles.
 fn numeric(bytes: &[u8]) -> std::result::Result<Value, String> {
     let word = |i: usize| -> std::result::Result<u16, String> {
         bytes
@@ -716,12 +818,5 @@ fn numeric(bytes: &[u8]) -> std::result::Result<Value, String> {
         frac.truncate(scale as usize);
         text.push_str(&frac);
     }
-    if scale == 0 {
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Int(i));
-        }
-    }
-    text.parse::<f64>()
-        .map(Value::Float)
-        .map_err(|e| format!("NUMERIC {text}: {e}"))
+    Ok(Value::String(text))
 }

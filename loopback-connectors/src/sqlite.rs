@@ -49,7 +49,9 @@ use sqlx::{Decode, Row, Sqlite, TypeInfo, ValueRef};
 
 use sqlx::query::Query;
 
-use crate::sql::{self, Backend, Settings, SqlConnector, SqliteDialect, Statement, TableMapping};
+use crate::sql::{
+    self, Backend, ErrorContext, Settings, SqlConnector, SqliteDialect, Statement, TableMapping,
+};
 
 /// LoopBack 3's SQLite connector (`"connector": "sqlite3"`): the shared [`SqlConnector`]
 /// over [`SqliteBackend`].
@@ -255,6 +257,27 @@ impl Backend for SqliteBackend {
 
     fn raw_value(row: &SqliteRow, i: usize) -> Result<Value> {
         raw_value(row, i)
+    }
+
+    /// Classifies a driver error as the shared classification does, except that a statement
+    /// naming a column its table lacks is [`Error::UnknownColumn`]. SQLite has no error code
+    /// of its own for that (it is the generic `SQLITE_ERROR`), so its message is what says so.
+    fn classify(&self, e: sqlx::Error, cx: ErrorContext<'_>) -> Error {
+        if let sqlx::Error::Database(db) = &e {
+            if db.code().as_deref() == Some("1") {
+                // `no such column: t.x` (queries), `table t has no column named x` (writes).
+                let m = db.message();
+                let name = m.strip_prefix("no such column: ").or_else(|| {
+                    m.strip_prefix("table ")
+                        .and_then(|r| r.split_once(" has no column named "))
+                        .map(|(_, name)| name)
+                });
+                if let Some(name) = name {
+                    return sql::unknown_column(name, m, cx);
+                }
+            }
+        }
+        sql::classify(&self.dialect, e, cx)
     }
 
     fn rows_affected(done: &SqliteQueryResult) -> u64 {

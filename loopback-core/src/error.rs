@@ -78,6 +78,22 @@ pub enum Error {
     /// A storage-level failure the caller cannot fix.
     #[error("connector error: {0}")]
     Connector(String),
+    /// A statement named a column its table does not have: the model is ahead of its table
+    /// (a table made by LoopBack 3 or by an older migration, or a column dropped by hand).
+    /// SQL connectors classify it from the database's own error code (PostgreSQL SQLSTATE
+    /// `42703`, MySQL error 1054). A storage failure like [`Error::Connector`]: 500, and its
+    /// message is not shown over REST.
+    #[error("the table of {} has no column `{column}` ({message})", model.as_deref().map_or_else(|| "the model".to_owned(), |m| format!("`{m}`")))]
+    UnknownColumn {
+        /// The column, as the database named it.
+        column: String,
+        /// The model whose table lacks it, when the statement worked on one.
+        model: Option<String>,
+        /// The property the model maps to that column, when there is one.
+        property: Option<String>,
+        /// The database's message.
+        message: String,
+    },
     /// An application error with an explicit HTTP status, LoopBack `name` and optional `code`,
     /// as a hook or remote method raises it (`err.statusCode = 400`).
     #[error("{message}")]
@@ -152,6 +168,7 @@ impl Error {
             | Error::UnknownModel(_)
             | Error::NotAttached(_)
             | Error::Connector(_)
+            | Error::UnknownColumn { .. }
             | Error::TransactionNotActive { .. }
             | Error::Boot(_)
             | Error::Internal(_) => 500,

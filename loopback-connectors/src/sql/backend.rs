@@ -91,6 +91,13 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// converts it to the property's type (native statements return it as is).
     fn raw_value(row: &<Self::Db as Database>::Row, i: usize) -> Result<Value>;
 
+    /// Result column `i` of `row` as a native statement ([`loopback_core::Connector::execute`])
+    /// returns it: [`Backend::raw_value`] by default. PostgreSQL and MySQL read decimals as
+    /// their exact text for properties, and as numbers here when a double keeps them.
+    fn native_value(row: &<Self::Db as Database>::Row, i: usize) -> Result<Value> {
+        Self::raw_value(row, i)
+    }
+
     /// The rows a statement changed (or matched; see the `sql` module docs).
     fn rows_affected(done: &<Self::Db as Database>::QueryResult) -> u64;
 

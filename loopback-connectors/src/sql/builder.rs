@@ -144,7 +144,8 @@ pub fn insert(d: &dyn Dialect, t: &TableMapping, data: &Record) -> Result<Insert
             if n > 0 {
                 w.push(", ");
             }
-            w.push_param(write_param(d, &t.columns[*pos], value)?);
+            let c = &t.columns[*pos];
+            d.write_value(&mut w, c, write_param(d, c, value)?);
         }
         w.push(")");
     }
@@ -196,9 +197,10 @@ pub fn update(
         if n > 0 {
             w.push(", ");
         }
-        w.push(&t.columns[*pos].quoted);
+        let c = &t.columns[*pos];
+        w.push(&c.quoted);
         w.push(" = ");
-        w.push_param(write_param(d, &t.columns[*pos], value)?);
+        d.write_value(&mut w, c, write_param(d, c, value)?);
     }
     push_where(&mut w, d, t, where_)?;
     Ok(Write::Execute(w.finish()))
@@ -231,7 +233,7 @@ pub fn replace_by_id(
         w.push(&c.quoted);
         w.push(" = ");
         let value = data.get(&c.property).unwrap_or(&Value::Null);
-        w.push_param(write_param(d, c, value)?);
+        d.write_value(&mut w, c, write_param(d, c, value)?);
     }
     push_where(&mut w, d, t, Some(&by_id))?;
     Ok(Write::Execute(w.finish()))
@@ -462,8 +464,148 @@ fn write_condition(
     property: &str,
     op: &Condition,
 ) -> Result<()> {
+    if t.position(property).is_none() {
+        if let Some(leaf) = json_leaf(d, t, property, op)? {
+            return write_column_condition(w, d, &leaf, property, op);
+        }
+    }
     let pos = resolve(d, t, property, "where")?;
-    let c = &t.columns[pos];
+    write_column_condition(w, d, &t.columns[pos], property, op)
+}
+
+/// The most path segments a condition on a nested property may have.
+const MAX_PATH_SEGMENTS: usize = 32;
+
+/// For a condition on a dotted path into a JSON-stored object property (`address.city`), a
+/// column standing for the value at that path: its reference is the dialect's expression
+/// reading it ([`Dialect::json_path`]), as text, or as a number when the condition compares
+/// with numbers. `None` when the path's first segment is no property (the caller then refuses
+/// the name). Paths into properties that are not objects are a 400; into arrays and points,
+/// not supported. Segments are checked to be plain names (letters, digits, `_`, `-`) or
+/// indexes before the dialect writes them into the expression.
+fn json_leaf(
+    d: &dyn Dialect,
+    t: &TableMapping,
+    property: &str,
+    op: &Condition,
+) -> Result<Option<ColumnMapping>> {
+    let Some((root, rest)) = property.split_once('.') else {
+        return Ok(None);
+    };
+    let Some(c) = t.column(root) else {
+        return Ok(None);
+    };
+    let at = format!("where.{}", property.escape_debug());
+    match (&c.kind, &c.ty) {
+        (ColumnKind::Json, PropertyType::Object | PropertyType::Any | PropertyType::Model(_)) => {}
+        (ColumnKind::Json, _) => {
+            return Err(not_supported(
+                d.name(),
+                format!(
+                    "conditions on nested properties (`{}`) of array or geopoint property `{root}`",
+                    property.escape_debug()
+                ),
+            ))
+        }
+        _ => {
+            return Err(Error::filter(
+                at,
+                format!(
+                    "`{root}` is a {} property, not an object: `{}` names nothing inside it",
+                    c.kind.as_str(),
+                    property.escape_debug()
+                ),
+            ))
+        }
+    }
+    let segments: Vec<&str> = rest.split('.').collect();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars().count() <= 64
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    };
+    if segments.len() > MAX_PATH_SEGMENTS || !segments.iter().all(|s| plain(s)) {
+        return Err(Error::filter(
+            at,
+            format!(
+                "`{}` is not a usable path: its parts must be names of letters, digits, `_` \
+                 and `-` (at most {MAX_PATH_SEGMENTS} parts)",
+                property.escape_debug()
+            ),
+        ));
+    }
+    let numeric = match path_operand_kind(op) {
+        Some(numeric) => numeric,
+        None => {
+            return Err(not_supported(
+                d.name(),
+                format!(
+                    "the `{}` operator on nested property `{}` with this value (strings and \
+                     numbers are compared inside JSON)",
+                    op.operator(),
+                    property.escape_debug()
+                ),
+            ))
+        }
+    };
+    let mut leaf = c.clone();
+    leaf.reference = d.json_path(c, &segments, numeric)?;
+    leaf.property = property.to_owned();
+    leaf.data_type = None;
+    (leaf.kind, leaf.ty) = if numeric {
+        (ColumnKind::Number, PropertyType::Number)
+    } else {
+        (ColumnKind::String, PropertyType::String)
+    };
+    Ok(Some(leaf))
+}
+
+/// Whether a condition on a JSON path compares numbers (`Some(true)`) or text
+/// (`Some(false)`); `None` for values it cannot compare there (booleans, objects, a mix of
+/// strings and numbers).
+fn path_operand_kind(op: &Condition) -> Option<bool> {
+    fn kind(values: &[&Value]) -> Option<bool> {
+        let mut numeric = None;
+        for v in values {
+            let this = match v {
+                Value::Null => continue,
+                Value::String(_) => false,
+                Value::Int(_) | Value::Float(_) => true,
+                _ => return None,
+            };
+            if numeric.is_some_and(|n| n != this) {
+                return None;
+            }
+            numeric = Some(this);
+        }
+        Some(numeric.unwrap_or(false))
+    }
+    match op {
+        Condition::Eq(v)
+        | Condition::Neq(v)
+        | Condition::Gt(v)
+        | Condition::Gte(v)
+        | Condition::Lt(v)
+        | Condition::Lte(v) => kind(&[v]),
+        Condition::Between(a, b) => kind(&[a, b]),
+        Condition::Inq(l) | Condition::Nin(l) => kind(&l.iter().collect::<Vec<_>>()),
+        Condition::Like(_)
+        | Condition::NLike(_)
+        | Condition::ILike(_)
+        | Condition::NILike(_)
+        | Condition::Regexp(_) => Some(false),
+        Condition::Near(_) => None,
+    }
+}
+
+fn write_column_condition(
+    w: &mut SqlWriter,
+    d: &dyn Dialect,
+    c: &ColumnMapping,
+    property: &str,
+    op: &Condition,
+) -> Result<()> {
     check_operator(d, c, op)?;
     let col = c.reference.as_str();
     match op {
@@ -475,7 +617,7 @@ fn write_condition(
             Operand::Value(v) => {
                 w.push(col);
                 w.push(" = ");
-                w.push_param(v);
+                d.write_value(w, c, v);
             }
             Operand::Incomparable => w.push("1 = 0"),
         },
@@ -490,7 +632,7 @@ fn write_condition(
                 w.push(" IS NULL OR ");
                 w.push(col);
                 w.push(" <> ");
-                w.push_param(v);
+                d.write_value(w, c, v);
                 w.push(")");
             }
             Operand::Incomparable => w.push("1 = 1"),
@@ -503,9 +645,9 @@ fn write_condition(
             (Operand::Value(lo), Operand::Value(hi)) => {
                 w.push(col);
                 w.push(" BETWEEN ");
-                w.push_param(lo);
+                d.write_value(w, c, lo);
                 w.push(" AND ");
-                w.push_param(hi);
+                d.write_value(w, c, hi);
             }
             _ => w.push("1 = 0"),
         },
@@ -603,7 +745,7 @@ fn compare(w: &mut SqlWriter, d: &dyn Dialect, c: &ColumnMapping, sql_op: &str, 
             w.push(" ");
             w.push(sql_op);
             w.push(" ");
-            w.push_param(v);
+            d.write_value(w, c, v);
         }
         Operand::Null | Operand::Incomparable => w.push("1 = 0"),
     }

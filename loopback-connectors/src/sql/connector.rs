@@ -549,7 +549,7 @@ where
 
     /// Runs one native statement with the dialect's placeholders, every parameter bound by
     /// [`Backend::bind`]. Rows come back as records keyed by result column name, with the
-    /// values as the driver typed them ([`Backend::raw_value`]).
+    /// values as the driver typed them ([`Backend::native_value`]).
     async fn execute(
         &self,
         statement: &str,
@@ -566,7 +566,7 @@ where
             .map(|row| {
                 let mut r = Record::with_capacity(row.len());
                 for (i, c) in row.columns().iter().enumerate() {
-                    r.insert(c.name().to_owned(), B::raw_value(row, i)?);
+                    r.insert(c.name().to_owned(), B::native_value(row, i)?);
                 }
                 Ok(r)
             })

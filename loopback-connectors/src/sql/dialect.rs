@@ -79,7 +79,7 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
 
     /// Writes `column IN (…)` (`NOT IN` when `negated`) for `values`, a non-empty list of
     /// values already encoded for the column `c`. The builder adds null handling around it.
-    /// The default binds one placeholder per value.
+    /// The default binds one placeholder per value, each with [`Dialect::write_value`].
     fn write_in(
         &self,
         w: &mut SqlWriter,
@@ -88,8 +88,32 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         values: Vec<Value>,
         negated: bool,
     ) {
+        write_in_placeholders(w, column, values, negated, |w, v| self.write_value(w, c, v));
+    }
+
+    /// Writes a value already encoded for the column `c` ([`Dialect::encode`]) where SQL
+    /// compares it with the column or stores it there: a bind parameter, which the dialect
+    /// may cast to the column's type (PostgreSQL: `$1::uuid` for a `UUID` column, whose
+    /// parameter is bound as text; MySQL: decimals as `DECIMAL`, so comparisons stay exact).
+    /// The default is the bare parameter.
+    fn write_value(&self, w: &mut SqlWriter, c: &ColumnMapping, v: Value) {
         let _ = c;
-        write_in_placeholders(w, column, values, negated);
+        w.push_param(v);
+    }
+
+    /// An expression reading the value at `path` inside the JSON-stored column `column`
+    /// (`address.city` is the column of `address` and `["city"]`), for conditions on nested
+    /// properties: as text (strings as they are, numbers in their JSON form, NULL when the
+    /// path is missing or holds null), or, with `numeric`, as a number (NULL unless the value
+    /// there is a JSON number). Each segment is a name of letters, digits, `_` and `-`
+    /// (checked by the builder) or an array index; the dialect still quotes them as literals
+    /// of its own path syntax. The default is [`Error::NotSupported`].
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+        let _ = (column, numeric);
+        Err(not_supported(
+            self.name(),
+            format!("conditions on nested properties (`{}`)", path.join(".")),
+        ))
     }
 
     /// Writes a regular-expression test of `column` against `pattern` (its flags included), or
@@ -288,6 +312,7 @@ pub(crate) fn write_in_placeholders(
     column: &str,
     values: Vec<Value>,
     negated: bool,
+    mut write_value: impl FnMut(&mut SqlWriter, Value),
 ) {
     w.push(column);
     w.push(if negated { " NOT IN (" } else { " IN (" });
@@ -295,7 +320,7 @@ pub(crate) fn write_in_placeholders(
         if n > 0 {
             w.push(", ");
         }
-        w.push_param(v);
+        write_value(w, v);
     }
     w.push(")");
 }
@@ -319,10 +344,35 @@ pub(crate) fn affinity_type(kind: ColumnKind) -> &'static str {
         ColumnKind::String | ColumnKind::Json => "TEXT",
         ColumnKind::Integer | ColumnKind::Boolean | ColumnKind::Date => "INTEGER",
         ColumnKind::Number => "REAL",
+        ColumnKind::Decimal => "NUMERIC",
         ColumnKind::Buffer => "BLOB",
     }
 }
 
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A JSON path in the `$."a"."b"[0]` syntax of MySQL and SQLite: names double-quoted, all-digit
+/// segments as array indexes. Segments hold only letters, digits, `_` and `-` (the builder
+/// checks them), so neither the quotes of the path nor those of the SQL literal it goes into
+/// can be closed by one.
+pub(crate) fn dollar_json_path(path: &[&str]) -> String {
+    let mut out = String::from("'$");
+    for segment in path {
+        debug_assert!(segment
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-'));
+        if segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push('[');
+            out.push_str(segment);
+            out.push(']');
+        } else {
+            out.push_str(".\"");
+            out.push_str(segment);
+            out.push('"');
+        }
+    }
+    out.push('\'');
+    out
 }

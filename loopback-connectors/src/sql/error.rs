@@ -90,10 +90,72 @@ pub fn classify(d: &dyn Dialect, err: sqlx::Error, cx: ErrorContext<'_>) -> Erro
             Error::Unavailable("timed out waiting for a database connection".into())
         }
         sqlx::Error::PoolClosed => Error::Unavailable("the connection pool is closed".into()),
-        e @ (sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed) => Error::Unavailable(e.to_string()),
+        sqlx::Error::Tls(e) => ssl_failed(&e),
+        sqlx::Error::Io(e) if is_tls_failure(&e) => ssl_failed(&e),
+        e @ (sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed) => {
+            Error::Unavailable(e.to_string())
+        }
         other => Error::Connector(other.to_string()),
+    }
+}
+
+/// The error for a connection whose SSL (TLS) handshake failed: the server does not speak
+/// TLS, or its certificate or host name did not verify.
+fn ssl_failed(e: &dyn std::fmt::Display) -> Error {
+    Error::Unavailable(format!(
+        "no SSL (TLS) connection to the database (see the `ssl` / `sslmode` data source \
+         settings): {e}"
+    ))
+}
+
+/// Whether an I/O error is the TLS library's: a handshake that failed (an untrusted
+/// certificate, a host name it does not name, …).
+fn is_tls_failure(e: &std::io::Error) -> bool {
+    #[cfg(feature = "tls")]
+    {
+        e.get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = e;
+        false
+    }
+}
+
+/// [`Error::UnknownColumn`] for a statement that named a column its table lacks. `name` is
+/// the column as the database's message gives it, maybe qualified (`table.column`) and
+/// quoted; it is matched with the statement's table (when known) to name the property.
+/// Called by a backend only once the database's error code (or, for SQLite, which has none
+/// for it, its own classification) said the column is unknown.
+pub fn unknown_column(name: &str, message: &str, cx: ErrorContext<'_>) -> Error {
+    let unquote = |s: &str| -> String {
+        let s = s.trim();
+        for q in ['"', '`', '\'', '['] {
+            let close = if q == '[' { ']' } else { q };
+            if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(close)) {
+                return inner.replace(&format!("{close}{close}"), &close.to_string());
+            }
+        }
+        s.to_owned()
+    };
+    let whole = unquote(name);
+    let column = match cx.table.and_then(|t| t.column_named(&whole)) {
+        Some(_) => whole,
+        // `table.column` or `"table"."column"`: the last part.
+        None => match name.rsplit_once('.') {
+            Some((_, last)) => unquote(last),
+            None => whole,
+        },
+    };
+    let property = cx
+        .table
+        .and_then(|t| t.column_named(&column))
+        .map(|c| c.property.clone());
+    Error::UnknownColumn {
+        model: cx.table.map(|t| t.model.clone()),
+        property,
+        column,
+        message: message.to_owned(),
     }
 }

@@ -22,6 +22,9 @@ pub enum ColumnKind {
     Integer,
     /// Any other `number`: a double, as JavaScript numbers are.
     Number,
+    /// A `string` whose `dataType` is `NUMERIC` / `DECIMAL`: exact decimal text, written and
+    /// compared as the database's decimal type and read back digit for digit.
+    Decimal,
     /// `boolean`.
     Boolean,
     /// `date`.
@@ -38,6 +41,7 @@ impl ColumnKind {
         match self {
             ColumnKind::String => "string",
             ColumnKind::Integer | ColumnKind::Number => "number",
+            ColumnKind::Decimal => "decimal",
             ColumnKind::Boolean => "boolean",
             ColumnKind::Date => "date",
             ColumnKind::Buffer => "buffer",
@@ -96,6 +100,14 @@ impl ColumnMapping {
             (None, Some(p), None) => format!("{t}({p})"),
             _ => t.to_owned(),
         })
+    }
+
+    /// The declared `dataType` without its sizes, upper-cased (`NUMERIC` for
+    /// `NUMERIC(10,2)`), if any.
+    pub fn base_type(&self) -> Option<&str> {
+        self.data_type
+            .as_deref()
+            .map(|t| t.split(['(', ' ']).next().unwrap_or_default())
     }
 
     /// Whether the column belongs to the primary key.
@@ -254,6 +266,9 @@ const INTEGER_TYPES: &[&str] = &[
     "SMALLSERIAL",
 ];
 
+/// Data types that keep exact decimals.
+const DECIMAL_TYPES: &[&str] = &["NUMERIC", "DECIMAL", "DEC", "FIXED"];
+
 fn column(
     dialect: &dyn Dialect,
     def: &ModelDefinition,
@@ -310,11 +325,13 @@ fn column(
         get(&["dataScale", "scale"]).or_else(|| extra(&["scale"])),
         "dataScale",
     )?;
-    let integer_type = data_type
+    let base_type = data_type
         .as_deref()
-        .map(|t| t.split(['(', ' ']).next().unwrap_or_default())
-        .is_some_and(|t| INTEGER_TYPES.contains(&t));
+        .map(|t| t.split(['(', ' ']).next().unwrap_or_default());
+    let integer_type = base_type.is_some_and(|t| INTEGER_TYPES.contains(&t));
+    let decimal_type = base_type.is_some_and(|t| DECIMAL_TYPES.contains(&t));
     let kind = match &p.ty {
+        PropertyType::String if decimal_type => ColumnKind::Decimal,
         PropertyType::String => ColumnKind::String,
         PropertyType::Number if integer_type || (p.id.is_some() && data_type.is_none()) => {
             ColumnKind::Integer

@@ -72,9 +72,14 @@
 //!   `inq []` matches nothing and `nin []` everything; `nor` negates safely under SQL's
 //!   three-valued logic. A value that cannot be stored in the column (`"abc"` for a number)
 //!   equals nothing and compares with nothing.
-//! - `near`, conditions on nested properties and on the elements of array properties,
-//!   patterns (`like`, `ilike`, `regexp`) on anything but strings, and ordering comparisons on
-//!   JSON-stored properties are [`loopback_core::Error::NotSupported`] (501).
+//! - Conditions on dotted paths into JSON-stored object properties (`address.city`) query
+//!   inside the JSON ([`Dialect::json_path`]), each path segment checked to be a plain name
+//!   (a 400 otherwise); a path into a property that is not an object is a 400.
+//! - `near`, conditions on paths into arrays and points and on the elements of array
+//!   properties, patterns (`like`, `ilike`, `regexp`) on anything but strings, and ordering
+//!   comparisons on JSON-stored properties are [`loopback_core::Error::NotSupported`] (501).
+//! - A column the table lacks is [`loopback_core::Error::UnknownColumn`], classified from the
+//!   database's error code ([`unknown_column`]).
 //! - Results are in a deterministic order: the filter's order, then the ids (the ids alone
 //!   when the filter has no order), as LoopBack's SQL connectors and the memory connector do.
 //!
@@ -136,15 +141,19 @@ pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
 pub use discovery::{
     CatalogQuery, DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,
 };
-pub use error::{classify, ErrorContext};
+pub use error::{classify, unknown_column, ErrorContext};
 pub use mapping::{ColumnKind, ColumnMapping, IndexMapping, TableCache, TableMapping};
 #[cfg(feature = "mysql")]
 pub use mysql::{MySqlDialect, MYSQL_TABLE_COLLATION};
 pub use pool::{ping_if_idle, PING_AFTER_IDLE};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresDialect;
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::UUID_MESSAGE;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use settings::Settings;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use settings::{without_ssl_parameter, Ssl, SslMode};
 pub use sqlite::SqliteDialect;
 pub use transaction::{connection, Conn, SqlTransaction};
 pub use writer::{SqlWriter, Statement};

@@ -4,7 +4,7 @@ use chrono::{Datelike, SubsecRound};
 use loopback_core::filter::RegexpPattern;
 use loopback_core::{Result, Value};
 
-use super::dialect::{Dialect, Placeholders, Syntax};
+use super::dialect::{dollar_json_path, Dialect, Placeholders, Syntax};
 use super::mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
 use super::value;
 use super::writer::{SqlWriter, Statement};
@@ -58,6 +58,7 @@ impl MySqlDialect {
             }
             ColumnKind::Integer => "INT".into(),
             ColumnKind::Number => "DOUBLE".into(),
+            ColumnKind::Decimal => "DECIMAL(65,30)".into(),
             ColumnKind::Boolean => "TINYINT(1)".into(),
             ColumnKind::Date => "DATETIME(3)".into(),
             ColumnKind::Buffer => "BLOB".into(),
@@ -164,6 +165,37 @@ impl Dialect for MySqlDialect {
         w.push(" REGEXP ");
         w.push_param(Value::String(source));
         Ok(())
+    }
+
+    /// `JSON_VALUE(col, '$."a"."b"')` in the tables' binary collation (case-sensitive, as
+    /// other text); as a number, `JSON_EXTRACT(…) + 0` when `JSON_TYPE` says the value there
+    /// is a number.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+        let path = dollar_json_path(path);
+        let col = &column.reference;
+        Ok(if numeric {
+            format!(
+                "(CASE WHEN JSON_TYPE(JSON_EXTRACT({col}, {path})) IN \
+                 ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
+                 THEN JSON_EXTRACT({col}, {path}) + 0 END)"
+            )
+        } else {
+            format!(
+                "(CONVERT(JSON_VALUE({col}, {path}) USING utf8mb4) COLLATE {MYSQL_TABLE_COLLATION})"
+            )
+        })
+    }
+
+    /// Decimal text is cast to the widest `DECIMAL`: MySQL compares a `DECIMAL` column with
+    /// a string as two doubles, which loses digits.
+    fn write_value(&self, w: &mut SqlWriter, c: &ColumnMapping, v: Value) {
+        if c.kind == ColumnKind::Decimal && !v.is_null() {
+            w.push("CAST(");
+            w.push_param(v);
+            w.push(" AS DECIMAL(65,30))");
+        } else {
+            w.push_param(v);
+        }
     }
 
     fn write_limit_offset(&self, w: &mut SqlWriter, limit: Option<u64>, offset: Option<u64>) {

@@ -31,6 +31,9 @@ use super::writer::{quote, SqlWriter, Statement};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PostgresDialect;
 
+/// The message for strings a `UUID` column cannot store.
+pub(crate) const UUID_MESSAGE: &str = "is not a UUID";
+
 /// The message for strings PostgreSQL cannot store.
 const NUL_MESSAGE: &str = "contains a NUL character (\\u0000), which PostgreSQL text cannot hold";
 
@@ -125,6 +128,24 @@ impl PostgresDialect {
         w.finish()
     }
 
+    /// The type a parameter for `column` is cast to, when a text parameter would not do.
+    fn param_cast(column: &ColumnMapping) -> Option<&'static str> {
+        if column.kind == ColumnKind::Decimal {
+            return Some("numeric");
+        }
+        match column.base_type()? {
+            "UUID" => Some("uuid"),
+            "JSON" if column.kind == ColumnKind::Json => Some("json"),
+            "JSONB" if column.kind == ColumnKind::Json => Some("jsonb"),
+            _ => None,
+        }
+    }
+
+    /// Whether the column is a `UUID` (`dataType: "uuid"`).
+    pub fn is_uuid(column: &ColumnMapping) -> bool {
+        column.kind == ColumnKind::String && column.base_type() == Some("UUID")
+    }
+
     fn is_big_integer(column: &ColumnMapping) -> bool {
         matches!(
             column.data_type.as_deref(),
@@ -165,10 +186,60 @@ impl Dialect for PostgresDialect {
             w.push(column);
             w.push(if negated { " <> ALL(" } else { " = ANY(" });
             w.push_param(Value::Array(values));
+            // A list of strings is bound as `text[]`: cast it for UUID and NUMERIC columns.
+            if let Some(cast) = Self::param_cast(c) {
+                w.push("::");
+                w.push(cast);
+                w.push("[]");
+            }
             w.push(")");
             return;
         }
-        write_in_placeholders(w, column, values, negated);
+        write_in_placeholders(w, column, values, negated, |w, v| self.write_value(w, c, v));
+    }
+
+    /// Parameters are bound with the type of their value (strings as `text`), and
+    /// PostgreSQL compares and stores no `text` in a `UUID`, `NUMERIC`, `JSON` or `JSONB`
+    /// column: for those the parameter is cast (`$1::uuid`), which parses it exactly.
+    fn write_value(&self, w: &mut SqlWriter, c: &ColumnMapping, v: Value) {
+        w.push_param(v);
+        if let Some(cast) = Self::param_cast(c) {
+            w.push("::");
+            w.push(cast);
+        }
+    }
+
+    /// `("col"::jsonb #>> '{"a","b"}')`; as a number, the same read as `numeric` when
+    /// `jsonb_typeof` says the value there is a number. Array indexes are path elements too.
+    /// A document holding an escaped NUL reads as null.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+        let mut elements = String::from("'{");
+        for (i, segment) in path.iter().enumerate() {
+            debug_assert!(segment
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-'));
+            if i > 0 {
+                elements.push(',');
+            }
+            elements.push('"');
+            elements.push_str(segment);
+            elements.push('"');
+        }
+        elements.push_str("}'");
+        // JSON text may hold `\u0000`, which no PostgreSQL text (nor `jsonb`) can: such a
+        // document reads as null here instead of failing the whole statement.
+        let col = &column.reference;
+        let document = format!("{col}::jsonb");
+        let readable = format!("strpos({col}::text, E'\\\\u0000') = 0");
+        Ok(if numeric {
+            format!(
+                "(CASE WHEN NOT {readable} THEN NULL \
+                 WHEN jsonb_typeof({document} #> {elements}) = 'number' \
+                 THEN ({document} #>> {elements})::numeric END)"
+            )
+        } else {
+            format!("(CASE WHEN {readable} THEN {document} #>> {elements} END)")
+        })
     }
 
     fn write_like(
@@ -225,6 +296,7 @@ impl Dialect for PostgresDialect {
             },
             ColumnKind::Integer => "INTEGER".into(),
             ColumnKind::Number => "DOUBLE PRECISION".into(),
+            ColumnKind::Decimal => "NUMERIC".into(),
             ColumnKind::Boolean => "BOOLEAN".into(),
             ColumnKind::Date => "TIMESTAMP WITH TIME ZONE".into(),
             ColumnKind::Buffer => "BYTEA".into(),
@@ -312,7 +384,8 @@ impl Dialect for PostgresDialect {
     }
 
     /// As [`value::encode`], but dates stay [`Value::Date`] (TIMESTAMPTZ), points stay
-    /// [`Value::GeoPoint`] (POINT), and strings with a NUL character do not fit.
+    /// [`Value::GeoPoint`] (POINT), strings with a NUL character do not fit, nor do strings
+    /// that are not UUIDs in a `UUID` column.
     fn encode(&self, column: &ColumnMapping, v: Value) -> std::result::Result<Value, String> {
         let v = if column.kind == ColumnKind::Json && column.ty == PropertyType::GeoPoint {
             if v.is_null() {
@@ -322,6 +395,13 @@ impl Dialect for PostgresDialect {
         } else {
             value::encode(column, v)?
         };
+        if Self::is_uuid(column) {
+            if let Value::String(s) = &v {
+                if uuid::Uuid::try_parse(s).is_err() {
+                    return Err(UUID_MESSAGE.into());
+                }
+            }
+        }
         match &v {
             Value::String(s) if s.contains('\0') => Err(NUL_MESSAGE.into()),
             _ => Ok(v),
@@ -369,7 +449,7 @@ fn array_param_fits(sql_type: &str, values: &[Value]) -> bool {
     let base = t.split('(').next().unwrap_or_default().trim();
     match base {
         "integer" | "bigint" | "smallint" => values.iter().all(|v| matches!(v, Value::Int(_))),
-        "text" | "character varying" | "varchar" => {
+        "text" | "character varying" | "varchar" | "uuid" | "numeric" => {
             values.iter().all(|v| matches!(v, Value::String(_)))
         }
         _ => false,

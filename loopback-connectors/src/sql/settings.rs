@@ -88,3 +88,203 @@ impl<'a> Settings<'a> {
         })
     }
 }
+
+/// How a connection to a server uses SSL (TLS), in PostgreSQL's `sslmode` terms.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SslMode {
+    /// Never.
+    Disable,
+    /// Only if the server insists (MySQL: as `Prefer`).
+    Allow,
+    /// When the server offers it (the drivers' default).
+    Prefer,
+    /// Always, without checking the server's certificate.
+    Require,
+    /// Always, checking the certificate against the trusted roots.
+    VerifyCa,
+    /// Always, checking the certificate and that it names the host.
+    VerifyFull,
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl SslMode {
+    /// The `sslmode` names, in order.
+    pub(crate) const NAMES: &'static [&'static str] = &[
+        "disable",
+        "allow",
+        "prefer",
+        "require",
+        "verify-ca",
+        "verify-full",
+    ];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+}
+
+/// What a data source's `ssl` and `sslmode` settings (and an `ssl` parameter of its URL) ask
+/// for: LoopBack 3's forms, read once when the connector is created. Certificates are read
+/// then too, so a missing file is a configuration error naming its key.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug, Default)]
+pub(crate) struct Ssl {
+    /// The mode, when the settings give one.
+    pub(crate) mode: Option<SslMode>,
+    /// PEM certificates of the authorities to trust (`ssl.ca`).
+    pub(crate) ca: Option<Vec<u8>>,
+    /// The client's PEM certificate (`ssl.cert`).
+    pub(crate) cert: Option<Vec<u8>>,
+    /// The client's PEM private key (`ssl.key`).
+    pub(crate) key: Option<Vec<u8>>,
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl Settings<'_> {
+    /// The SSL settings: `ssl` (`true`, `false`, or an object with `ca`, `cert`, `key` and
+    /// `rejectUnauthorized`), then `sslmode` when `with_sslmode` (PostgreSQL), which decides
+    /// the mode when both are given; `url` is the connection URL, whose `ssl=true|false`
+    /// parameter counts as an `ssl` setting given before the others. `true` and an object
+    /// verify the server's certificate and host name, as Node's TLS does, unless
+    /// `rejectUnauthorized` is `false` (then the connection is encrypted without checks).
+    /// `ca`, `cert` and `key` are PEM text or the path of a PEM file (`ca` may be a list).
+    pub(crate) fn ssl(&self, url: Option<&str>, with_sslmode: bool) -> Result<Ssl> {
+        let mut ssl = Ssl::default();
+        if let Some(value) = url.and_then(|u| url_parameter(u, "ssl")) {
+            ssl.mode = Some(match value.as_str() {
+                "true" | "1" => SslMode::VerifyFull,
+                "false" | "0" => SslMode::Disable,
+                other => {
+                    return Err(self.bad(
+                        "url",
+                        format!("`ssl={other}`: expected `ssl=true` or `ssl=false`"),
+                    ))
+                }
+            });
+        }
+        match self.first(&["ssl"]) {
+            None => {}
+            Some((_, Json::Bool(on))) => {
+                ssl.mode = Some(if *on {
+                    SslMode::VerifyFull
+                } else {
+                    SslMode::Disable
+                });
+            }
+            Some((_, Json::Object(o))) => {
+                let mut verify = true;
+                for (k, v) in o {
+                    let key = format!("ssl.{k}");
+                    match (k.as_str(), v) {
+                        (_, Json::Null) => {}
+                        ("rejectUnauthorized", Json::Bool(b)) => verify = *b,
+                        ("ca", v) => ssl.ca = Some(self.pem(&key, v, true)?),
+                        ("cert", v) => ssl.cert = Some(self.pem(&key, v, false)?),
+                        ("key", v) => ssl.key = Some(self.pem(&key, v, false)?),
+                        ("rejectUnauthorized", other) => {
+                            return Err(self.bad(&key, format!("expected a boolean, found {other}")))
+                        }
+                        _ => {
+                            return Err(self.bad(
+                                &key,
+                                "unknown SSL setting; expected ca, cert, key or rejectUnauthorized",
+                            ))
+                        }
+                    }
+                }
+                match (&ssl.cert, &ssl.key) {
+                    (Some(_), None) => return Err(self.bad("ssl.key", "`ssl.cert` needs a key")),
+                    (None, Some(_)) => {
+                        return Err(self.bad("ssl.cert", "`ssl.key` needs a certificate"))
+                    }
+                    _ => {}
+                }
+                ssl.mode = Some(if verify {
+                    SslMode::VerifyFull
+                } else {
+                    SslMode::Require
+                });
+            }
+            Some((key, other)) => {
+                return Err(self.bad(
+                    key,
+                    format!("expected true, false or an object of SSL settings, found {other}"),
+                ))
+            }
+        }
+        if with_sslmode {
+            if let Some(name) = self.text(&["sslmode"])? {
+                ssl.mode = Some(SslMode::from_name(&name).ok_or_else(|| {
+                    self.bad(
+                        "sslmode",
+                        format!(
+                            "`{name}` is not an SSL mode; expected one of: {}",
+                            SslMode::NAMES.join(", ")
+                        ),
+                    )
+                })?);
+            }
+        }
+        Ok(ssl)
+    }
+
+    /// PEM text: `v` itself when it holds PEM, else the contents of the file it names (a list
+    /// when `list`, each one either).
+    fn pem(&self, key: &str, v: &Json, list: bool) -> Result<Vec<u8>> {
+        match v {
+            Json::String(s) if s.contains("-----BEGIN") => Ok(s.clone().into_bytes()),
+            Json::String(path) => std::fs::read(path)
+                .map_err(|e| self.bad(key, format!("cannot read the PEM file `{path}`: {e}"))),
+            Json::Array(items) if list => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.extend(self.pem(key, item, false)?);
+                    out.push(b'\n');
+                }
+                Ok(out)
+            }
+            other => Err(self.bad(
+                key,
+                format!("expected PEM text or the path of a PEM file, found {other}"),
+            )),
+        }
+    }
+}
+
+/// The value of the query parameter `name` of `url`, if present (not percent-decoded: the
+/// values read here are plain words).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn url_parameter(url: &str, name: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    let query = query.split('#').next().unwrap_or_default();
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then(|| v.to_ascii_lowercase())
+    })
+}
+
+/// `url` without its `ssl` query parameter, which the drivers do not know.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn without_ssl_parameter(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split('=').next() != Some("ssl"))
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}

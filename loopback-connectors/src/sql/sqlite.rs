@@ -3,7 +3,9 @@
 use loopback_core::filter::{like_to_regex, RegexpPattern};
 use loopback_core::{Result, Value};
 
-use super::dialect::{affinity_type, push_index_columns, Dialect, Placeholders, Syntax};
+use super::dialect::{
+    affinity_type, dollar_json_path, push_index_columns, Dialect, Placeholders, Syntax,
+};
 use super::mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
 use super::value;
 use super::writer::{SqlWriter, Statement};
@@ -91,6 +93,21 @@ impl Dialect for SqliteDialect {
             like_to_regex(pattern)
         )));
         Ok(())
+    }
+
+    /// `CAST(json_extract(col, '$."a"."b"') AS TEXT)`; as a number, `json_extract` when
+    /// `json_type` says the value there is an integer or a real.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+        let path = dollar_json_path(path);
+        let col = &column.reference;
+        Ok(if numeric {
+            format!(
+                "(CASE WHEN json_type({col}, {path}) IN ('integer', 'real') \
+                 THEN json_extract({col}, {path}) END)"
+            )
+        } else {
+            format!("CAST(json_extract({col}, {path}) AS TEXT)")
+        })
     }
 
     fn write_regexp(&self, w: &mut SqlWriter, column: &str, pattern: &RegexpPattern) -> Result<()> {

@@ -559,7 +559,7 @@ fn refused_conditions() {
         unit: None,
     };
     for (w, what) in [
-        (Where::eq("meta.a", 1), "nested"),
+        (Where::eq("tags.a", 1), "nested"),
         (c("name", Condition::Near(near)), "near"),
         (c("qty", Condition::Like("1%".into())), "like"),
         (

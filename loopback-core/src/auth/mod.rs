@@ -454,15 +454,20 @@ pub(crate) enum TypeColumn {
     Missing,
 }
 
-/// A database's complaint about an unknown `principalType` column (PostgreSQL `column
-/// "principaltype" does not exist`, MySQL `Unknown column 'principalType'`, SQLite `no such
-/// column: principalType`).
+/// Whether `e` is the database's complaint that the token table has no `principalType`
+/// column ([`Error::UnknownColumn`](crate::error::Error::UnknownColumn), classified by the
+/// connector from the database's error code). Any other unknown column is a real error.
 fn is_missing_type_column(e: &crate::error::Error) -> bool {
-    let crate::error::Error::Connector(message) = e else {
+    let crate::error::Error::UnknownColumn {
+        column, property, ..
+    } = e
+    else {
         return false;
     };
-    let m = message.to_ascii_lowercase();
-    m.contains("column") && (m.contains("principaltype") || m.contains("principal_type"))
+    match property {
+        Some(p) => p == PRINCIPAL_TYPE,
+        None => column.eq_ignore_ascii_case(PRINCIPAL_TYPE),
+    }
 }
 
 /// Sets up a model of a built-in kind when it is defined: its hooks and remote methods.
