@@ -70,7 +70,7 @@ use loopback::auth::AuthOptions;
 use loopback::rest::{serve, RestApi};
 use loopback::{App, Connector, ModelDefinition, ModelHandle};
 use serde_json::{json, Value as Json};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -245,7 +245,10 @@ fn run(rt: &tokio::runtime::Runtime, url: &str, schema: &str, admin: &PgPool) {
                 .expect("loopback serves");
         })
         .await;
-        let options = PgConnectOptions::from_str(url).expect("a postgres:// URL");
+        // Plain connections, as the connector makes them without SSL settings.
+        let options = PgConnectOptions::from_str(url)
+            .expect("a postgres:// URL")
+            .ssl_mode(PgSslMode::Disable);
         let server = hand::Hand::new(hand::pool(options), schema);
         let hand = start(|listener, stopped| hand::serve(listener, server, stopped)).await;
         (app, loopback, hand, token)

@@ -158,7 +158,10 @@ mod postgres {
             return;
         };
         let plain = format!("{url}{}", if url.contains('?') { "&" } else { "?" });
+        // Without SSL settings connections are plain, as with LB3's `pg`, whether or not
+        // the server offers TLS.
         for settings in [
+            json!({}),
             json!({"sslmode": "disable"}),
             json!({"ssl": false}),
             json!({"url": format!("{plain}ssl=false")}),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use loopback::Connector;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 /// A SQLite database file in a temporary directory (removed on drop).
@@ -53,11 +53,19 @@ pub fn postgres(rt: &tokio::runtime::Runtime, name: &str) -> Option<PgBench> {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    // Plain connections, as the connector makes them without SSL settings.
+    let options = match url.parse::<PgConnectOptions>() {
+        Ok(o) => o.ssl_mode(PgSslMode::Disable),
+        Err(e) => {
+            eprintln!("{name}: skipping the PostgreSQL groups, {url} is not a URL: {e}");
+            return None;
+        }
+    };
     let pool = match rt.block_on(
         PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(&url),
+            .connect_with(options),
     ) {
         Ok(pool) => pool,
         Err(e) => {

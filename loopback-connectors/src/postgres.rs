@@ -22,7 +22,7 @@
 //! | `connectTimeout` / `connectionTimeoutMillis` / `acquireTimeout` | milliseconds to wait for a connection before failing with 503 (default 10000) |
 //! | `idleTimeout` / `idleTimeoutMillis` | milliseconds after which an idle connection is closed (default: never) |
 //! | `ssl` | `true` (TLS, verifying the server's certificate and host name), `false` (no TLS), or `{"ca", "cert", "key", "rejectUnauthorized"}` (PEM text or PEM file paths; `rejectUnauthorized: false` encrypts without verifying); a URL's `?ssl=true` too |
-//! | `sslmode` | `disable`, `allow`, `prefer` (the default), `require`, `verify-ca` or `verify-full`, as libpq reads them; decides over `ssl` (a URL's `sslmode` parameter is read too) |
+//! | `sslmode` | `disable`, `allow`, `prefer`, `require`, `verify-ca` or `verify-full`, as libpq reads them; decides over `ssl` (a URL's `sslmode` parameter is read too) |
 //! | `name`, `connector`, `debug` | accepted and ignored, as LoopBack passes them to every connector |
 //!
 //! Any other key is an error naming it. Numbers may be given as strings. Creating the
@@ -170,7 +170,13 @@ impl PostgresConnector {
         if let Some(password) = cfg.text(&["password"])? {
             options = options.password(&password);
         }
+        // Without SSL settings, no TLS, as LoopBack 3's drivers (the driver's own default
+        // would use it whenever the server offers it).
+        let plain = ssl.mode.is_none() && !url.as_deref().is_some_and(sql::url_sets_ssl_mode);
         options = with_ssl(options, ssl);
+        if plain {
+            options = options.ssl_mode(PgSslMode::Disable);
+        }
         let schema = cfg.text(&["schema"])?;
         if let Some(s) = &schema {
             if s.is_empty() || s.contains('\0') {
@@ -650,96 +656,143 @@ fn raw_value(row: &PgRow, i: usize) -> Result<Value> {
         return Ok(Value::Null);
     }
     let failed = |e: BoxDynError| Error::Connector(format!("cannot read result column {i}: {e}"));
-    // Built-in types are named from their OID; only other types need their owned info.
-    let builtin = v.type_info().oid().and_then(|o| oid::name(o.0));
-    let type_info = match builtin {
-        Some(_) => None,
-        None => Some(v.type_info().into_owned()),
+    // Built-in types are known by their OID, without comparing names; only other types
+    // (extensions, enums) need their owned info.
+    let (kind, type_info) = match v.type_info().oid().and_then(|o| Kind::of_oid(o.0)) {
+        Some(kind) => (kind, None),
+        None => {
+            let info = v.type_info().into_owned();
+            let kind = Kind::of_name(info.name()).unwrap_or(
+                if matches!(info.kind(), PgTypeKind::Enum(_)) {
+                    Kind::Text
+                } else {
+                    Kind::Other
+                },
+            );
+            (kind, Some(info))
+        }
     };
-    let name = builtin
-        .or_else(|| type_info.as_ref().map(|t| t.name()))
-        .unwrap_or_default();
-    Ok(match name {
-        "BOOL" => Value::Bool(<bool as Decode<Postgres>>::decode(v).map_err(failed)?),
-        "INT2" => Value::Int(<i16 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
-        "INT4" => Value::Int(<i32 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
-        "INT8" => Value::Int(<i64 as Decode<Postgres>>::decode(v).map_err(failed)?),
-        "OID" => Value::Int(
+    Ok(match kind {
+        Kind::Bool => Value::Bool(<bool as Decode<Postgres>>::decode(v).map_err(failed)?),
+        Kind::Int2 => Value::Int(<i16 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
+        Kind::Int4 => Value::Int(<i32 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
+        Kind::Int8 => Value::Int(<i64 as Decode<Postgres>>::decode(v).map_err(failed)?),
+        Kind::Oid => Value::Int(
             <Oid as Decode<Postgres>>::decode(v)
                 .map_err(failed)?
                 .0
                 .into(),
         ),
-        "FLOAT4" => Value::Float(<f32 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
-        "FLOAT8" => Value::Float(<f64 as Decode<Postgres>>::decode(v).map_err(failed)?),
-        "NUMERIC" => numeric(v.as_bytes().map_err(failed)?).map_err(|e| failed(e.into()))?,
-        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CITEXT" | "UNKNOWN" | "\"CHAR\"" | "CHAR" => {
-            Value::String(<String as Decode<Postgres>>::decode(v).map_err(failed)?)
-        }
-        "UUID" => Value::String(
+        Kind::Float4 => Value::Float(<f32 as Decode<Postgres>>::decode(v).map_err(failed)?.into()),
+        Kind::Float8 => Value::Float(<f64 as Decode<Postgres>>::decode(v).map_err(failed)?),
+        Kind::Numeric => numeric(v.as_bytes().map_err(failed)?).map_err(|e| failed(e.into()))?,
+        Kind::Text => Value::String(<String as Decode<Postgres>>::decode(v).map_err(failed)?),
+        Kind::Uuid => Value::String(
             uuid::Uuid::from_slice(v.as_bytes().map_err(failed)?)
                 .map_err(|e| failed(e.into()))?
                 .to_string(),
         ),
-        "TIMESTAMPTZ" => Value::Date(
+        Kind::TimestampTz => Value::Date(
             <chrono::DateTime<chrono::Utc> as Decode<Postgres>>::decode(v).map_err(failed)?,
         ),
-        "TIMESTAMP" => Value::Date(
+        Kind::Timestamp => Value::Date(
             <chrono::NaiveDateTime as Decode<Postgres>>::decode(v)
                 .map_err(failed)?
                 .and_utc(),
         ),
-        "DATE" => Value::Date(
+        Kind::Date => Value::Date(
             <chrono::NaiveDate as Decode<Postgres>>::decode(v)
                 .map_err(failed)?
                 .and_time(chrono::NaiveTime::MIN)
                 .and_utc(),
         ),
-        "BYTEA" => Value::Buffer(<Vec<u8> as Decode<Postgres>>::decode(v).map_err(failed)?),
-        "JSON" | "JSONB" => {
+        Kind::Bytea => Value::Buffer(<Vec<u8> as Decode<Postgres>>::decode(v).map_err(failed)?),
+        Kind::Json => {
             Value::from_json(&<serde_json::Value as Decode<Postgres>>::decode(v).map_err(failed)?)
         }
-        "POINT" => point(v)?,
-        "VOID" => Value::Null,
-        _ if type_info
-            .as_ref()
-            .is_some_and(|t| matches!(t.kind(), PgTypeKind::Enum(_))) =>
-        {
-            Value::String(<String as Decode<Postgres>>::decode(v).map_err(failed)?)
-        }
-        other => {
+        Kind::Point => point(v)?,
+        Kind::Void => Value::Null,
+        Kind::Other => {
+            let name = type_info.as_ref().map_or("unknown", |t| t.name());
             return Err(Error::Connector(format!(
-                "result column {i} has type {other}, which the postgresql connector does not \
+                "result column {i} has type {name}, which the postgresql connector does not \
                  read; cast it (`::text`)"
-            )))
+            )));
         }
     })
 }
 
-/// PostgreSQL's built-in types (`pg_type.oid`, fixed across versions).
-mod oid {
-    /// The type name [`raw_value`](super::raw_value) matches for a built-in OID it reads.
-    pub(super) fn name(oid: u32) -> Option<&'static str> {
+/// How [`raw_value`] reads a column, by its PostgreSQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Oid,
+    Float4,
+    Float8,
+    Numeric,
+    Text,
+    Uuid,
+    TimestampTz,
+    Timestamp,
+    Date,
+    Bytea,
+    Json,
+    Point,
+    Void,
+    /// A type the connector does not read.
+    Other,
+}
+
+impl Kind {
+    /// The kind of a built-in type, by its OID (`pg_type.oid`, fixed across versions).
+    fn of_oid(oid: u32) -> Option<Kind> {
         Some(match oid {
-            16 => "BOOL",
-            17 => "BYTEA",
-            20 => "INT8",
-            21 => "INT2",
-            23 => "INT4",
-            25 => "TEXT",
-            26 => "OID",
-            114 => "JSON",
-            600 => "POINT",
-            700 => "FLOAT4",
-            701 => "FLOAT8",
-            1042 => "BPCHAR",
-            1043 => "VARCHAR",
-            1082 => "DATE",
-            1114 => "TIMESTAMP",
-            1184 => "TIMESTAMPTZ",
-            1700 => "NUMERIC",
-            2950 => "UUID",
-            3802 => "JSONB",
+            16 => Kind::Bool,
+            17 => Kind::Bytea,
+            18 | 19 | 25 | 705 | 1042 | 1043 => Kind::Text,
+            20 => Kind::Int8,
+            21 => Kind::Int2,
+            23 => Kind::Int4,
+            26 => Kind::Oid,
+            114 | 3802 => Kind::Json,
+            600 => Kind::Point,
+            700 => Kind::Float4,
+            701 => Kind::Float8,
+            1082 => Kind::Date,
+            1114 => Kind::Timestamp,
+            1184 => Kind::TimestampTz,
+            1700 => Kind::Numeric,
+            2278 => Kind::Void,
+            2950 => Kind::Uuid,
+            _ => return None,
+        })
+    }
+
+    /// The kind of a type known by name only (an extension's, such as `CITEXT`).
+    fn of_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "BOOL" => Kind::Bool,
+            "INT2" => Kind::Int2,
+            "INT4" => Kind::Int4,
+            "INT8" => Kind::Int8,
+            "OID" => Kind::Oid,
+            "FLOAT4" => Kind::Float4,
+            "FLOAT8" => Kind::Float8,
+            "NUMERIC" => Kind::Numeric,
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CITEXT" | "UNKNOWN" | "\"CHAR\"" | "CHAR" => {
+                Kind::Text
+            }
+            "UUID" => Kind::Uuid,
+            "TIMESTAMPTZ" => Kind::TimestampTz,
+            "TIMESTAMP" => Kind::Timestamp,
+            "DATE" => Kind::Date,
+            "BYTEA" => Kind::Bytea,
+            "JSON" | "JSONB" => Kind::Json,
+            "POINT" => Kind::Point,
+            "VOID" => Kind::Void,
             _ => return None,
         })
     }

@@ -274,6 +274,20 @@ fn url_parameter(url: &str, name: &str) -> Option<String> {
 
 /// `url` without its `ssl` query parameter, which the drivers do not know.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+/// Whether a URL sets the SSL mode itself (`sslmode`, sqlx's `ssl-mode`), which the driver
+/// then reads.
+pub(crate) fn url_sets_ssl_mode(url: &str) -> bool {
+    let Some((_, query)) = url.split_once('?') else {
+        return false;
+    };
+    query.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        ["sslmode", "ssl-mode", "ssl_mode"]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+    })
+}
+
 pub(crate) fn without_ssl_parameter(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_owned();
