@@ -10,7 +10,6 @@
 mod mysql_db;
 #[cfg(feature = "postgres")]
 mod pg_db;
-#[allow(unused_macros)]
 #[macro_use]
 mod rest_db;
 mod rest_support;
@@ -20,42 +19,6 @@ use loopback::{record, Error, Filter, ModelHandle, Options, Value, Where};
 use rest_db::{Db, Kind};
 use rest_support::{get, post, send};
 use serde_json::{json, Value as Json};
-
-/// One `#[tokio::test]` per SQL connector for each scenario `async fn name(db: Db)`; with
-/// `servers`, only PostgreSQL and MySQL.
-macro_rules! on_sql_connectors {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::rest_db::Db::sqlite()).await;
-            }
-            on_sql_connectors!(@servers $name);
-        }
-    )*};
-    (servers: $($name:ident),* $(,)?) => {$(
-        mod $name {
-            on_sql_connectors!(@servers $name);
-        }
-    )*};
-    (@servers $name:ident) => {
-        #[cfg(feature = "postgres")]
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres() {
-            if let Some(db) = crate::rest_db::Db::postgres().await {
-                super::$name(db).await;
-            }
-        }
-
-        #[cfg(feature = "mysql")]
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn mysql() {
-            if let Some(db) = crate::rest_db::Db::mysql().await {
-                super::$name(db).await;
-            }
-        }
-    };
-}
 
 on_sql_connectors!(
     unknown_columns_are_a_typed_error,

@@ -411,14 +411,7 @@ impl Backend for PostgresBackend {
                 Condition::Eq(v) | Condition::Neq(v) => v.is_null(),
                 _ => false,
             };
-            let pattern = matches!(
-                op,
-                Condition::Like(_)
-                    | Condition::NLike(_)
-                    | Condition::ILike(_)
-                    | Condition::NILike(_)
-                    | Condition::Regexp(_)
-            );
+            let pattern = op.is_pattern();
             if uuid && pattern && refused.is_none() {
                 refused = Some(format!(
                     "the `{}` operator on UUID property `{property}`",

@@ -309,16 +309,7 @@ fn add_to_app(
     rendered: &[(String, String)],
 ) -> Result<(), String> {
     let config_path = &folder.model_config;
-    let config_text = std::fs::read_to_string(config_path)
-        .map_err(|e| format!("{}: {e}", config_path.display()))?;
-    let mut config: Json = serde_json::from_str(&config_text).map_err(|e| {
-        format!(
-            "{}: invalid JSON at line {} column {}: {e}",
-            config_path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let mut config = read_json(config_path)?;
     let Some(entries) = config.as_object_mut() else {
         return Err(format!(
             "{}: expected an object of model entries",
@@ -489,17 +480,22 @@ fn sqlite_file(path: &str) -> Result<(), String> {
     }
 }
 
-/// The settings of entry `name` of a LoopBack 3 `datasources.json`.
-fn datasource_settings(file: &Path, name: &str) -> Result<Json, String> {
+/// The JSON of `file`, or a message naming the file (and the line and column of bad JSON).
+fn read_json(file: &Path) -> Result<Json, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let json: Json = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}: invalid JSON at line {} column {}: {e}",
             file.display(),
             e.line(),
             e.column()
         )
-    })?;
+    })
+}
+
+/// The settings of entry `name` of a LoopBack 3 `datasources.json`.
+fn datasource_settings(file: &Path, name: &str) -> Result<Json, String> {
+    let json = read_json(file)?;
     let Some(all) = json.as_object() else {
         return Err(format!(
             "{}: expected an object of data sources",

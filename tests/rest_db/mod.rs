@@ -5,7 +5,7 @@
 //! `#[cfg(feature = "postgres")] mod pg_db;` and `#[cfg(feature = "mysql")] mod mysql_db;`
 //! next to `#[macro_use] mod rest_db;`.
 
-#![allow(dead_code)] // each test binary uses its own part
+#![allow(dead_code, unused_macros)] // each test binary uses its own part
 
 use std::sync::Arc;
 
@@ -191,28 +191,52 @@ macro_rules! on_every_connector {
             async fn memory() {
                 super::$name(crate::rest_db::Db::memory()).await;
             }
-
-            #[cfg(feature = "sqlite")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(crate::rest_db::Db::sqlite()).await;
-            }
-
-            #[cfg(feature = "postgres")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = crate::rest_db::Db::postgres().await {
-                    super::$name(db).await;
-                }
-            }
-
-            #[cfg(feature = "mysql")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn mysql() {
-                if let Some(db) = crate::rest_db::Db::mysql().await {
-                    super::$name(db).await;
-                }
-            }
+            connector_tests!(@sqlite $name);
+            connector_tests!(@servers $name);
         }
     )*};
+}
+
+/// [`on_every_connector`] without the memory connector; with `servers:`, only PostgreSQL
+/// and MySQL.
+macro_rules! on_sql_connectors {
+    (servers: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            connector_tests!(@servers $name);
+        }
+    )*};
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            connector_tests!(@sqlite $name);
+            connector_tests!(@servers $name);
+        }
+    )*};
+}
+
+/// The tests of one scenario on SQLite (`@sqlite`) or on the database servers (`@servers`).
+macro_rules! connector_tests {
+    (@sqlite $name:ident) => {
+        #[cfg(feature = "sqlite")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            super::$name(crate::rest_db::Db::sqlite()).await;
+        }
+    };
+    (@servers $name:ident) => {
+        #[cfg(feature = "postgres")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            if let Some(db) = crate::rest_db::Db::postgres().await {
+                super::$name(db).await;
+            }
+        }
+
+        #[cfg(feature = "mysql")]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn mysql() {
+            if let Some(db) = crate::rest_db::Db::mysql().await {
+                super::$name(db).await;
+            }
+        }
+    };
 }

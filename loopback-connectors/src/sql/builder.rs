@@ -769,14 +769,7 @@ fn operands(d: &dyn Dialect, c: &ColumnMapping, list: &[Value]) -> (Vec<Value>, 
 /// ordering comparisons on JSON, and conditions on the elements of arrays.
 fn check_operator(d: &dyn Dialect, c: &ColumnMapping, op: &Condition) -> Result<()> {
     let refuse = |what: String| Err(not_supported(d.name(), what));
-    let pattern = matches!(
-        op,
-        Condition::Like(_)
-            | Condition::NLike(_)
-            | Condition::ILike(_)
-            | Condition::NILike(_)
-            | Condition::Regexp(_)
-    );
+    let pattern = op.is_pattern();
     if pattern && c.kind != ColumnKind::String {
         return refuse(format!(
             "the `{}` operator on {} property `{}`",

@@ -171,6 +171,19 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// Whether this matches text against a pattern: `like`, `nlike`, `ilike`, `nilike` or
+    /// `regexp`.
+    pub fn is_pattern(&self) -> bool {
+        matches!(
+            self,
+            Condition::Like(_)
+                | Condition::NLike(_)
+                | Condition::ILike(_)
+                | Condition::NILike(_)
+                | Condition::Regexp(_)
+        )
+    }
+
     /// The LB3 operator keyword (`eq` for equality).
     pub fn operator(&self) -> &'static str {
         match self {
