@@ -242,6 +242,13 @@ impl Backend for SqliteBackend {
     const DATABASE: &'static str = "SQLite";
     const FOREIGN_KEYS_IN_CREATE_TABLE: bool = true;
 
+    fn defer_foreign_keys(&self) -> Option<Statement> {
+        Some(Statement {
+            sql: "PRAGMA defer_foreign_keys = ON".into(),
+            params: Vec::new(),
+        })
+    }
+
     fn dialect(&self) -> &SqliteDialect {
         &self.dialect
     }

@@ -171,6 +171,14 @@ pub trait Backend: Send + Sync + Sized + 'static {
         None
     }
 
+    /// The statement that starts `automigrate`'s transaction where foreign keys live inside
+    /// `CREATE TABLE`: it defers their checks to the commit, so that re-created tables that
+    /// reference each other are checked once all of them are back (SQLite: `PRAGMA
+    /// defer_foreign_keys = ON`). `None` by default.
+    fn defer_foreign_keys(&self) -> Option<Statement> {
+        None
+    }
+
     /// The statement creating a model's schema before its table is created, once per schema
     /// and migration (PostgreSQL: `CREATE SCHEMA IF NOT EXISTS`). `None` by default.
     fn create_schema(&self, schema: &str) -> Option<Statement> {

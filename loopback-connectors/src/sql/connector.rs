@@ -606,20 +606,22 @@ where
     /// there) and its indexes; then every declared foreign key, for the other backends.
     ///
     /// On the other backends, constraints that reference a re-created table are dropped
-    /// first (and the declared ones added again at the end), so that `automigrate` can run
+    /// first (and the declared ones added again at the end); where keys live in `CREATE
+    /// TABLE`, their checks are deferred to the commit. Either way `automigrate` can run
     /// again over tables it linked. A constraint of a table outside `models` that references
     /// one of them is a 409 naming both tables: re-creating the table would break the other
     /// table's rows, so that table must be migrated too (or the constraint dropped by hand).
     async fn automigrate_plan(&self, models: &[Arc<ModelDefinition>]) -> Result<MigrationPlan> {
         let d = self.dialect();
-        let mut plan = MigrationPlan::default();
-        if !B::FOREIGN_KEYS_IN_CREATE_TABLE {
-            plan.steps = self.referencing_key_drops(models).await?;
-        }
+        let mut plan = MigrationPlan {
+            steps: self.referencing_key_drops(models).await?,
+        };
         let mut schemas = Vec::new();
+        let mut defer = self.backend.defer_foreign_keys();
         for def in models {
             let t = self.remap(def)?;
             let mut statements = Vec::new();
+            statements.extend(defer.take());
             self.create_schema(&t, &mut schemas, &mut statements);
             statements.push(ddl::drop_table(d, &t));
             let fks = self.inline_foreign_keys(def, models)?;
@@ -742,9 +744,7 @@ where
                 Discovery::discover_exported_foreign_keys(self, &t.table, t.schema.as_deref())
                     .await?;
             for fk in exported {
-                let Some(name) = fk.fk_name.clone() else {
-                    continue;
-                };
+                let name = fk.fk_name.clone().unwrap_or_default();
                 let key = (fk.fk_owner.clone(), fk.fk_table_name.clone(), name.clone());
                 if seen.contains(&key) {
                     continue;
@@ -754,16 +754,24 @@ where
                     o.table == fk.fk_table_name && same_owner(&o.schema, &fk.fk_owner)
                 });
                 let Some((def, other)) = referencing else {
+                    let name = match &fk.fk_name {
+                        Some(n) => format!("constraint \"{n}\""),
+                        None => format!("a foreign key (column \"{}\")", fk.fk_column_name),
+                    };
                     return Err(Error::http(
                         409,
                         format!(
-                            "cannot re-create table \"{}\": constraint \"{name}\" of table \
+                            "cannot re-create table \"{}\": {name} of table \
                              \"{}\" references it, and that table is not being migrated; \
                              migrate its model too, or drop the constraint",
                             t.table, fk.fk_table_name
                         ),
                     ));
                 };
+                // Keys inside `CREATE TABLE` go and come back with their table.
+                if B::FOREIGN_KEYS_IN_CREATE_TABLE || name.is_empty() {
+                    continue;
+                }
                 let stmt = ddl::drop_foreign_key(self.dialect(), other, &name);
                 match steps.iter_mut().find(|s| s.model == def.name) {
                     Some(step) => step.statements.push(stmt),
