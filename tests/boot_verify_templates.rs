@@ -142,7 +142,8 @@ fn folder(template: &str) -> tempfile::TempDir {
     edit_json(dir.path(), "common/models/reader.json", |m| {
         m["verifyOptions"] = json!({
             "type": "email", "from": "Bookstore <noreply@example.com>",
-            "template": "server/views/verify.ejs", "appName": "Books & Co", "redirect": "/welcome"
+            "template": "server/views/verify.ejs", "appName": "Books & Co", "redirect": "/welcome",
+            "cc": "audit@example.com", "replyTo": "Help <help@example.com>"
         });
     });
     dir
@@ -188,6 +189,9 @@ async fn the_apps_template_renders_the_verification_email() {
     let outbox = verify_ann(&booted).await;
     let sent = outbox.messages();
     assert_eq!(sent.len(), 1);
+    // The options' other message fields reach the mailer, as LB3 hands it the whole object.
+    assert_eq!(sent[0].cc, ["audit@example.com"]);
+    assert_eq!(sent[0].reply_to.as_deref(), Some("Help <help@example.com>"));
     let token = stored_token(&booted).await;
     // LoopBack 3's email for the same folder (its locals: the options, LB3's defaults, the
     // user, the link and the token).

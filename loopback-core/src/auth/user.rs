@@ -1099,6 +1099,12 @@ impl ModelHandle {
         if let Some(h) = o.get("headers").filter(|h| h.is_object()) {
             message["headers"] = h.clone();
         }
+        // LB3 hands the whole options object to the mailer: its other message fields too.
+        for key in ["cc", "bcc", "replyTo", "transport"] {
+            if let Some(v) = o.get(key).filter(|v| !v.is_null()) {
+                message[key] = v.clone();
+            }
+        }
         let message = crate::mail::Message::from_lb3_json(&message)?;
         let email = mailer.send(&message).await?;
         Ok(Verification { email, token, uid })
