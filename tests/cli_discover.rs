@@ -1,8 +1,11 @@
 //! `loopback discover`: listing tables and generating LB3 model JSON or Rust source from a
-//! SQLite file (always) and PostgreSQL (when `LOOPBACK_TEST_POSTGRES_URL` is set), from a URL
+//! SQLite file (always) and PostgreSQL and MySQL (when `LOOPBACK_TEST_POSTGRES_URL` /
+//! `LOOPBACK_TEST_MYSQL_URL` are set), from a URL
 //! or a `datasources.json` entry; into an application folder (`--app`), which then boots and
 //! serves the discovered models; and bad input.
 
+#[cfg(feature = "mysql")]
+mod mysql_db;
 mod pg_db;
 
 use std::path::Path;
@@ -557,6 +560,74 @@ async fn postgres_into_an_app_folder() {
     let options = loopback::boot::BootOptions::new()
         .env("development")
         .vars([("DATABASE_URL", schema.server.as_str())]);
+    let booted = loopback::boot::boot(app, &options).await.expect("boots");
+    let req = loopback::rest::http::Request::get(
+        "/api/BookAuthors?filter=%7B%22include%22%3A%22bookAuthorFkrel%22%7D",
+    )
+    .body(String::new())
+    .unwrap();
+    let (status, text) = tower_service_call(&booted.rest_api(), req).await;
+    assert_eq!(status, 200, "{text}");
+    let body: Json = serde_json::from_str(&text).unwrap();
+    assert_eq!(body[0]["title"], "Rust");
+    assert_eq!(body[0]["bookAuthorFkrel"]["firstName"], "Ann");
+    drop(booted);
+    db.close().await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mysql_into_an_app_folder() {
+    let Some((db, test_db)) = mysql_db::TestDb::create().await else {
+        return;
+    };
+    let server = std::env::var("LOOPBACK_TEST_MYSQL_URL").unwrap();
+    for sql in [
+        "CREATE TABLE author (id INT AUTO_INCREMENT PRIMARY KEY, first_name VARCHAR(40))",
+        "CREATE TABLE book_author (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200), \
+         author_id INT, CONSTRAINT book_author_fk FOREIGN KEY (author_id) REFERENCES author(id))",
+        "INSERT INTO author (first_name) VALUES ('Ann')",
+        "INSERT INTO book_author (title, author_id) VALUES ('Rust', 1)",
+    ] {
+        db.execute(sql, &[], &Options::new()).await.unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path();
+    let write = |path: &str, value: Json| {
+        let p = app.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    };
+    write(
+        "server/datasources.json",
+        json!({"db": {"name": "db", "connector": "mysql", "url": "${DATABASE_URL}",
+                      "database": test_db.name}}),
+    );
+    write(
+        "server/model-config.json",
+        json!({"_meta": {"sources": ["loopback/common/models", "../common/models"]}}),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
+        .args(["discover", "--app", app.to_str().unwrap(), "--name", "db"])
+        .arg("--relations")
+        .env("DATABASE_URL", &server)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let config = read(&app.join("server/model-config.json"));
+    let keys: Vec<&str> = config
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["_meta", "Author", "BookAuthor"]);
+    assert!(app.join("common/models/book-author.json").exists());
+
+    let options = loopback::boot::BootOptions::new()
+        .env("development")
+        .vars([("DATABASE_URL", server.as_str())]);
     let booted = loopback::boot::boot(app, &options).await.expect("boots");
     let req = loopback::rest::http::Request::get(
         "/api/BookAuthors?filter=%7B%22include%22%3A%22bookAuthorFkrel%22%7D",
