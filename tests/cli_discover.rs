@@ -525,6 +525,19 @@ async fn postgres_into_an_app_folder() {
     ] {
         db.execute(&sql, &[], &Options::new()).await.unwrap();
     }
+    discover_into_app_and_query(
+        json!({"db": {"name": "db", "connector": "postgresql", "url": "${DATABASE_URL}"}}),
+        &["--schema", n, "--relations"],
+        &schema.server,
+    )
+    .await;
+    db.close().await;
+}
+
+/// Discovers the tables `author` and `book_author` (with its key `book_author_fk` and one
+/// book by Ann) of the data source `db` (`datasources`, whose `${DATABASE_URL}` is `url`)
+/// into a new application folder, then boots the folder and reads the book with its author.
+async fn discover_into_app_and_query(datasources: Json, args: &[&str], url: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let app = tmp.path();
     let write = |path: &str, value: Json| {
@@ -532,18 +545,15 @@ async fn postgres_into_an_app_folder() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, serde_json::to_string_pretty(&value).unwrap()).unwrap();
     };
-    write(
-        "server/datasources.json",
-        json!({"db": {"name": "db", "connector": "postgresql", "url": "${DATABASE_URL}"}}),
-    );
+    write("server/datasources.json", datasources);
     write(
         "server/model-config.json",
         json!({"_meta": {"sources": ["loopback/common/models", "../common/models"]}}),
     );
     let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
         .args(["discover", "--app", app.to_str().unwrap(), "--name", "db"])
-        .args(["--schema", n, "--relations"])
-        .env("DATABASE_URL", &schema.server)
+        .args(args)
+        .env("DATABASE_URL", url)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -556,10 +566,11 @@ async fn postgres_into_an_app_folder() {
         .map(String::as_str)
         .collect();
     assert_eq!(keys, ["_meta", "Author", "BookAuthor"]);
+    assert!(app.join("common/models/book-author.json").exists());
 
     let options = loopback::boot::BootOptions::new()
         .env("development")
-        .vars([("DATABASE_URL", schema.server.as_str())]);
+        .vars([("DATABASE_URL", url)]);
     let booted = loopback::boot::boot(app, &options).await.expect("boots");
     let req = loopback::rest::http::Request::get(
         "/api/BookAuthors?filter=%7B%22include%22%3A%22bookAuthorFkrel%22%7D",
@@ -571,8 +582,6 @@ async fn postgres_into_an_app_folder() {
     let body: Json = serde_json::from_str(&text).unwrap();
     assert_eq!(body[0]["title"], "Rust");
     assert_eq!(body[0]["bookAuthorFkrel"]["firstName"], "Ann");
-    drop(booted);
-    db.close().await;
 }
 
 #[cfg(feature = "mysql")]
@@ -591,54 +600,12 @@ async fn mysql_into_an_app_folder() {
     ] {
         db.execute(sql, &[], &Options::new()).await.unwrap();
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let app = tmp.path();
-    let write = |path: &str, value: Json| {
-        let p = app.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, serde_json::to_string_pretty(&value).unwrap()).unwrap();
-    };
-    write(
-        "server/datasources.json",
+    discover_into_app_and_query(
         json!({"db": {"name": "db", "connector": "mysql", "url": "${DATABASE_URL}",
                       "database": test_db.name}}),
-    );
-    write(
-        "server/model-config.json",
-        json!({"_meta": {"sources": ["loopback/common/models", "../common/models"]}}),
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_loopback"))
-        .args(["discover", "--app", app.to_str().unwrap(), "--name", "db"])
-        .arg("--relations")
-        .env("DATABASE_URL", &server)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let config = read(&app.join("server/model-config.json"));
-    let keys: Vec<&str> = config
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, ["_meta", "Author", "BookAuthor"]);
-    assert!(app.join("common/models/book-author.json").exists());
-
-    let options = loopback::boot::BootOptions::new()
-        .env("development")
-        .vars([("DATABASE_URL", server.as_str())]);
-    let booted = loopback::boot::boot(app, &options).await.expect("boots");
-    let req = loopback::rest::http::Request::get(
-        "/api/BookAuthors?filter=%7B%22include%22%3A%22bookAuthorFkrel%22%7D",
+        &["--relations"],
+        &server,
     )
-    .body(String::new())
-    .unwrap();
-    let (status, text) = tower_service_call(&booted.rest_api(), req).await;
-    assert_eq!(status, 200, "{text}");
-    let body: Json = serde_json::from_str(&text).unwrap();
-    assert_eq!(body[0]["title"], "Rust");
-    assert_eq!(body[0]["bookAuthorFkrel"]["firstName"], "Ann");
-    drop(booted);
+    .await;
     db.close().await;
 }

@@ -179,13 +179,7 @@ impl MySqlConnector {
         if let Some(c) = cfg.text(&["collation"])? {
             options = options.collation(&c.to_ascii_lowercase());
         }
-        // Without SSL settings, no TLS, as LoopBack 3's drivers (the driver's own default
-        // would use it whenever the server offers it).
-        let plain = ssl.mode.is_none() && !url.as_deref().is_some_and(sql::url_sets_ssl_mode);
         options = with_ssl(options, ssl);
-        if plain {
-            options = options.ssl_mode(MySqlSslMode::Disabled);
-        }
         let pool_size = match cfg.number(&["connectionLimit"])? {
             Some(0) => return Err(cfg.bad("connectionLimit", "must be at least 1")),
             Some(n) => u32::try_from(n).unwrap_or(u32::MAX),

@@ -170,13 +170,7 @@ impl PostgresConnector {
         if let Some(password) = cfg.text(&["password"])? {
             options = options.password(&password);
         }
-        // Without SSL settings, no TLS, as LoopBack 3's drivers (the driver's own default
-        // would use it whenever the server offers it).
-        let plain = ssl.mode.is_none() && !url.as_deref().is_some_and(sql::url_sets_ssl_mode);
         options = with_ssl(options, ssl);
-        if plain {
-            options = options.ssl_mode(PgSslMode::Disable);
-        }
         let schema = cfg.text(&["schema"])?;
         if let Some(s) = &schema {
             if s.is_empty() || s.contains('\0') {

@@ -280,15 +280,11 @@ fn app_settings(dir: &Path, name: &str, env: Option<&str>) -> Result<(Json, AppF
     })?;
     let file = sources.server_dir().join("datasources.json");
     let Some(entry) = sources.entries().get(name) else {
-        let names: Vec<&str> = sources.entries().keys().map(String::as_str).collect();
-        return Err(format!(
-            "{}: no data source `{name}`; the application defines {}",
-            file.display(),
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
+        return Err(no_such_source(
+            &file,
+            name,
+            "the application defines",
+            sources.entries().keys(),
         ));
     };
     let entry = sqlite_read_only(entry.clone(), &file, name)?;
@@ -503,18 +499,28 @@ fn datasource_settings(file: &Path, name: &str) -> Result<Json, String> {
         ));
     };
     let Some(entry) = all.get(name) else {
-        let names: Vec<&str> = all.keys().map(String::as_str).collect();
-        return Err(format!(
-            "{}: no data source `{name}`; it defines {}",
-            file.display(),
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        ));
+        return Err(no_such_source(file, name, "it defines", all.keys()));
     };
     sqlite_read_only(entry.clone(), file, name)
+}
+
+/// The error for a data source `name` that `file` lacks, listing the ones it has.
+fn no_such_source<'a>(
+    file: &Path,
+    name: &str,
+    defines: &str,
+    names: impl Iterator<Item = &'a String>,
+) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    let listed = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    };
+    format!(
+        "{}: no data source `{name}`; {defines} {listed}",
+        file.display()
+    )
 }
 
 /// A SQLite data source's file must exist, and is opened read-only.

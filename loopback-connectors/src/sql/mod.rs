@@ -153,7 +153,7 @@ pub(crate) use postgres::UUID_MESSAGE;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use settings::Settings;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use settings::{url_sets_ssl_mode, without_ssl_parameter, Ssl, SslMode};
+pub(crate) use settings::{without_ssl_parameter, Ssl, SslMode};
 pub use sqlite::SqliteDialect;
 pub use transaction::{connection, Conn, SqlTransaction};
 pub use writer::{SqlWriter, Statement};

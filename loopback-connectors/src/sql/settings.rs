@@ -138,7 +138,8 @@ impl SslMode {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 #[derive(Debug, Default)]
 pub(crate) struct Ssl {
-    /// The mode, when the settings give one.
+    /// The mode the settings give; without one, [`SslMode::Disable`] (LoopBack 3's drivers
+    /// connect in the clear by default), unless the URL sets the driver's own mode.
     pub(crate) mode: Option<SslMode>,
     /// PEM certificates of the authorities to trust (`ssl.ca`).
     pub(crate) ca: Option<Vec<u8>>,
@@ -234,6 +235,9 @@ impl Settings<'_> {
                 })?);
             }
         }
+        if ssl.mode.is_none() && !url.is_some_and(url_sets_ssl_mode) {
+            ssl.mode = Some(SslMode::Disable);
+        }
         Ok(ssl)
     }
 
@@ -272,22 +276,17 @@ fn url_parameter(url: &str, name: &str) -> Option<String> {
     })
 }
 
-/// `url` without its `ssl` query parameter, which the drivers do not know.
+/// Whether a URL sets the SSL mode itself (PostgreSQL's `sslmode`, sqlx's MySQL `ssl-mode`),
+/// which the driver then reads.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-/// Whether a URL sets the SSL mode itself (`sslmode`, sqlx's `ssl-mode`), which the driver
-/// then reads.
-pub(crate) fn url_sets_ssl_mode(url: &str) -> bool {
-    let Some((_, query)) = url.split_once('?') else {
-        return false;
-    };
-    query.split('&').any(|pair| {
-        let name = pair.split('=').next().unwrap_or_default();
-        ["sslmode", "ssl-mode", "ssl_mode"]
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n))
-    })
+fn url_sets_ssl_mode(url: &str) -> bool {
+    ["sslmode", "ssl-mode"]
+        .iter()
+        .any(|name| url_parameter(url, name).is_some())
 }
 
+/// `url` without its `ssl` query parameter, which the drivers do not know.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn without_ssl_parameter(url: &str) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_owned();

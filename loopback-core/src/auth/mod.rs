@@ -288,7 +288,6 @@ impl App {
             }
             state.tokens.remove(id);
         }
-        let model = model.clone();
         // Ids are random alphanumeric strings: anything else cannot be a token.
         if id.is_empty() || id.len() > 512 {
             return Ok(None);
@@ -296,7 +295,7 @@ impl App {
         // A table made by LoopBack 3 has no `principalType` column until it is migrated:
         // the row is read without it.
         let filter =
-            (self.token_type_column(&model).await? == TypeColumn::Missing).then(|| Filter {
+            (self.token_type_column(model).await? == TypeColumn::Missing).then(|| Filter {
                 fields: Some(crate::filter::Fields::Exclude(vec![PRINCIPAL_TYPE.into()])),
                 ..Filter::default()
             });
@@ -309,7 +308,7 @@ impl App {
         let Some(token) = AccessToken::from_record(&row) else {
             return Err(crate::error::AuthError::InvalidToken.into());
         };
-        let Some(token) = self.type_token(&model, token) else {
+        let Some(token) = self.type_token(model, token) else {
             tracing::debug!(
                 target: "loopback::security::access_context",
                 token_model = model.name(),

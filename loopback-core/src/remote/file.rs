@@ -1,7 +1,6 @@
 //! Files that remote methods send chunk by chunk (LB3's `type: "file"` return given a stream).
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, Stream, StreamExt, TryStreamExt};
@@ -64,20 +63,5 @@ impl fmt::Debug for FileStream {
             .field("content_type", &self.content_type)
             .field("headers", &self.headers)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where a file handler leaves its stream for the REST layer, next to the JSON result every
-/// handler returns.
-#[derive(Clone, Default)]
-pub(crate) struct FileSlot(Arc<Mutex<Option<FileStream>>>);
-
-impl FileSlot {
-    pub(crate) fn put(&self, file: FileStream) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(file);
-    }
-
-    pub(crate) fn take(&self) -> Option<FileStream> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }

@@ -73,9 +73,6 @@ pub struct RemoteInvocation {
     pub request: Option<Arc<RemoteRequest>>,
     /// The options operations should be called with.
     pub options: Options,
-    /// Where [`RemoteHandler::file`] leaves the file it sends.
-    #[cfg(feature = "rest")]
-    pub(crate) file: file::FileSlot,
 }
 
 impl fmt::Debug for RemoteInvocation {
@@ -114,9 +111,27 @@ pub type RemoteResult = Result<Json>;
 
 type HandlerFn = dyn Fn(RemoteInvocation) -> BoxFuture<'static, RemoteResult> + Send + Sync;
 
+#[cfg(feature = "rest")]
+type FileFn = dyn Fn(RemoteInvocation) -> BoxFuture<'static, Result<FileStream>> + Send + Sync;
+
 /// The Rust function behind a remote method. Cheap to clone.
 #[derive(Clone)]
-pub struct RemoteHandler(Arc<HandlerFn>);
+pub struct RemoteHandler(HandlerKind);
+
+/// What a handler answers with: JSON values, or a file sent as it is read.
+#[derive(Clone)]
+enum HandlerKind {
+    Json(Arc<HandlerFn>),
+    #[cfg(feature = "rest")]
+    File(Arc<FileFn>),
+}
+
+/// A handler's answer ([`RemoteHandler::run`]).
+enum Output {
+    Json(Json),
+    #[cfg(feature = "rest")]
+    File(FileStream),
+}
 
 impl fmt::Debug for RemoteHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -131,7 +146,7 @@ impl RemoteHandler {
         F: Fn(RemoteInvocation) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = RemoteResult> + Send + 'static,
     {
-        RemoteHandler(Arc::new(move |call| Box::pin(f(call))))
+        RemoteHandler(HandlerKind::Json(Arc::new(move |call| Box::pin(f(call)))))
     }
 
     /// A typed handler: the arguments are deserialized into `A` (a struct with a field per
@@ -186,20 +201,31 @@ impl RemoteHandler {
         F: Fn(RemoteInvocation) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<FileStream>> + Send + 'static,
     {
-        let f = Arc::new(f);
-        RemoteHandler::new(move |call: RemoteInvocation| {
-            let f = f.clone();
-            async move {
-                let slot = call.file.clone();
-                slot.put(f(call).await?);
-                Ok(Json::Null)
-            }
-        })
+        RemoteHandler(HandlerKind::File(Arc::new(move |call| Box::pin(f(call)))))
     }
 
-    /// Calls the handler.
+    /// Runs the handler.
+    async fn run(&self, invocation: RemoteInvocation) -> Result<Output> {
+        match &self.0 {
+            HandlerKind::Json(f) => f(invocation).await.map(Output::Json),
+            #[cfg(feature = "rest")]
+            HandlerKind::File(f) => f(invocation).await.map(Output::File),
+        }
+    }
+
+    /// Calls the handler. A file handler ([`RemoteHandler::file`]) fails with a 500, as its
+    /// file can only be sent as a REST response.
     pub async fn call(&self, invocation: RemoteInvocation) -> RemoteResult {
-        (self.0)(invocation).await
+        #[cfg(feature = "rest")]
+        let method = invocation.method.clone();
+        match self.run(invocation).await? {
+            Output::Json(value) => Ok(value),
+            #[cfg(feature = "rest")]
+            Output::File(_) => Err(Error::Internal(format!(
+                "{} answers with a file stream, which only a REST response can send",
+                method.string_name()
+            ))),
+        }
     }
 }
 
@@ -744,23 +770,15 @@ async fn call(
         instance: ctx.instance.clone(),
         request: ctx.request.clone(),
         options: ctx.options.clone(),
-        #[cfg(feature = "rest")]
-        file: file::FileSlot::default(),
     };
-    #[cfg(feature = "rest")]
-    let slot = invocation.file.clone();
-    let value = match handler.call(invocation).await {
+    let output = match handler.run(invocation).await {
         Ok(v) => v,
         Err(e) => return Err((ctx, e)),
     };
     let mut ctx = ctx;
-    #[cfg(feature = "rest")]
-    let file = slot.take();
-    #[cfg(not(feature = "rest"))]
-    let file: Option<()> = None;
-    match file {
+    match output {
         #[cfg(feature = "rest")]
-        Some(file) => {
+        Output::File(file) => {
             if !sends_file(&entry.method) {
                 let msg = format!(
                     "{}.{} sends a file stream but declares no root return of type file",
@@ -771,7 +789,7 @@ async fn call(
             }
             ctx.file = Some(file);
         }
-        _ => match shape_result(&entry.method, value) {
+        Output::Json(value) => match shape_result(&entry.method, value) {
             Ok(shaped) => {
                 ctx.result = shaped.body;
                 if shaped.status.is_some() {
