@@ -24,8 +24,10 @@ on_sql_connectors!(
     unknown_columns_are_a_typed_error,
     uuid_strings_round_trip,
     conditions_inside_json_objects,
+    ordering_by_json_paths,
+    related_conditions_across_uuid_and_text_keys,
+    decimals_keep_every_digit,
 );
-on_sql_connectors!(servers: decimals_keep_every_digit);
 
 fn opts() -> Options {
     Options::new()
@@ -130,8 +132,8 @@ fn price() -> Json {
     json!({
         "name": "Price",
         "properties": {
-            "amount": {"type": "string", "postgresql": exact, "mysql": exact},
-            "n": {"type": "number", "postgresql": cents, "mysql": cents}
+            "amount": {"type": "string", "postgresql": exact, "mysql": exact, "sqlite3": exact},
+            "n": {"type": "number", "postgresql": cents, "mysql": cents, "sqlite3": cents}
         }
     })
 }
@@ -144,6 +146,9 @@ const BIG_BUT_ONE: &str = "12345678901234567890.12345678";
 /// compared and ordered (as doubles, `BIG` and `BIG_BUT_ONE` are equal); a number property
 /// in a `NUMERIC(10,2)` column reads as a number; migrations create the declared precision and
 /// scale; text that is not a number is a 400 when written and equals nothing in a `where`.
+/// SQLite has no exact decimal type: there the column is TEXT, read back as written (without
+/// the scale's trailing zeros), and compared and ordered by value under the connector's
+/// decimal collation.
 async fn decimals_keep_every_digit(db: Db) {
     let app = db.app_without_auth(vec![price()]).await;
     let m = app.model("Price").unwrap();
@@ -155,8 +160,18 @@ async fn decimals_keep_every_digit(db: Db) {
     ]);
     let r = post(&api, "/api/Prices", &body.to_string()).await;
     assert_eq!(r.status, 200, "{}", r.text);
+    let sqlite = db.kind() == Kind::Sqlite;
+    // How the database gives back `BIG_BUT_ONE` and `-0.5`: with the column's scale, except
+    // on SQLite.
+    let (big_but_one, half) = if sqlite {
+        (BIG_BUT_ONE, "-0.5")
+    } else {
+        ("12345678901234567890.123456780", "-0.500000000")
+    };
 
-    let declared = if db.kind() == Kind::Postgres {
+    let declared = if sqlite {
+        "SELECT type AS t, 30 AS p, 9 AS s FROM pragma_table_info('Price') WHERE name = 'amount'"
+    } else if db.kind() == Kind::Postgres {
         "SELECT numeric_precision::int AS p, numeric_scale::int AS s \
          FROM information_schema.columns WHERE table_schema = current_schema() \
          AND table_name = 'price' AND column_name = 'amount'"
@@ -165,17 +180,16 @@ async fn decimals_keep_every_digit(db: Db) {
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'Price' AND COLUMN_NAME = 'amount'"
     };
     let rows = native(&m, declared).await;
+    if sqlite {
+        assert_eq!(rows[0].get("t"), Some(&Value::from("TEXT")));
+    }
     assert_eq!(rows[0].get("p").and_then(Value::as_i64), Some(30));
     assert_eq!(rows[0].get("s").and_then(Value::as_i64), Some(9));
 
     let all = get(&api, r#"/api/Prices?filter={"order":"amount DESC"}"#).await;
     assert_eq!(
         column(&all, "amount"),
-        [
-            json!(BIG),
-            json!("12345678901234567890.123456780"),
-            json!("-0.500000000")
-        ]
+        [json!(BIG), json!(big_but_one), json!(half)]
     );
     assert_eq!(column(&all, "n"), [json!(12.34), json!(1), json!(2.5)]);
     let found = |filter: Json| {
@@ -188,28 +202,16 @@ async fn decimals_keep_every_digit(db: Db) {
     let order = json!("amount ASC");
     for (condition, expected) in [
         (json!(BIG), vec![BIG]),
-        (json!(BIG_BUT_ONE), vec!["12345678901234567890.123456780"]),
+        (json!(BIG_BUT_ONE), vec![big_but_one]),
         (json!({"gt": BIG_BUT_ONE}), vec![BIG]),
-        (
-            json!({"lt": BIG}),
-            vec!["-0.500000000", "12345678901234567890.123456780"],
-        ),
-        (json!({"gte": "-0.5", "lte": "0"}), vec!["-0.500000000"]),
-        (
-            json!({"neq": "-0.50"}),
-            vec!["12345678901234567890.123456780", BIG],
-        ),
-        (
-            json!({"inq": [BIG, "-0.5", "7"]}),
-            vec!["-0.500000000", BIG],
-        ),
-        (
-            json!({"nin": [BIG, "-0.5"]}),
-            vec!["12345678901234567890.123456780"],
-        ),
+        (json!({"lt": BIG}), vec![half, big_but_one]),
+        (json!({"gte": "-0.5", "lte": "0"}), vec![half]),
+        (json!({"neq": "-0.50"}), vec![big_but_one, BIG]),
+        (json!({"inq": [BIG, "-0.5", "7"]}), vec![half, BIG]),
+        (json!({"nin": [BIG, "-0.5"]}), vec![big_but_one]),
         (
             json!({"between": [BIG_BUT_ONE, BIG]}),
-            vec!["12345678901234567890.123456780", BIG],
+            vec![big_but_one, BIG],
         ),
         // Not a number: equals nothing, compares with nothing.
         (json!("abc"), vec![]),
@@ -264,6 +266,52 @@ async fn decimals_keep_every_digit(db: Db) {
     assert_eq!(r.status, 501, "{}", r.text);
     assert_eq!(m.count(None, &opts()).await.unwrap(), 3);
 
+    if sqlite {
+        // Equal values written differently, leading zeros, exponents: compared by value.
+        let body = json!([{"amount": "0009.50", "n": 3}, {"amount": "2.5e1"}, {"amount": 10}]);
+        let r = post(&api, "/api/Prices", &body.to_string()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let filter = json!({"where": {"amount": {"lt": "100"}}, "order": "amount ASC"});
+        assert_eq!(
+            found(filter).await,
+            ["-0.5", "0009.50", "10", "25"].map(|s| json!(s))
+        );
+        for (condition, expected) in [
+            (json!("9.5"), vec!["0009.50"]),
+            (
+                json!({"inq": ["9.500", "25.0", "1e1"]}),
+                vec!["0009.50", "10", "25"],
+            ),
+            (
+                json!({"between": ["9.5", "25"]}),
+                vec!["0009.50", "10", "25"],
+            ),
+            (json!({"gt": "9.50", "lt": "1e2"}), vec!["10", "25"]),
+            (
+                json!({"nin": ["-.5", "1E1", BIG, "98765432109876543210.987654321"]}),
+                vec!["0009.50", "25", BIG_BUT_ONE],
+            ),
+        ] {
+            let filter = json!({"where": {"amount": condition}, "order": "amount ASC"});
+            assert_eq!(found(filter.clone()).await, expected, "{filter}");
+        }
+        let r = post(
+            &api,
+            "/api/Prices",
+            &json!({"amount": "1e5000"}).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("amount"), "{}", r.text);
+        // The column is plain text to other readers.
+        let rows = native(
+            &m,
+            r#"SELECT amount FROM "Price" WHERE amount = '0009.50' ORDER BY amount"#,
+        )
+        .await;
+        assert_eq!(rows.len(), 1);
+        return;
+    }
     // Native statements: a decimal a double keeps is a number, any other its exact text.
     let table = table(&db, "Price");
     let q = if db.kind() == Kind::Postgres {
@@ -541,6 +589,16 @@ async fn conditions_inside_json_objects(db: Db) {
                 vec!["2", "3", "4", "5"],
             ),
             (json!({path("zip"): null}), vec!["4", "5"]),
+            // A null in a list matches a missing or null value, not one of another type.
+            (
+                json!({path("zip"): {"inq": [69001, null]}}),
+                vec!["2", "4", "5"],
+            ),
+            (json!({path("zip"): {"nin": [69001, null]}}), vec!["1", "3"]),
+            (
+                json!({path("city"): {"inq": ["Lyon", null]}}),
+                vec!["2", "4"],
+            ),
             (json!({path("zip"): "75"}), vec!["3"]),
             (json!({path("geo.n"): {"gte": 2.5}}), vec!["1"]),
             (json!({path("geo.n"): {"lt": 0}}), vec!["2"]),
@@ -573,9 +631,12 @@ async fn conditions_inside_json_objects(db: Db) {
         (json!({"address.?": "x"}), 400),
         (json!({"address.": "x"}), 400),
         (json!({"address.a\u{0}b": "x"}), 400),
-        // Strings and numbers together, booleans: not compared inside JSON.
+        // Lists mixing types, booleans in comparisons: not compared inside JSON.
         (json!({"address.zip": {"inq": ["75", 75001]}}), 501),
-        (json!({"address.flag": true}), 501),
+        (json!({"address.flag": {"inq": [true, "x"]}}), 501),
+        (json!({"address.flag": {"nin": [1, false]}}), 501),
+        (json!({"address.flag": {"gt": false}}), 501),
+        (json!({"address.flag": {"between": [false, true]}}), 501),
     ] {
         let (got, text) = status(filter.clone()).await;
         assert_eq!(got, expected, "{filter}: {text}");
@@ -590,4 +651,482 @@ async fn conditions_inside_json_objects(db: Db) {
             .unwrap(),
         5
     );
+
+    booleans_inside_json_objects(&db).await;
+}
+
+/// An object property stored as text and the same one in a JSON type, for the JSON path
+/// scenarios.
+fn json_model(name: &str) -> Json {
+    json!({
+        "name": name,
+        "properties": {
+            "title": "string",
+            "address": "object",
+            "meta": {"type": "object", "postgresql": {"dataType": "jsonb"},
+                     "mysql": {"dataType": "JSON"}}
+        }
+    })
+}
+
+/// `rows` (`[title, address]` pairs) stored in `model`, each address in `meta` too, through
+/// `api`.
+async fn post_addresses(api: &RestApi, model: &str, rows: &[(&str, Json)]) {
+    let body: Vec<Json> = rows
+        .iter()
+        .map(|(title, address)| json!({"title": title, "address": address, "meta": address}))
+        .collect();
+    let r = post(
+        api,
+        &format!("/api/{model}s"),
+        &Json::Array(body).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// The titles `filter` finds over REST.
+async fn titles_of(api: &RestApi, model: &str, filter: &Json) -> Vec<Json> {
+    let r = get(api, &format!("/api/{model}s?filter={filter}")).await;
+    column(&r, "title")
+}
+
+/// Booleans at a JSON path (`eq`, `neq`, `inq`, `nin`) answer as on the memory connector,
+/// which is asked the same questions: a boolean equals itself and the string `"true"` /
+/// `"false"`, never a number; `neq` and `nin` match missing, null and other values; a null in
+/// a list matches a missing or null value only.
+async fn booleans_inside_json_objects(db: &Db) {
+    let rows = [
+        ("1", json!({"flag": true})),
+        ("2", json!({"flag": false})),
+        ("3", json!({"flag": "true"})),
+        ("4", json!({"flag": 1})),
+        ("5", json!({"flag": null})),
+        ("6", json!({})),
+        ("7", Json::Null),
+        ("8", json!({"flag": "false", "deep": {"on": true}})),
+        ("9", json!({"flag": 0, "deep": {"on": false}})),
+    ];
+    let app = db.app_without_auth(vec![json_model("Toggle")]).await;
+    let api = RestApi::new(&app);
+    post_addresses(&api, "Toggle", &rows).await;
+    let memory = Db::memory()
+        .app_without_auth(vec![json_model("Toggle")])
+        .await;
+    let memory = RestApi::new(&memory);
+    post_addresses(&memory, "Toggle", &rows).await;
+    for root in ["address", "meta"] {
+        let flag = format!("{root}.flag");
+        for (condition, expected) in [
+            (json!({&flag: true}), vec!["1", "3"]),
+            (json!({&flag: false}), vec!["2", "8"]),
+            (json!({&flag: {"eq": true}}), vec!["1", "3"]),
+            (
+                json!({&flag: {"neq": true}}),
+                vec!["2", "4", "5", "6", "7", "8", "9"],
+            ),
+            (
+                json!({&flag: {"neq": false}}),
+                vec!["1", "3", "4", "5", "6", "7", "9"],
+            ),
+            (json!({&flag: {"inq": [true]}}), vec!["1", "3"]),
+            (
+                json!({&flag: {"inq": [true, false]}}),
+                vec!["1", "2", "3", "8"],
+            ),
+            (
+                json!({&flag: {"inq": [true, null]}}),
+                vec!["1", "3", "5", "6", "7"],
+            ),
+            (
+                json!({&flag: {"nin": [true]}}),
+                vec!["2", "4", "5", "6", "7", "8", "9"],
+            ),
+            (
+                json!({&flag: {"nin": [false, null]}}),
+                vec!["1", "3", "4", "9"],
+            ),
+            (json!({&flag: "true"}), vec!["1", "3"]),
+            (json!({&flag: 1}), vec!["4"]),
+            (json!({format!("{root}.deep.on"): true}), vec!["8"]),
+            (
+                json!({format!("{root}.deep.on"): {"neq": true}}),
+                vec!["1", "2", "3", "4", "5", "6", "7", "9"],
+            ),
+            (
+                json!({"or": [{&flag: true}, {&flag: 0}]}),
+                vec!["1", "3", "9"],
+            ),
+            (
+                json!({"and": [{&flag: {"neq": true}}, {&flag: {"neq": null}}]}),
+                vec!["2", "4", "8", "9"],
+            ),
+            (
+                json!({"nor": [{&flag: true}]}),
+                vec!["2", "4", "5", "6", "7", "8", "9"],
+            ),
+        ] {
+            let filter = json!({"where": condition, "order": "title ASC"});
+            let on_memory = titles_of(&memory, "Toggle", &filter).await;
+            assert_eq!(on_memory, expected, "memory: {filter}");
+            assert_eq!(
+                titles_of(&api, "Toggle", &filter).await,
+                on_memory,
+                "{filter}"
+            );
+        }
+    }
+    let r = get(
+        &api,
+        &format!("/api/Toggles/count?where={}", json!({"address.flag": true})),
+    )
+    .await;
+    assert_eq!(r.json()["count"], 2, "{}", r.text);
+}
+
+/// `order` by a dotted path into an object property orders by the value there, whether the
+/// object is stored as text or in a JSON type: numbers numerically (9 before 10), strings as
+/// text, several keys and plain columns together, as on the memory connector (asked the same
+/// questions) for rows whose values there are not null; mixed types order booleans, numbers,
+/// then strings, as there too. Missing and null values sort where the database puts NULLs:
+/// first when ascending on SQLite and MySQL (as on the memory connector), last on
+/// PostgreSQL. A path segment that is not a plain name is a 400.
+async fn ordering_by_json_paths(db: Db) {
+    let rows = [
+        ("1", json!({"city": "Paris", "zip": 10, "rank": 2})),
+        ("2", json!({"city": "Lyon", "zip": 9, "rank": 1})),
+        ("3", json!({"city": "Nice", "zip": 100, "rank": 2})),
+        ("4", json!({"city": "Brest", "zip": 2.5, "rank": 1})),
+        ("5", json!({})),
+        ("6", json!({"city": 42, "zip": "x", "rank": 3})),
+        ("7", json!({"city": true, "zip": null})),
+    ];
+    let app = db.app_without_auth(vec![json_model("Spot")]).await;
+    let api = RestApi::new(&app);
+    post_addresses(&api, "Spot", &rows).await;
+    let memory = Db::memory()
+        .app_without_auth(vec![json_model("Spot")])
+        .await;
+    let memory = RestApi::new(&memory);
+    post_addresses(&memory, "Spot", &rows).await;
+    let pg = db.kind() == Kind::Postgres;
+    for root in ["address", "meta"] {
+        let key = |k: &str, dir: &str| format!("{root}.{k} {dir}");
+        let not_null = |k: &str| json!({format!("{root}.{k}"): {"neq": null}});
+        for (filter, expected) in [
+            (
+                json!({"where": not_null("zip"), "order": key("zip", "ASC")}),
+                vec!["4", "2", "1", "3", "6"],
+            ),
+            (
+                json!({"where": not_null("zip"), "order": key("zip", "DESC")}),
+                vec!["6", "3", "1", "2", "4"],
+            ),
+            (
+                json!({"where": not_null("city"), "order": key("city", "ASC")}),
+                vec!["7", "6", "4", "2", "3", "1"],
+            ),
+            (
+                json!({"where": not_null("city"), "order": [key("city", "DESC")]}),
+                vec!["1", "3", "2", "4", "6", "7"],
+            ),
+            (
+                json!({"where": not_null("rank"), "order": [key("rank", "ASC"), "title DESC"]}),
+                vec!["4", "2", "3", "1", "6"],
+            ),
+            (
+                json!({"where": not_null("rank"),
+                       "order": [key("rank", "DESC"), key("city", "ASC")]}),
+                vec!["6", "3", "1", "4", "2"],
+            ),
+            (
+                json!({"where": {"title": {"inq": ["1", "2", "3"]}},
+                       "order": key("zip", "ASC"), "limit": 2}),
+                vec!["2", "1"],
+            ),
+            (
+                json!({"where": not_null("zip"), "order": key("zip", "ASC"), "skip": 1,
+                       "limit": 2}),
+                vec!["2", "1"],
+            ),
+        ] {
+            let on_memory = titles_of(&memory, "Spot", &filter).await;
+            assert_eq!(on_memory, expected, "memory: {filter}");
+            assert_eq!(
+                titles_of(&api, "Spot", &filter).await,
+                on_memory,
+                "{filter}"
+            );
+        }
+        // Missing and null values: where the database puts NULLs.
+        let filter = json!({"order": key("zip", "ASC")});
+        let got = titles_of(&api, "Spot", &filter).await;
+        let expected = if pg {
+            vec!["4", "2", "1", "3", "6", "5", "7"]
+        } else {
+            vec!["5", "7", "4", "2", "1", "3", "6"]
+        };
+        assert_eq!(got, expected, "{filter}");
+        let filter = json!({"order": key("zip", "DESC")});
+        let got = titles_of(&api, "Spot", &filter).await;
+        let expected = if pg {
+            vec!["5", "7", "6", "3", "1", "2", "4"]
+        } else {
+            vec!["6", "3", "1", "2", "4", "5", "7"]
+        };
+        assert_eq!(got, expected, "{filter}");
+    }
+    for (order, expected) in [
+        (json!("address.ci'ty ASC"), 400),
+        (json!("address.a;-- ASC"), 400),
+        (json!(["title ASC", "meta.x\"y DESC"]), 400),
+        (json!("address. ASC"), 400),
+        (json!("title.x ASC"), 400),
+        (json!("nope.x ASC"), 400),
+    ] {
+        let r = get(
+            &api,
+            &format!("/api/Spots?filter={}", json!({ "order": order })),
+        )
+        .await;
+        assert_eq!(r.status, expected, "{order}: {}", r.text);
+    }
+}
+
+const C: &str = "c2aade11-be2d-4a1a-9d8f-8dd1df5a2c33";
+
+/// Relations between a model whose id is a PostgreSQL `UUID` column and a model whose foreign
+/// key is a text column (and the reverse: a `UUID` foreign key to a text id). Conditions on
+/// the related model (`some`, `none`, `every`, the dotted shorthand), in `find`, `count` and
+/// `updateAll`, compare the keys as text there (PostgreSQL has no `=` between `uuid` and
+/// `text`); includes and relation routes find the related records. On MySQL and SQLite every
+/// key is a string column, and the answers are the same.
+async fn related_conditions_across_uuid_and_text_keys(db: Db) {
+    let uuid = json!({"dataType": "uuid"});
+    let app = db
+        .app_without_auth(vec![
+            json!({
+                "name": "Writer",
+                "idInjection": false,
+                "properties": {
+                    "id": {"type": "string", "id": true, "postgresql": uuid},
+                    "name": "string"
+                },
+                "relations": {
+                    "novels": {"type": "hasMany", "model": "Novel", "foreignKey": "writerId"}
+                }
+            }),
+            json!({
+                "name": "Novel",
+                "properties": {"title": "string", "writerId": "string", "genreId": {
+                    "type": "string", "postgresql": uuid}},
+                "relations": {
+                    "writer": {"type": "belongsTo", "model": "Writer", "foreignKey": "writerId"},
+                    "genre": {"type": "belongsTo", "model": "Genre", "foreignKey": "genreId"}
+                }
+            }),
+            json!({
+                "name": "Genre",
+                "idInjection": false,
+                "properties": {"id": {"type": "string", "id": true}, "name": "string"},
+                "relations": {
+                    "novels": {"type": "hasMany", "model": "Novel", "foreignKey": "genreId"}
+                }
+            }),
+        ])
+        .await;
+    let api = RestApi::new(&app);
+    if db.kind() == Kind::Postgres {
+        let types = native(
+            &app.model("Novel").unwrap(),
+            "SELECT column_name::text AS c, data_type::text AS t FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name IN ('writer', 'novel', 'genre') \
+             AND column_name IN ('id', 'writerid', 'genreid') ORDER BY table_name, column_name",
+        )
+        .await;
+        let types: Vec<_> = types
+            .iter()
+            .map(|r| (r.get("c").cloned(), r.get("t").cloned()))
+            .collect();
+        let pair = |c: &str, t: &str| (Some(Value::from(c)), Some(Value::from(t)));
+        assert_eq!(
+            types,
+            [
+                pair("id", "text"),
+                pair("genreid", "uuid"),
+                pair("id", "integer"),
+                pair("writerid", "text"),
+                pair("id", "uuid"),
+            ]
+        );
+    }
+    for (model, body) in [
+        (
+            "Writers",
+            json!([{"id": A, "name": "ann"}, {"id": B, "name": "bob"}, {"id": C, "name": "cid"}]),
+        ),
+        // The genres' ids are text that happens to be UUIDs (in upper case for one).
+        (
+            "Genres",
+            json!([{"id": A, "name": "saga"}, {"id": B.to_uppercase(), "name": "noir"}]),
+        ),
+        (
+            "Novels",
+            json!([
+                {"title": "n1", "writerId": A, "genreId": A},
+                {"title": "n2", "writerId": A},
+                {"title": "n3", "writerId": B, "genreId": A},
+                {"title": "n4"}
+            ]),
+        ),
+    ] {
+        let r = post(&api, &format!("/api/{model}"), &body.to_string()).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text);
+    }
+    let found = |model: &'static str, property: &'static str, filter: Json| {
+        let api = &api;
+        async move {
+            let filter = json!({"where": filter, "order": format!("{property} ASC")});
+            let r = get(api, &format!("/api/{model}?filter={filter}")).await;
+            column(&r, property)
+        }
+    };
+    for (filter, expected) in [
+        // belongsTo: a text foreign key to a UUID id.
+        (json!({"writer.name": "ann"}), vec!["n1", "n2"]),
+        (
+            json!({"writer": {"some": {"name": {"inq": ["bob", "cid"]}}}}),
+            vec!["n3"],
+        ),
+        (
+            json!({"writer": {"none": {"name": "ann"}}}),
+            vec!["n3", "n4"],
+        ),
+        (
+            json!({"writer": {"every": {"name": "bob"}}}),
+            vec!["n3", "n4"],
+        ),
+        // belongsTo: a UUID foreign key to a text id.
+        (json!({"genre.name": "saga"}), vec!["n1", "n3"]),
+        (
+            json!({"genre": {"none": {"name": "saga"}}}),
+            vec!["n2", "n4"],
+        ),
+        (
+            json!({"or": [{"genre.name": "saga"}, {"writer.name": "ann"}]}),
+            vec!["n1", "n2", "n3"],
+        ),
+    ] {
+        assert_eq!(
+            found("Novels", "title", filter.clone()).await,
+            expected,
+            "{filter}"
+        );
+    }
+    for (filter, expected) in [
+        // hasMany: from a UUID id to a text foreign key.
+        (json!({"novels.title": "n3"}), vec!["bob"]),
+        (json!({"novels": {"some": {}}}), vec!["ann", "bob"]),
+        (json!({"novels": {"none": {}}}), vec!["cid"]),
+        (
+            json!({"novels": {"every": {"title": {"inq": ["n1", "n2"]}}}}),
+            vec!["ann", "cid"],
+        ),
+    ] {
+        assert_eq!(
+            found("Writers", "name", filter.clone()).await,
+            expected,
+            "{filter}"
+        );
+    }
+    for (filter, expected) in [
+        // hasMany: from a text id to a UUID foreign key. The upper-case text id names no
+        // novel: as text, it is another key than the lower-case UUID.
+        (json!({"novels.title": "n3"}), vec!["saga"]),
+        (json!({"novels": {"none": {}}}), vec!["noir"]),
+    ] {
+        assert_eq!(
+            found("Genres", "name", filter.clone()).await,
+            expected,
+            "{filter}"
+        );
+    }
+    let r = get(
+        &api,
+        &format!("/api/Novels/count?where={}", json!({"writer.name": "ann"})),
+    )
+    .await;
+    assert_eq!(r.json()["count"], 2, "{}", r.text);
+    let r = post(
+        &api,
+        &format!("/api/Novels/update?where={}", json!({"writer.name": "bob"})),
+        r#"{"title": "n3b"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["count"], 1, "{}", r.text);
+
+    // Includes, both ways, and relation routes.
+    let filter = json!({"include": ["writer", "genre"], "order": "title ASC"});
+    let r = get(&api, &format!("/api/Novels?filter={filter}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let names: Vec<(Json, Json)> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["writer"]["name"].clone(), n["genre"]["name"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (json!("ann"), json!("saga")),
+            (json!("ann"), Json::Null),
+            (json!("bob"), json!("saga")),
+            (Json::Null, Json::Null)
+        ]
+    );
+    let filter = json!({"include": {"relation": "novels", "scope": {"order": "title ASC"}},
+                        "order": "name ASC"});
+    let r = get(&api, &format!("/api/Writers?filter={filter}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let titles: Vec<Vec<Json>> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            w["novels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["title"].clone())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [vec![json!("n1"), json!("n2")], vec![json!("n3b")], vec![]]
+    );
+    let r = get(
+        &api,
+        &format!(
+            "/api/Genres?filter={}",
+            json!({"include": "novels", "order": "name ASC"})
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let counts: Vec<usize> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["novels"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(counts, [0, 2]);
+    let r = get(&api, &format!("/api/Writers/{A}/novels")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json().as_array().map(Vec::len), Some(2), "{}", r.text);
+    let r = get(&api, &format!("/api/Genres/{A}/novels")).await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(2), "{}", r.text);
 }

@@ -229,22 +229,60 @@ mod mysql {
     fn settings_are_checked() {
         let mut errors = shared_errors();
         errors.extend([
-            // `sslmode` is PostgreSQL's.
-            (json!({"sslmode": "require"}), "sslmode"),
+            (json!({"sslmode": "sometimes"}), "sslmode"),
+            (json!({"sslmode": true}), "sslmode"),
+            (json!({"sslmode": "verify-identity"}), "sslmode"),
+            (json!({"ssl": true, "sslmode": "REQUIRE_D"}), "sslmode"),
             (json!({"url": "mysql://localhost/db?ssl=maybe"}), "url"),
+            (
+                json!({"url": "mysql://localhost/db?ssl-mode=sometimes"}),
+                "url",
+            ),
+            (json!({"url": "mysql://localhost/db?sslmode=verify"}), "url"),
         ]);
         for (settings, key) in errors {
             assert_names(MySqlConnector::from_settings(&settings), &settings, key);
         }
+        // The error lists both spellings.
+        let e = MySqlConnector::from_settings(&json!({"sslmode": "x"})).unwrap_err();
+        for name in ["verify-full", "VERIFY_IDENTITY"] {
+            assert!(e.to_string().contains(name), "{e}");
+        }
         let mut ok = shared_ok();
-        ok.push(json!({"url": "mysql://localhost/db?ssl=true"}));
+        ok.extend([
+            json!({"url": "mysql://localhost/db?ssl=true"}),
+            json!({"sslmode": "verify-full", "ssl": {"ca": PEM}}),
+            json!({"url": "mysql://localhost/db?ssl-mode=require&charset=utf8mb4"}),
+            json!({"url": "mysql://localhost/db?sslmode=VERIFY_IDENTITY"}),
+            json!({"url": "mysql://localhost/db?ssl-mode=Preferred", "sslmode": "disable"}),
+        ]);
+        for mode in [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+            "DISABLED",
+            "PREFERRED",
+            "REQUIRED",
+            "VERIFY_CA",
+            "VERIFY_IDENTITY",
+            "Required",
+            "verify_identity",
+            "DISABLE",
+        ] {
+            ok.push(json!({ "sslmode": mode }));
+        }
         for settings in ok {
             MySqlConnector::from_settings(&settings).unwrap_or_else(|e| panic!("{settings}: {e}"));
         }
     }
 
-    /// The test server does not speak TLS (MariaDB without certificates): the default and
-    /// `ssl: false` connect; `ssl: true` and `rejectUnauthorized: false` fail naming SSL.
+    /// The test server does not speak TLS (MariaDB without certificates): the default,
+    /// `ssl: false` and the modes that do not insist on TLS (`sslmode`, or the URL's
+    /// `ssl-mode` / `sslmode`, in either spelling) connect; `ssl: true`,
+    /// `rejectUnauthorized: false` and the modes that need TLS fail naming SSL.
     #[tokio::test]
     async fn modes_that_need_tls_fail_against_a_server_without_it() {
         let Some(url) = server() else {
@@ -256,6 +294,15 @@ mod mysql {
             json!({}),
             json!({"ssl": false}),
             json!({"url": format!("{plain}ssl=false")}),
+            json!({"sslmode": "disable"}),
+            json!({"sslmode": "DISABLED"}),
+            json!({"sslmode": "prefer"}),
+            json!({"sslmode": "allow"}),
+            json!({"sslmode": "Preferred"}),
+            json!({"ssl": true, "sslmode": "disable"}),
+            json!({"url": format!("{plain}ssl-mode=disabled")}),
+            json!({"url": format!("{plain}sslmode=disable")}),
+            json!({"url": format!("{plain}sslmode=require"), "sslmode": "disable"}),
         ] {
             select_one(with(&url, settings.clone()))
                 .await
@@ -265,6 +312,14 @@ mod mysql {
             json!({"ssl": true}),
             json!({"ssl": {"rejectUnauthorized": false}}),
             json!({"url": format!("{plain}ssl=true")}),
+            json!({"sslmode": "require"}),
+            json!({"sslmode": "REQUIRED"}),
+            json!({"sslmode": "verify-ca"}),
+            json!({"sslmode": "VERIFY_IDENTITY"}),
+            json!({"ssl": false, "sslmode": "require"}),
+            json!({"url": format!("{plain}ssl-mode=REQUIRED")}),
+            json!({"url": format!("{plain}sslmode=require")}),
+            json!({"url": format!("{plain}sslmode=verify-full")}),
         ] {
             assert_ssl_refused(select_one(with(&url, settings.clone())).await, &settings);
         }

@@ -22,7 +22,8 @@
 //! | `connectTimeout` or `acquireTimeout` | milliseconds to wait for a connection before failing with 503 (default 10000) |
 //! | `charset` | connection character set (default `utf8mb4`); a collation name such as `utf8mb4_general_ci` is accepted too, as LoopBack 3 does |
 //! | `collation` | connection collation |
-//! | `ssl` | `true` (TLS, verifying the server's certificate and host name), `false` (no TLS), or `{"ca", "cert", "key", "rejectUnauthorized"}` (PEM text or PEM file paths; `rejectUnauthorized: false` encrypts without verifying); a URL's `?ssl=true` too. Without it the driver uses TLS when the server offers it |
+//! | `ssl` | `true` (TLS, verifying the server's certificate and host name), `false` (no TLS), or `{"ca", "cert", "key", "rejectUnauthorized"}` (PEM text or PEM file paths; `rejectUnauthorized: false` encrypts without verifying); a URL's `?ssl=true` too. Without it (and without `sslmode`) connections are not encrypted, as with LoopBack 3's `mysql` driver |
+//! | `sslmode` | `disable`, `allow` (as `prefer`), `prefer`, `require`, `verify-ca`, `verify-full`, or MySQL's `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY` (any case); decides over `ssl`; a URL's `ssl-mode` / `sslmode` parameter takes the same names |
 //! | `name`, `connector`, `debug` | accepted and ignored, as LoopBack passes them to every connector |
 //!
 //! Any other key is an error naming it. Numbers may be given as strings. Every connection uses
@@ -102,6 +103,7 @@ const SETTINGS: &[&str] = &[
     "charset",
     "collation",
     "ssl",
+    "sslmode",
 ];
 
 const DEFAULT_POOL_SIZE: u32 = 10;
@@ -133,8 +135,8 @@ impl MySqlConnector {
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
         let cfg = Settings::new("mysql", settings, SETTINGS)?;
         let url = cfg.text(&["url"])?;
-        let ssl = cfg.ssl(url.as_deref(), false)?;
-        let mut options = match url.as_deref().map(sql::without_ssl_parameter) {
+        let ssl = cfg.ssl(url.as_deref(), sql::SslModes::Mysql)?;
+        let mut options = match url.as_deref().map(sql::without_mysql_ssl_parameters) {
             Some(url) => {
                 if !(url.starts_with("mysql:") || url.starts_with("mariadb:")) {
                     return Err(cfg.bad("url", format!("`{url}` is not a `mysql://` URL")));

@@ -129,7 +129,7 @@ impl PostgresConnector {
     pub fn from_settings(settings: &serde_json::Value) -> Result<Self> {
         let cfg = Settings::new("postgresql", settings, SETTINGS)?;
         let url = cfg.text(&["url", "connectionString"])?;
-        let ssl = cfg.ssl(url.as_deref(), true)?;
+        let ssl = cfg.ssl(url.as_deref(), sql::SslModes::Postgres)?;
         let mut options = match url.as_deref().map(sql::without_ssl_parameter) {
             Some(url) => {
                 let key = if cfg.has("url") {

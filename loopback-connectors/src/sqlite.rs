@@ -211,7 +211,11 @@ impl SqliteConnector {
         let options = options
             .pragma("case_sensitive_like", "ON")
             .foreign_keys(true)
-            .with_regexp();
+            .with_regexp()
+            .collation(
+                crate::sql::DECIMAL_COLLATION,
+                crate::sql::value::compare_decimals,
+            );
         // No idle or lifetime limit: an in-memory database lives as long as its connection,
         // and without them the pool needs no background task (nor a runtime to create it).
         let pool = SqlitePoolOptions::new()

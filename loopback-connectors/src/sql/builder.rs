@@ -8,7 +8,7 @@ use loopback_core::filter::{
 use loopback_core::model::PropertyType;
 use loopback_core::{Error, Record, Result, Value};
 
-use super::dialect::{not_supported, Dialect};
+use super::dialect::{not_supported, Dialect, JsonRead};
 use super::mapping::{ColumnKind, ColumnMapping, TableMapping};
 use super::writer::{SqlWriter, Statement};
 
@@ -268,28 +268,80 @@ fn push_where(
     Ok(())
 }
 
+/// `ORDER BY` the filter's keys, then the id columns. A key on a dotted path into a
+/// JSON-stored object property ([`json_order_keys`]) orders by the value at the path.
 fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Filter) -> Result<()> {
-    let mut keys: Vec<(usize, Direction)> = Vec::with_capacity(filter.order.len() + 1);
+    // A column's position, or the expressions of a JSON path, with the direction.
+    let mut keys: Vec<(std::result::Result<usize, Vec<String>>, Direction)> =
+        Vec::with_capacity(filter.order.len() + 1);
     for o in &filter.order {
-        let pos = resolve(d, t, &o.property, "order")?;
-        if !keys.iter().any(|(p, _)| *p == pos) {
-            keys.push((pos, o.direction));
+        let key = match t.position(&o.property) {
+            Some(pos) => Ok(pos),
+            None => match json_order_keys(d, t, &o.property)? {
+                Some(exprs) => Err(exprs),
+                None => Ok(resolve(d, t, &o.property, "order")?),
+            },
+        };
+        if !keys.iter().any(|(k, _)| *k == key) {
+            keys.push((key, o.direction));
         }
     }
     for pos in t.id_columns().filter_map(|c| t.position(&c.property)) {
-        if !keys.iter().any(|(p, _)| *p == pos) {
-            keys.push((pos, Direction::Asc));
+        if !keys.iter().any(|(k, _)| *k == Ok(pos)) {
+            keys.push((Ok(pos), Direction::Asc));
         }
     }
-    for (n, (pos, dir)) in keys.iter().enumerate() {
-        w.push(if n == 0 { " ORDER BY " } else { ", " });
-        w.push(&t.columns[*pos].reference);
-        w.push(match dir {
+    let mut n = 0;
+    for (key, dir) in &keys {
+        let dir = match dir {
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
-        });
+        };
+        let column = key.as_ref().ok().map(|pos| &t.columns[*pos]);
+        let exprs = match key {
+            Ok(pos) => std::slice::from_ref(&t.columns[*pos].reference),
+            Err(exprs) => exprs.as_slice(),
+        };
+        for e in exprs {
+            w.push(if n == 0 { " ORDER BY " } else { ", " });
+            n += 1;
+            w.push(e);
+            if let Some(collation) = column.and_then(|c| d.collation(c)) {
+                w.push(" COLLATE ");
+                w.push(collation);
+            }
+            w.push(dir);
+        }
     }
     Ok(())
+}
+
+/// The expressions ordering by a dotted path into a JSON-stored object property
+/// (`address.city`), in order: the rank of the value's JSON type, its number, and the text of
+/// a string or boolean ([`JsonRead`]). Values of one type order as on the memory connector
+/// (numbers numerically, strings as text in the database's collation, `false` before
+/// `true`); values of different types order by type as there too: booleans, numbers,
+/// strings, arrays, objects (arrays and objects keep id order among themselves). A missing
+/// path or a JSON null has no rank, so it sorts where the database puts NULLs, as a null
+/// plain column does: first when ascending on SQLite and MySQL, last on PostgreSQL (and the
+/// reverse when descending). `None` when the path's first segment is no property.
+fn json_order_keys(
+    d: &dyn Dialect,
+    t: &TableMapping,
+    property: &str,
+) -> Result<Option<Vec<String>>> {
+    let Some((c, segments)) = json_path_of(d, t, property, "order")? else {
+        return Ok(None);
+    };
+    let mut keys = Vec::with_capacity(3);
+    for read in [
+        JsonRead::TypeRank,
+        JsonRead::Number,
+        JsonRead::BooleanOrString,
+    ] {
+        keys.push(d.json_path(c, &segments, read)?);
+    }
+    Ok(Some(keys))
 }
 
 /// The column of a property named in a filter. A name the model does not declare is a 400
@@ -303,10 +355,7 @@ fn resolve(d: &dyn Dialect, t: &TableMapping, property: &str, at: &str) -> Resul
         if t.position(root).is_some() {
             return Err(not_supported(
                 d.name(),
-                format!(
-                    "conditions on nested properties (`{}`)",
-                    property.escape_debug()
-                ),
+                format!("nested properties (`{}`)", property.escape_debug()),
             ));
         }
     }
@@ -368,11 +417,21 @@ fn write_related(
             t.model
         )));
     };
-    let from = &t.columns[resolve(d, t, &join.key_from, "where")?].quoted;
+    let from_col = &t.columns[resolve(d, t, &join.key_from, "where")?];
     // Built per statement from the definition the condition carries: the same mapping the
     // connector caches, and cheap next to the round trip.
     let target = TableMapping::new(d, &join.target)?;
-    let to = &target.columns[resolve(d, &target, &join.key_to, "where")?].quoted;
+    let to_col = &target.columns[resolve(d, &target, &join.key_to, "where")?];
+    // Keys of types the database does not compare (PostgreSQL: `uuid` and `text`) are
+    // compared as text; a null stays null.
+    let (from, to) = match d.related_key_cast(from_col, to_col) {
+        Some(cast) => (
+            format!("CAST({} AS {cast})", from_col.quoted),
+            format!("CAST({} AS {cast})", to_col.quoted),
+        ),
+        None => (from_col.quoted.clone(), to_col.quoted.clone()),
+    };
+    let (from, to) = (from.as_str(), to.as_str());
     let negated = !matches!(r.quantifier, Quantifier::Some);
     if negated {
         w.push("(");
@@ -391,12 +450,13 @@ fn write_related(
         w.push(" FROM (");
     }
     w.push("SELECT ");
-    w.push(to);
+    // A derived table's column is read by its name; the cast is then the outer select's.
+    w.push(if derived { to_col.quoted.as_str() } else { to });
     w.push(" FROM ");
     w.push(&target.qualified);
     w.push(" WHERE ");
     if negated {
-        w.push(to);
+        w.push(&to_col.quoted);
         w.push(" IS NOT NULL AND ");
     }
     if r.quantifier == Quantifier::Every {
@@ -465,44 +525,43 @@ fn write_condition(
     op: &Condition,
 ) -> Result<()> {
     if t.position(property).is_none() {
-        if let Some(leaf) = json_leaf(d, t, property, op)? {
-            return write_column_condition(w, d, &leaf, property, op);
+        if let Some((leaf, null_test)) = json_leaf(d, t, property, op)? {
+            return write_column_condition(w, d, &leaf, null_test.as_deref(), property, op);
         }
     }
     let pos = resolve(d, t, property, "where")?;
-    write_column_condition(w, d, &t.columns[pos], property, op)
+    write_column_condition(w, d, &t.columns[pos], None, property, op)
 }
 
 /// The most path segments a condition on a nested property may have.
 const MAX_PATH_SEGMENTS: usize = 32;
 
-/// For a condition on a dotted path into a JSON-stored object property (`address.city`), a
-/// column standing for the value at that path: its reference is the dialect's expression
-/// reading it ([`Dialect::json_path`]), as text, or as a number when the condition compares
-/// with numbers. `None` when the path's first segment is no property (the caller then refuses
-/// the name). Paths into properties that are not objects are a 400; into arrays and points,
-/// not supported. Segments are checked to be plain names (letters, digits, `_`, `-`) or
-/// indexes before the dialect writes them into the expression.
-fn json_leaf(
+/// For a dotted path into a JSON-stored object property (`address.city`), the property's
+/// column and the path's segments inside it. `None` when the path's first segment is no
+/// property (the caller then refuses the name). Paths into properties that are not objects
+/// are a 400; into arrays and points, not supported. Segments are checked to be plain names
+/// (letters, digits, `_`, `-`) or indexes before the dialect writes them into an expression;
+/// `at` (`where`, `order`) names the filter part in the error.
+fn json_path_of<'t, 'p>(
     d: &dyn Dialect,
-    t: &TableMapping,
-    property: &str,
-    op: &Condition,
-) -> Result<Option<ColumnMapping>> {
+    t: &'t TableMapping,
+    property: &'p str,
+    at: &str,
+) -> Result<Option<(&'t ColumnMapping, Vec<&'p str>)>> {
     let Some((root, rest)) = property.split_once('.') else {
         return Ok(None);
     };
     let Some(c) = t.column(root) else {
         return Ok(None);
     };
-    let at = format!("where.{}", property.escape_debug());
+    let at = format!("{at}.{}", property.escape_debug());
     match (&c.kind, &c.ty) {
         (ColumnKind::Json, PropertyType::Object | PropertyType::Any | PropertyType::Model(_)) => {}
         (ColumnKind::Json, _) => {
             return Err(not_supported(
                 d.name(),
                 format!(
-                    "conditions on nested properties (`{}`) of array or geopoint property `{root}`",
+                    "nested properties (`{}`) of array or geopoint property `{root}`",
                     property.escape_debug()
                 ),
             ))
@@ -535,79 +594,108 @@ fn json_leaf(
             ),
         ));
     }
-    let numeric = match path_operand_kind(op) {
-        Some(numeric) => numeric,
-        None => {
-            return Err(not_supported(
-                d.name(),
-                format!(
-                    "the `{}` operator on nested property `{}` with this value (strings and \
-                     numbers are compared inside JSON)",
-                    op.operator(),
-                    property.escape_debug()
-                ),
-            ))
-        }
+    Ok(Some((c, segments)))
+}
+
+/// For a condition on a dotted path into a JSON-stored object property (`address.city`), a
+/// column standing for the value at that path: its reference is the dialect's expression
+/// reading it ([`Dialect::json_path`]) as text, as a number when the condition compares with
+/// numbers, or as the text of a boolean or string when it compares with booleans. With it,
+/// when that reading is not the text one, the text reading, which is null only where the
+/// value is null or missing: what `inq` / `nin` lists holding null test. `None` when the
+/// path's first segment is no property (see [`json_path_of`]).
+fn json_leaf(
+    d: &dyn Dialect,
+    t: &TableMapping,
+    property: &str,
+    op: &Condition,
+) -> Result<Option<(ColumnMapping, Option<String>)>> {
+    let Some((c, segments)) = json_path_of(d, t, property, "where")? else {
+        return Ok(None);
+    };
+    let Some(read) = path_operand_kind(op) else {
+        return Err(not_supported(
+            d.name(),
+            format!(
+                "the `{}` operator on nested property `{}` with this value (strings, numbers \
+                 and, with `eq`, `neq`, `inq` and `nin`, booleans are compared inside JSON)",
+                op.operator(),
+                property.escape_debug()
+            ),
+        ));
     };
     let mut leaf = c.clone();
-    leaf.reference = d.json_path(c, &segments, numeric)?;
+    leaf.reference = d.json_path(c, &segments, read)?;
     leaf.property = property.to_owned();
     leaf.data_type = None;
-    (leaf.kind, leaf.ty) = if numeric {
+    let null_test = match read {
+        JsonRead::Text => None,
+        _ => Some(d.json_path(c, &segments, JsonRead::Text)?),
+    };
+    // Booleans are compared as their text (`true`, `false`).
+    (leaf.kind, leaf.ty) = if read == JsonRead::Number {
         (ColumnKind::Number, PropertyType::Number)
     } else {
         (ColumnKind::String, PropertyType::String)
     };
-    Ok(Some(leaf))
+    Ok(Some((leaf, null_test)))
 }
 
-/// Whether a condition on a JSON path compares numbers (`Some(true)`) or text
-/// (`Some(false)`); `None` for values it cannot compare there (booleans, objects, a mix of
-/// strings and numbers).
-fn path_operand_kind(op: &Condition) -> Option<bool> {
-    fn kind(values: &[&Value]) -> Option<bool> {
-        let mut numeric = None;
+/// How a condition on a JSON path reads the value there: as a number for number operands, as
+/// a boolean (or string) for boolean operands of `eq`, `neq`, `inq` and `nin`, else as text;
+/// `None` for values it cannot compare there (objects, lists mixing types, booleans with
+/// other operators).
+fn path_operand_kind(op: &Condition) -> Option<JsonRead> {
+    fn kind(values: &[&Value], booleans: bool) -> Option<JsonRead> {
+        let mut read = None;
         for v in values {
             let this = match v {
                 Value::Null => continue,
-                Value::String(_) => false,
-                Value::Int(_) | Value::Float(_) => true,
+                Value::String(_) => JsonRead::Text,
+                Value::Int(_) | Value::Float(_) => JsonRead::Number,
+                Value::Bool(_) if booleans => JsonRead::BooleanOrString,
                 _ => return None,
             };
-            if numeric.is_some_and(|n| n != this) {
+            if read.is_some_and(|r| r != this) {
                 return None;
             }
-            numeric = Some(this);
+            read = Some(this);
         }
-        Some(numeric.unwrap_or(false))
+        Some(read.unwrap_or(JsonRead::Text))
     }
     match op {
-        Condition::Eq(v)
-        | Condition::Neq(v)
-        | Condition::Gt(v)
-        | Condition::Gte(v)
-        | Condition::Lt(v)
-        | Condition::Lte(v) => kind(&[v]),
-        Condition::Between(a, b) => kind(&[a, b]),
-        Condition::Inq(l) | Condition::Nin(l) => kind(&l.iter().collect::<Vec<_>>()),
+        Condition::Eq(v) | Condition::Neq(v) => kind(&[v], true),
+        Condition::Gt(v) | Condition::Gte(v) | Condition::Lt(v) | Condition::Lte(v) => {
+            kind(&[v], false)
+        }
+        Condition::Between(a, b) => kind(&[a, b], false),
+        Condition::Inq(l) | Condition::Nin(l) => kind(&l.iter().collect::<Vec<_>>(), true),
         Condition::Like(_)
         | Condition::NLike(_)
         | Condition::ILike(_)
         | Condition::NILike(_)
-        | Condition::Regexp(_) => Some(false),
+        | Condition::Regexp(_) => Some(JsonRead::Text),
         Condition::Near(_) => None,
     }
 }
 
+/// Writes a condition on the column `c`. `null_test`, when given, is the expression whose
+/// nullness says whether the value is null for `inq` / `nin` lists holding null (a JSON
+/// path's text, where `c` reads only values of one type); else the column itself.
 fn write_column_condition(
     w: &mut SqlWriter,
     d: &dyn Dialect,
     c: &ColumnMapping,
+    null_test: Option<&str>,
     property: &str,
     op: &Condition,
 ) -> Result<()> {
     check_operator(d, c, op)?;
-    let col = c.reference.as_str();
+    let collated = d
+        .collation(c)
+        .map(|collation| format!("{} COLLATE {collation}", c.reference));
+    let col = collated.as_deref().unwrap_or(&c.reference);
+    let null_col = null_test.unwrap_or(col);
     match op {
         Condition::Eq(v) => match operand(d, c, v) {
             Operand::Null => {
@@ -637,10 +725,10 @@ fn write_column_condition(
             }
             Operand::Incomparable => w.push("1 = 1"),
         },
-        Condition::Gt(v) => compare(w, d, c, ">", v),
-        Condition::Gte(v) => compare(w, d, c, ">=", v),
-        Condition::Lt(v) => compare(w, d, c, "<", v),
-        Condition::Lte(v) => compare(w, d, c, "<=", v),
+        Condition::Gt(v) => compare(w, d, c, col, ">", v),
+        Condition::Gte(v) => compare(w, d, c, col, ">=", v),
+        Condition::Lt(v) => compare(w, d, c, col, "<", v),
+        Condition::Lte(v) => compare(w, d, c, col, "<=", v),
         Condition::Between(lo, hi) => match (operand(d, c, lo), operand(d, c, hi)) {
             (Operand::Value(lo), Operand::Value(hi)) => {
                 w.push(col);
@@ -656,13 +744,13 @@ fn write_column_condition(
             match (values.is_empty(), has_null) {
                 (true, false) => w.push("1 = 0"),
                 (true, true) => {
-                    w.push(col);
+                    w.push(null_col);
                     w.push(" IS NULL");
                 }
                 (false, null) => {
                     if null {
                         w.push("(");
-                        w.push(col);
+                        w.push(null_col);
                         w.push(" IS NULL OR ");
                     }
                     d.write_in(w, c, col, values, false);
@@ -677,8 +765,18 @@ fn write_column_condition(
             match (values.is_empty(), has_null) {
                 (true, false) => w.push("1 = 1"),
                 (true, true) => {
-                    w.push(col);
+                    w.push(null_col);
                     w.push(" IS NOT NULL");
+                }
+                (false, true) if null_test.is_some() => {
+                    // Not null, and not one of the values: of another type, or another value.
+                    w.push("(");
+                    w.push(null_col);
+                    w.push(" IS NOT NULL AND (");
+                    w.push(col);
+                    w.push(" IS NULL OR ");
+                    d.write_in(w, c, col, values, true);
+                    w.push("))");
                 }
                 (false, null) => {
                     w.push("(");
@@ -738,10 +836,17 @@ fn like_pattern(p: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn compare(w: &mut SqlWriter, d: &dyn Dialect, c: &ColumnMapping, sql_op: &str, v: &Value) {
+fn compare(
+    w: &mut SqlWriter,
+    d: &dyn Dialect,
+    c: &ColumnMapping,
+    col: &str,
+    sql_op: &str,
+    v: &Value,
+) {
     match operand(d, c, v) {
         Operand::Value(v) => {
-            w.push(&c.reference);
+            w.push(col);
             w.push(" ");
             w.push(sql_op);
             w.push(" ");

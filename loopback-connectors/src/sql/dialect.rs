@@ -102,18 +102,35 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     }
 
     /// An expression reading the value at `path` inside the JSON-stored column `column`
-    /// (`address.city` is the column of `address` and `["city"]`), for conditions on nested
-    /// properties: as text (strings as they are, numbers in their JSON form, NULL when the
-    /// path is missing or holds null), or, with `numeric`, as a number (NULL unless the value
-    /// there is a JSON number). Each segment is a name of letters, digits, `_` and `-`
-    /// (checked by the builder) or an array index; the dialect still quotes them as literals
-    /// of its own path syntax. The default is [`Error::NotSupported`].
-    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
-        let _ = (column, numeric);
+    /// (`address.city` is the column of `address` and `["city"]`), for conditions on and
+    /// ordering by nested properties; `read` says which reading (see [`JsonRead`]). Each
+    /// segment is a name of letters, digits, `_` and `-` (checked by the builder) or an array
+    /// index; the dialect still quotes them as literals of its own path syntax. The default is
+    /// [`Error::NotSupported`].
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], read: JsonRead) -> Result<String> {
+        let _ = (column, read);
         Err(not_supported(
             self.name(),
             format!("conditions on nested properties (`{}`)", path.join(".")),
         ))
+    }
+
+    /// The collation a column is compared and ordered with in `WHERE` and `ORDER BY`
+    /// (`col COLLATE name`), if any (SQLite: exact decimals stored as text, see
+    /// [`super::value::compare_decimals`]). The name is written into SQL as it is. The default
+    /// is `None`.
+    fn collation(&self, column: &ColumnMapping) -> Option<&'static str> {
+        let _ = column;
+        None
+    }
+
+    /// Whether a relation's keys must be compared as text in its subquery: `from` and `to`
+    /// are the columns the condition joins, and the answer is the type both are cast to
+    /// (PostgreSQL: `text` when one is a `UUID` column and the other is not, as there is no
+    /// `=` between `uuid` and `text`). The default is `None`: the columns compare as they are.
+    fn related_key_cast(&self, from: &ColumnMapping, to: &ColumnMapping) -> Option<&'static str> {
+        let _ = (from, to);
+        None
     }
 
     /// Writes a regular-expression test of `column` against `pattern` (its flags included), or
@@ -274,6 +291,25 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         let _ = code;
         false
     }
+}
+
+/// How [`Dialect::json_path`] reads the value at a path inside a JSON document. Every reading
+/// is SQL NULL when the column is null, the path is missing or holds a JSON null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonRead {
+    /// The value as text: strings as they are, numbers in their JSON form, booleans as `true`
+    /// / `false`; NULL only for a null or missing value (objects and arrays may read as their
+    /// JSON text or as NULL, depending on the database).
+    Text,
+    /// The value as a number, NULL unless it is a JSON number.
+    Number,
+    /// The text of a boolean (`true` / `false`) or of a string, NULL for anything else: what a
+    /// condition with boolean operands compares (a boolean equals itself and the string
+    /// `"true"` / `"false"`, as on the memory connector).
+    BooleanOrString,
+    /// The rank of the value's JSON type in the memory connector's sort order: 1 for booleans,
+    /// 2 for numbers, 4 for strings, 7 for arrays, 8 for objects, NULL for null or missing.
+    TypeRank,
 }
 
 /// The lexical conventions of a dialect: enough for [`SqlWriter`] to quote identifiers and

@@ -72,12 +72,15 @@
 //!   `inq []` matches nothing and `nin []` everything; `nor` negates safely under SQL's
 //!   three-valued logic. A value that cannot be stored in the column (`"abc"` for a number)
 //!   equals nothing and compares with nothing.
-//! - Conditions on dotted paths into JSON-stored object properties (`address.city`) query
-//!   inside the JSON ([`Dialect::json_path`]), each path segment checked to be a plain name
-//!   (a 400 otherwise); a path into a property that is not an object is a 400.
+//! - Conditions on, and ordering by, dotted paths into JSON-stored object properties
+//!   (`address.city`) read inside the JSON ([`Dialect::json_path`]), each path segment
+//!   checked to be a plain name (a 400 otherwise); a path into a property that is not an
+//!   object is a 400. Strings, numbers and booleans compare as on the memory connector; an
+//!   order key on a path orders by the value's JSON type, then its number, then its text.
 //! - `near`, conditions on paths into arrays and points and on the elements of array
-//!   properties, patterns (`like`, `ilike`, `regexp`) on anything but strings, and ordering
-//!   comparisons on JSON-stored properties are [`loopback_core::Error::NotSupported`] (501).
+//!   properties, patterns (`like`, `ilike`, `regexp`) on anything but strings, ordering
+//!   comparisons on JSON-stored properties, and booleans inside JSON in anything but `eq`,
+//!   `neq`, `inq` and `nin` are [`loopback_core::Error::NotSupported`] (501).
 //! - A column the table lacks is [`loopback_core::Error::UnknownColumn`], classified from the
 //!   database's error code ([`unknown_column`]).
 //! - Results are in a deterministic order: the filter's order, then the ids (the ids alone
@@ -137,7 +140,7 @@ pub use builder::{
     Select, Write,
 };
 pub use connector::SqlConnector;
-pub use dialect::{not_supported, Dialect, Placeholders, Syntax};
+pub use dialect::{not_supported, Dialect, JsonRead, Placeholders, Syntax};
 pub use discovery::{
     CatalogQuery, DiscoverOptions, Discovery, MigrationPhase, MigrationPlan, MigrationStep,
 };
@@ -150,11 +153,15 @@ pub use pool::{ping_if_idle, PING_AFTER_IDLE};
 pub use postgres::PostgresDialect;
 #[cfg(feature = "postgres")]
 pub(crate) use postgres::UUID_MESSAGE;
+#[cfg(feature = "mysql")]
+pub(crate) use settings::without_mysql_ssl_parameters;
+#[cfg(feature = "postgres")]
+pub(crate) use settings::without_ssl_parameter;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 pub(crate) use settings::Settings;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) use settings::{without_ssl_parameter, Ssl, SslMode};
-pub use sqlite::SqliteDialect;
+pub(crate) use settings::{Ssl, SslMode, SslModes};
+pub use sqlite::{SqliteDialect, DECIMAL_COLLATION};
 pub use transaction::{connection, Conn, SqlTransaction};
 pub use writer::{SqlWriter, Statement};
 

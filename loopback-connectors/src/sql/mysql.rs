@@ -4,7 +4,7 @@ use chrono::{Datelike, SubsecRound};
 use loopback_core::filter::RegexpPattern;
 use loopback_core::{Result, Value};
 
-use super::dialect::{dollar_json_path, Dialect, Placeholders, Syntax};
+use super::dialect::{dollar_json_path, Dialect, JsonRead, Placeholders, Syntax};
 use super::mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
 use super::value;
 use super::writer::{SqlWriter, Statement};
@@ -167,22 +167,34 @@ impl Dialect for MySqlDialect {
         Ok(())
     }
 
-    /// `JSON_VALUE(col, '$."a"."b"')` in the tables' binary collation (case-sensitive, as
-    /// other text); as a number, `JSON_EXTRACT(…) + 0` when `JSON_TYPE` says the value there
-    /// is a number.
-    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+    /// Text is `JSON_VALUE(col, '$."a"."b"')` (booleans through `JSON_UNQUOTE(JSON_EXTRACT(…))`,
+    /// as MariaDB's `JSON_VALUE` gives `1` / `0` for them) in the tables' binary collation
+    /// (case-sensitive, as other text); numbers are `JSON_EXTRACT(…) + 0` when `JSON_TYPE`
+    /// says the value there is a number; types come from `JSON_TYPE`.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], read: JsonRead) -> Result<String> {
         let path = dollar_json_path(path);
         let col = &column.reference;
-        Ok(if numeric {
+        let extract = format!("JSON_EXTRACT({col}, {path})");
+        let json_type = format!("JSON_TYPE({extract})");
+        let text = |only: &str| {
             format!(
-                "(CASE WHEN JSON_TYPE(JSON_EXTRACT({col}, {path})) IN \
-                 ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
-                 THEN JSON_EXTRACT({col}, {path}) + 0 END)"
+                "(CONVERT(CASE WHEN {json_type} = 'BOOLEAN' THEN JSON_UNQUOTE({extract}) \
+                 {only} ELSE JSON_VALUE({col}, {path}) END USING utf8mb4) \
+                 COLLATE {MYSQL_TABLE_COLLATION})"
             )
-        } else {
-            format!(
-                "(CONVERT(JSON_VALUE({col}, {path}) USING utf8mb4) COLLATE {MYSQL_TABLE_COLLATION})"
-            )
+        };
+        Ok(match read {
+            JsonRead::Text => text(""),
+            JsonRead::BooleanOrString => text(&format!("WHEN {json_type} <> 'STRING' THEN NULL")),
+            JsonRead::Number => format!(
+                "(CASE WHEN {json_type} IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL') \
+                 THEN {extract} + 0 END)"
+            ),
+            JsonRead::TypeRank => format!(
+                "(CASE {json_type} WHEN 'BOOLEAN' THEN 1 WHEN 'INTEGER' THEN 2 \
+                 WHEN 'UNSIGNED INTEGER' THEN 2 WHEN 'DOUBLE' THEN 2 WHEN 'DECIMAL' THEN 2 \
+                 WHEN 'STRING' THEN 4 WHEN 'ARRAY' THEN 7 WHEN 'OBJECT' THEN 8 END)"
+            ),
         })
     }
 

@@ -4,7 +4,7 @@ use loopback_core::data::coerce_value;
 use loopback_core::filter::RegexpPattern;
 use loopback_core::{PropertyType, Result, Value};
 
-use super::dialect::{write_in_placeholders, Dialect, Placeholders, Syntax};
+use super::dialect::{write_in_placeholders, Dialect, JsonRead, Placeholders, Syntax};
 use super::mapping::{ColumnKind, ColumnMapping, TableMapping};
 use super::value;
 use super::writer::{quote, SqlWriter, Statement};
@@ -209,10 +209,10 @@ impl Dialect for PostgresDialect {
         }
     }
 
-    /// `("col"::jsonb #>> '{"a","b"}')`; as a number, the same read as `numeric` when
-    /// `jsonb_typeof` says the value there is a number. Array indexes are path elements too.
-    /// A document holding an escaped NUL reads as null.
-    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+    /// Reads `"col"::jsonb #> '{"a","b"}'` (`#>>` for text); numbers through
+    /// `jsonb_typeof` and `::numeric`, types through `jsonb_typeof`. Array indexes are path
+    /// elements too. A document holding an escaped NUL reads as null.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], read: JsonRead) -> Result<String> {
         let mut elements = String::from("'{");
         for (i, segment) in path.iter().enumerate() {
             debug_assert!(segment
@@ -231,15 +231,29 @@ impl Dialect for PostgresDialect {
         let col = &column.reference;
         let document = format!("{col}::jsonb");
         let readable = format!("strpos({col}::text, E'\\\\u0000') = 0");
-        Ok(if numeric {
-            format!(
+        let json_type = format!("jsonb_typeof({document} #> {elements})");
+        Ok(match read {
+            JsonRead::Text => format!("(CASE WHEN {readable} THEN {document} #>> {elements} END)"),
+            JsonRead::Number => format!(
                 "(CASE WHEN NOT {readable} THEN NULL \
-                 WHEN jsonb_typeof({document} #> {elements}) = 'number' \
+                 WHEN {json_type} = 'number' \
                  THEN ({document} #>> {elements})::numeric END)"
-            )
-        } else {
-            format!("(CASE WHEN {readable} THEN {document} #>> {elements} END)")
+            ),
+            JsonRead::BooleanOrString => format!(
+                "(CASE WHEN NOT {readable} THEN NULL \
+                 WHEN {json_type} IN ('boolean', 'string') THEN {document} #>> {elements} END)"
+            ),
+            JsonRead::TypeRank => format!(
+                "(CASE WHEN NOT {readable} THEN NULL ELSE CASE {json_type} \
+                 WHEN 'boolean' THEN 1 WHEN 'number' THEN 2 WHEN 'string' THEN 4 \
+                 WHEN 'array' THEN 7 WHEN 'object' THEN 8 END END)"
+            ),
         })
+    }
+
+    /// `text` when exactly one of the two key columns is a `UUID`.
+    fn related_key_cast(&self, from: &ColumnMapping, to: &ColumnMapping) -> Option<&'static str> {
+        (Self::is_uuid(from) != Self::is_uuid(to)).then_some("text")
     }
 
     fn write_like(

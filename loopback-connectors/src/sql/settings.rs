@@ -119,17 +119,53 @@ impl SslMode {
         "verify-full",
     ];
 
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
+    /// MySQL's own names (`--ssl-mode`), which the MySQL connector takes too.
+    pub(crate) const MYSQL_NAMES: &'static [&'static str] = &[
+        "DISABLED",
+        "PREFERRED",
+        "REQUIRED",
+        "VERIFY_CA",
+        "VERIFY_IDENTITY",
+    ];
+
+    /// The mode `name` stands for, in any case: one of [`SslMode::NAMES`], or, with
+    /// [`SslModes::Mysql`], one of [`SslMode::MYSQL_NAMES`].
+    fn from_name(name: &str, modes: SslModes) -> Option<Self> {
+        let name = name.to_ascii_lowercase();
+        Some(match (name.as_str(), modes) {
+            ("disable", _) | ("disabled", SslModes::Mysql) => SslMode::Disable,
+            ("allow", _) => SslMode::Allow,
+            ("prefer", _) | ("preferred", SslModes::Mysql) => SslMode::Prefer,
+            ("require", _) | ("required", SslModes::Mysql) => SslMode::Require,
+            ("verify-ca", _) | ("verify_ca", SslModes::Mysql) => SslMode::VerifyCa,
+            ("verify-full", _) | ("verify_identity", SslModes::Mysql) => SslMode::VerifyFull,
             _ => return None,
         })
     }
+
+    /// The error text for a name that is no mode.
+    fn unknown(name: &str, modes: SslModes) -> String {
+        let mut names = SslMode::NAMES.to_vec();
+        if modes == SslModes::Mysql {
+            names.extend(SslMode::MYSQL_NAMES);
+        }
+        format!(
+            "`{name}` is not an SSL mode; expected one of: {}",
+            names.join(", ")
+        )
+    }
+}
+
+/// Which SSL mode names a connector reads from its `sslmode` setting.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SslModes {
+    /// libpq's names ([`SslMode::NAMES`]); the URL's `sslmode` is left to the driver.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres,
+    /// libpq's names and MySQL's ([`SslMode::MYSQL_NAMES`]), in the `sslmode` setting and in
+    /// the URL's `ssl-mode` / `sslmode` parameters, which the connector reads itself.
+    Mysql,
 }
 
 /// What a data source's `ssl` and `sslmode` settings (and an `ssl` parameter of its URL) ask
@@ -158,8 +194,21 @@ impl Settings<'_> {
     /// verify the server's certificate and host name, as Node's TLS does, unless
     /// `rejectUnauthorized` is `false` (then the connection is encrypted without checks).
     /// `ca`, `cert` and `key` are PEM text or the path of a PEM file (`ca` may be a list).
-    pub(crate) fn ssl(&self, url: Option<&str>, with_sslmode: bool) -> Result<Ssl> {
+    pub(crate) fn ssl(&self, url: Option<&str>, modes: SslModes) -> Result<Ssl> {
         let mut ssl = Ssl::default();
+        if modes == SslModes::Mysql {
+            for name in MYSQL_URL_MODES {
+                if let Some(value) = url.and_then(|u| url_parameter(u, name)) {
+                    let mode = SslMode::from_name(&value, modes).ok_or_else(|| {
+                        self.bad(
+                            "url",
+                            format!("`{name}`: {}", SslMode::unknown(&value, modes)),
+                        )
+                    })?;
+                    ssl.mode = Some(mode);
+                }
+            }
+        }
         if let Some(value) = url.and_then(|u| url_parameter(u, "ssl")) {
             ssl.mode = Some(match value.as_str() {
                 "true" | "1" => SslMode::VerifyFull,
@@ -222,18 +271,11 @@ impl Settings<'_> {
                 ))
             }
         }
-        if with_sslmode {
-            if let Some(name) = self.text(&["sslmode"])? {
-                ssl.mode = Some(SslMode::from_name(&name).ok_or_else(|| {
-                    self.bad(
-                        "sslmode",
-                        format!(
-                            "`{name}` is not an SSL mode; expected one of: {}",
-                            SslMode::NAMES.join(", ")
-                        ),
-                    )
-                })?);
-            }
+        if let Some(name) = self.text(&["sslmode"])? {
+            ssl.mode = Some(
+                SslMode::from_name(&name, modes)
+                    .ok_or_else(|| self.bad("sslmode", SslMode::unknown(&name, modes)))?,
+            );
         }
         if ssl.mode.is_none() && !url.is_some_and(url_sets_ssl_mode) {
             ssl.mode = Some(SslMode::Disable);
@@ -285,15 +327,32 @@ fn url_sets_ssl_mode(url: &str) -> bool {
         .any(|name| url_parameter(url, name).is_some())
 }
 
-/// `url` without its `ssl` query parameter, which the drivers do not know.
+/// The URL parameters giving the MySQL connector's SSL mode ([`SslModes::Mysql`]), in the
+/// order they are read (the last one given decides).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+const MYSQL_URL_MODES: [&str; 2] = ["sslmode", "ssl-mode"];
+
+/// `url` without its `ssl` query parameter, which the drivers do not know.
+#[cfg(feature = "postgres")]
 pub(crate) fn without_ssl_parameter(url: &str) -> String {
+    without_parameters(url, &["ssl"])
+}
+
+/// `url` without the parameters that give the MySQL connector's SSL mode (`ssl`, and
+/// `sslmode` / `ssl-mode`, read by [`Settings::ssl`] with both spellings of the modes).
+#[cfg(feature = "mysql")]
+pub(crate) fn without_mysql_ssl_parameters(url: &str) -> String {
+    without_parameters(url, &["ssl", MYSQL_URL_MODES[0], MYSQL_URL_MODES[1]])
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn without_parameters(url: &str, names: &[&str]) -> String {
     let Some((base, query)) = url.split_once('?') else {
         return url.to_owned();
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| pair.split('=').next() != Some("ssl"))
+        .filter(|pair| !pair.split('=').next().is_some_and(|k| names.contains(&k)))
         .collect();
     if kept.is_empty() {
         base.to_owned()

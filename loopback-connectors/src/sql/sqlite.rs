@@ -4,7 +4,7 @@ use loopback_core::filter::{like_to_regex, RegexpPattern};
 use loopback_core::{Result, Value};
 
 use super::dialect::{
-    affinity_type, dollar_json_path, push_index_columns, Dialect, Placeholders, Syntax,
+    affinity_type, dollar_json_path, push_index_columns, Dialect, JsonRead, Placeholders, Syntax,
 };
 use super::mapping::{ColumnKind, ColumnMapping, IndexMapping, TableMapping};
 use super::value;
@@ -23,8 +23,18 @@ use super::writer::{SqlWriter, Statement};
 /// - `like` is case-sensitive (the connector turns `PRAGMA case_sensitive_like` on), `ilike`
 ///   is `LOWER(col) LIKE LOWER(?)` (SQLite folds ASCII letters only), `regexp` uses the
 ///   `REGEXP` function of the `regex` crate, flags as inline `(?i)` / `(?m)`.
+///
+/// A `string` property whose `sqlite3.dataType` is `NUMERIC` / `DECIMAL` keeps exact
+/// decimals: its column is TEXT (any tool reads it), values are checked to be decimal numbers
+/// when written (exponents written out: `1.5e3` is stored as `1500`), and `WHERE` and
+/// `ORDER BY` compare the column under the [`DECIMAL_COLLATION`] collation, which the
+/// connector registers on every connection: by value, digit for digit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqliteDialect;
+
+/// The collation comparing exact decimals stored as text by value
+/// ([`super::value::compare_decimals`]); the SQLite connector registers it on its connections.
+pub const DECIMAL_COLLATION: &str = "loopback_decimal";
 
 impl SqliteDialect {
     /// The referencing columns of a table's foreign keys.
@@ -95,18 +105,30 @@ impl Dialect for SqliteDialect {
         Ok(())
     }
 
-    /// `CAST(json_extract(col, '$."a"."b"') AS TEXT)`; as a number, `json_extract` when
-    /// `json_type` says the value there is an integer or a real.
-    fn json_path(&self, column: &ColumnMapping, path: &[&str], numeric: bool) -> Result<String> {
+    /// Text is `CAST(json_extract(col, '$."a"."b"') AS TEXT)` (booleans, which
+    /// `json_extract` gives as 1 / 0, as `true` / `false`); numbers are `json_extract` when
+    /// `json_type` says the value there is an integer or a real; types come from `json_type`.
+    fn json_path(&self, column: &ColumnMapping, path: &[&str], read: JsonRead) -> Result<String> {
         let path = dollar_json_path(path);
         let col = &column.reference;
-        Ok(if numeric {
-            format!(
-                "(CASE WHEN json_type({col}, {path}) IN ('integer', 'real') \
+        let json_type = format!("json_type({col}, {path})");
+        let booleans = "WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'";
+        Ok(match read {
+            JsonRead::Text => format!(
+                "(CASE {json_type} {booleans} ELSE CAST(json_extract({col}, {path}) AS TEXT) END)"
+            ),
+            JsonRead::BooleanOrString => format!(
+                "(CASE {json_type} {booleans} WHEN 'text' THEN json_extract({col}, {path}) END)"
+            ),
+            JsonRead::Number => format!(
+                "(CASE WHEN {json_type} IN ('integer', 'real') \
                  THEN json_extract({col}, {path}) END)"
-            )
-        } else {
-            format!("CAST(json_extract({col}, {path}) AS TEXT)")
+            ),
+            JsonRead::TypeRank => format!(
+                "(CASE {json_type} WHEN 'true' THEN 1 WHEN 'false' THEN 1 WHEN 'integer' THEN 2 \
+                 WHEN 'real' THEN 2 WHEN 'text' THEN 4 WHEN 'array' THEN 7 \
+                 WHEN 'object' THEN 8 END)"
+            ),
         })
     }
 
@@ -141,10 +163,19 @@ impl Dialect for SqliteDialect {
         }
     }
 
+    /// The declared type, else the kind's affinity; exact decimals are TEXT whatever their
+    /// declared type (a NUMERIC column would store doubles).
     fn column_type(&self, column: &ColumnMapping) -> String {
+        if column.kind == ColumnKind::Decimal {
+            return "TEXT".into();
+        }
         column
             .declared_type()
             .unwrap_or_else(|| affinity_type(column.kind).to_owned())
+    }
+
+    fn collation(&self, column: &ColumnMapping) -> Option<&'static str> {
+        (column.kind == ColumnKind::Decimal).then_some(DECIMAL_COLLATION)
     }
 
     fn column_definition(
@@ -232,9 +263,19 @@ impl Dialect for SqliteDialect {
         pragma_query(self.syntax(), "pragma_index_list", table)
     }
 
+    /// As [`value::encode`], with dates as epoch milliseconds and exact decimals without an
+    /// exponent ([`value::plain_decimal`]).
     fn encode(&self, column: &ColumnMapping, v: Value) -> std::result::Result<Value, String> {
         Ok(match value::encode(column, v)? {
             Value::Date(d) => Value::Int(d.timestamp_millis()),
+            Value::String(s) if column.kind == ColumnKind::Decimal => {
+                Value::String(value::plain_decimal(&s).ok_or_else(|| {
+                    format!(
+                        "is a decimal of more than {} digits",
+                        value::MAX_PLAIN_DIGITS
+                    )
+                })?)
+            }
             other => other,
         })
     }

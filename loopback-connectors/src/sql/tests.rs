@@ -1337,3 +1337,118 @@ fn postgres_lists_of_integers_and_strings_are_one_array_parameter() {
     let one = sql(c("id", Condition::Inq(vec![Value::Int(1)])));
     assert!(one.sql.ends_with(r#"WHERE "id" IN ($1)"#), "{}", one.sql);
 }
+
+#[test]
+fn ordering_by_a_json_path_orders_by_type_number_then_text() {
+    let t = lite(&product());
+    let filter = Filter::new()
+        .order_by("meta.a.b", Direction::Desc)
+        .order_by("name", Direction::Asc);
+    let sql = select(&SqliteDialect, &t, &filter).unwrap().statement.sql;
+    let (_, order) = sql.split_once(" ORDER BY ").unwrap();
+    let path = r#"'$."a"."b"'"#;
+    let ty = format!(r#"json_type("Product"."meta", {path})"#);
+    assert!(
+        order.starts_with(&format!(
+            "(CASE {ty} WHEN 'true' THEN 1 WHEN 'false' THEN 1 WHEN 'integer' THEN 2"
+        )),
+        "{order}"
+    );
+    assert!(
+        order.ends_with(r#" END) DESC, "Product"."name" ASC, "Product"."id" ASC"#),
+        "{order}"
+    );
+    assert_eq!(order.matches(" DESC").count(), 3, "{order}");
+    // The same key twice is one key; segments are checked as in `where`.
+    let twice = Filter::new()
+        .order_by("meta.a", Direction::Asc)
+        .order_by("meta.a", Direction::Desc);
+    let sql = select(&SqliteDialect, &t, &twice).unwrap().statement.sql;
+    assert_eq!(sql.matches(" ASC").count(), 4, "{sql}");
+    for (property, status) in [
+        ("meta.a'b", 400),
+        ("meta.", 400),
+        ("name.x", 400),
+        ("nope.x", 400),
+        ("tags.0", 501),
+    ] {
+        let e = select(
+            &SqliteDialect,
+            &t,
+            &Filter::new().order_by(property, Direction::Asc),
+        )
+        .unwrap_err();
+        assert_eq!(e.status(), status, "{property}: {e:?}");
+    }
+}
+
+#[test]
+fn booleans_at_a_json_path_compare_as_text() {
+    let (sql, params) = cond(c(
+        "meta.on",
+        Condition::Nin(vec![Value::Bool(true), Value::Null]),
+    ));
+    let path = r#"'$."on"'"#;
+    let boolean = format!(
+        r#"(CASE json_type("meta", {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'text' THEN json_extract("meta", {path}) END)"#
+    );
+    let text = format!(
+        r#"(CASE json_type("meta", {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(json_extract("meta", {path}) AS TEXT) END)"#
+    );
+    assert_eq!(
+        sql,
+        format!("({text} IS NOT NULL AND ({boolean} IS NULL OR {boolean} NOT IN (?)))")
+    );
+    assert_eq!(params, vec![s("true")]);
+    for bad in [
+        Condition::Gt(Value::Bool(true)),
+        Condition::Inq(vec![Value::Bool(true), s("x")]),
+        Condition::Inq(vec![Value::Bool(true), Value::Int(1)]),
+    ] {
+        assert_eq!(err(c("meta.on", bad.clone())).status(), 501, "{bad:?}");
+    }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn related_uuid_and_text_keys_compare_as_text() {
+    let d = PostgresDialect;
+    let author = def(json!({
+        "name": "Author",
+        "idInjection": false,
+        "properties": {
+            "id": {"type": "string", "id": true, "postgresql": {"dataType": "uuid"}},
+            "name": "string"
+        }
+    }));
+    let post = def(json!({
+        "name": "Post",
+        "properties": {"title": "string", "authorId": "string"}
+    }));
+    let join = |target: &ModelDefinition, from: &str, to: &str| {
+        Where::Related(Box::new(RelatedWhere {
+            relation: "r".into(),
+            quantifier: Quantifier::Some,
+            where_: Where::eq("name", "x"),
+            join: Some(Join {
+                key_from: from.into(),
+                target: std::sync::Arc::new(target.clone()),
+                key_to: to.into(),
+            }),
+        }))
+    };
+    let posts = TableMapping::new(&d, &post).unwrap();
+    let sql = count(&d, &posts, Some(&join(&author, "authorId", "id")))
+        .unwrap()
+        .sql;
+    assert_eq!(
+        sql,
+        r#"SELECT COUNT(*) FROM "post" WHERE CAST("authorid" AS text) IN (SELECT CAST("id" AS text) FROM "author" WHERE "name" = $1)"#
+    );
+    // Keys of one type are compared as they are.
+    let authors = TableMapping::new(&d, &author).unwrap();
+    let sql = count(&d, &authors, Some(&join(&author, "id", "id")))
+        .unwrap()
+        .sql;
+    assert!(sql.contains(r#""id" IN (SELECT "id" FROM"#), "{sql}");
+}

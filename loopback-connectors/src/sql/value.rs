@@ -178,6 +178,169 @@ pub fn is_decimal(s: &str) -> bool {
     i == b.len()
 }
 
+/// The sign, significant digits and scale of a decimal number, for comparing decimals as
+/// text: the value is `0.d₁d₂…` × 10^`point`, negative when `negative`; `digits` has no
+/// leading or trailing zero (none at all for zero).
+struct DecimalParts<'a> {
+    negative: bool,
+    digits: Vec<&'a [u8]>,
+    point: i64,
+}
+
+impl DecimalParts<'_> {
+    fn is_zero(&self) -> bool {
+        self.digits.iter().all(|d| d.is_empty())
+    }
+
+    /// The significant digits in order.
+    fn digit_iter(&self) -> impl Iterator<Item = u8> + '_ {
+        self.digits.iter().flat_map(|d| d.iter().copied())
+    }
+}
+
+/// Reads `s` as [`is_decimal`] accepts it; `None` for anything else.
+fn decimal_parts(s: &str) -> Option<DecimalParts<'_>> {
+    if !is_decimal(s) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let (negative, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mantissa, exponent) = match rest.iter().position(|c| matches!(c, b'e' | b'E')) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    // Exponents beyond any digit count saturate: the order of such values is still right.
+    const LIMIT: i64 = 1 << 40;
+    let exponent = exponent.map_or(0, |e| {
+        let (neg, digits) = match e.first() {
+            Some(b'-') => (true, &e[1..]),
+            Some(b'+') => (false, &e[1..]),
+            _ => (false, e),
+        };
+        let magnitude = digits
+            .iter()
+            .fold(0i64, |acc, d| (acc * 10 + i64::from(d - b'0')).min(LIMIT));
+        if neg {
+            -magnitude
+        } else {
+            magnitude
+        }
+    });
+    let (int, frac) = match mantissa.iter().position(|&c| c == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, &[][..]),
+    };
+    let int_len = i64::try_from(int.len()).unwrap_or(LIMIT);
+    let mut point = int_len + exponent;
+    // Leading zeros move the point; trailing zeros change nothing.
+    let int_zeros = int.iter().take_while(|&&c| c == b'0').count();
+    let int = &int[int_zeros..];
+    point -= i64::try_from(int_zeros).unwrap_or(LIMIT);
+    let mut digits: Vec<&[u8]> = Vec::with_capacity(2);
+    if int.is_empty() {
+        let frac_zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        point -= i64::try_from(frac_zeros).unwrap_or(LIMIT);
+        let frac = &frac[frac_zeros..];
+        let end = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
+        digits.push(&frac[..end]);
+    } else {
+        let end = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
+        if end == 0 {
+            let int_end = int.len() - int.iter().rev().take_while(|&&c| c == b'0').count();
+            digits.push(&int[..int_end]);
+        } else {
+            digits.push(int);
+            digits.push(&frac[..end]);
+        }
+    }
+    Some(DecimalParts {
+        negative,
+        digits,
+        point,
+    })
+}
+
+/// Compares two decimal numbers written as text ([`is_decimal`]: sign, digits, fraction,
+/// exponent) by value, exactly, without floating point: `1.50` equals `1.5`, `-0` equals
+/// `0`, `9` is less than `10`, and any number of digits is compared. Text that is no decimal
+/// sorts after every number, byte by byte among itself, so that this is a total order (a
+/// SQLite collation must be one).
+pub fn compare_decimals(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (x, y) = match (decimal_parts(a), decimal_parts(b)) {
+        (Some(x), Some(y)) => (x, y),
+        (Some(_), None) => return Ordering::Less,
+        (None, Some(_)) => return Ordering::Greater,
+        (None, None) => return a.as_bytes().cmp(b.as_bytes()),
+    };
+    let sign = |p: &DecimalParts<'_>| -> i8 {
+        if p.is_zero() {
+            0
+        } else if p.negative {
+            -1
+        } else {
+            1
+        }
+    };
+    let (sx, sy) = (sign(&x), sign(&y));
+    if sx != sy || sx == 0 {
+        return sx.cmp(&sy);
+    }
+    let magnitude = x
+        .point
+        .cmp(&y.point)
+        .then_with(|| x.digit_iter().cmp(y.digit_iter()));
+    if sx < 0 {
+        magnitude.reverse()
+    } else {
+        magnitude
+    }
+}
+
+/// `s`, a decimal number ([`is_decimal`]), without an exponent: `1.5e3` is `1500`, `25E-4` is
+/// `0.0025`; other text is returned as it is. `None` when writing the number out would take
+/// more than [`MAX_PLAIN_DIGITS`] digits.
+pub fn plain_decimal(s: &str) -> Option<String> {
+    if !s.contains(['e', 'E']) {
+        return Some(s.to_owned());
+    }
+    let parts = decimal_parts(s)?;
+    let digits: String = parts.digit_iter().map(char::from).collect();
+    if parts.is_zero() {
+        return Some("0".into());
+    }
+    let len = i64::try_from(digits.len()).ok()?;
+    let width = parts.point.max(len).max(0) - parts.point.min(0);
+    if width > MAX_PLAIN_DIGITS {
+        return None;
+    }
+    let mut out = String::new();
+    if parts.negative {
+        out.push('-');
+    }
+    if parts.point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat('0').take(usize::try_from(-parts.point).ok()?));
+        out.push_str(&digits);
+    } else if parts.point >= len {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat('0').take(usize::try_from(parts.point - len).ok()?));
+    } else {
+        let (int, frac) = digits.split_at(usize::try_from(parts.point).ok()?);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+/// The most digits a decimal written with an exponent may expand to ([`plain_decimal`]).
+pub const MAX_PLAIN_DIGITS: i64 = 1000;
+
 /// A decimal as a native statement returns it: an integer when it is whole and fits 64 bits,
 /// a double when it has at most 15 significant digits (which a double keeps), else its exact
 /// text. `text` is the database's decimal text.
@@ -205,6 +368,87 @@ pub(crate) fn decimal_number(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_compare_by_value() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let ascending = [
+            "-1e400",
+            "-98765432109876543210.987654321",
+            "-12345678901234567890.123456789",
+            "-12345678901234567890.12345678",
+            "-10",
+            "-9.99",
+            "-9",
+            "-1.5",
+            "-0.0001",
+            "0",
+            ".0000000000000000000000000000001",
+            "0.001",
+            "1e-2",
+            "0.5",
+            "1",
+            "1.0000000000000000000000000001",
+            "9",
+            "10",
+            "99.5",
+            "100",
+            "12345678901234567890.12345678",
+            "12345678901234567890.123456789",
+            "1e25",
+            "123456789012345678901234567890",
+            "9e99999999999999999999",
+            "",
+            "abc",
+            "b",
+        ];
+        for (i, a) in ascending.iter().enumerate() {
+            for (j, b) in ascending.iter().enumerate() {
+                assert_eq!(compare_decimals(a, b), i.cmp(&j), "{a} <=> {b}");
+            }
+        }
+        for (a, b) in [
+            ("1.5", "1.50"),
+            ("1.5", "+1.500"),
+            ("0010", "10"),
+            ("10", "10.0"),
+            ("-0", "0"),
+            ("-0.000", "+0"),
+            ("0.0", ".0"),
+            ("5.", "5"),
+            ("1e3", "1000"),
+            ("1500E-3", "1.5"),
+            ("-2.5e1", "-25"),
+            ("0e9", "0"),
+            ("007.700", "7.7"),
+        ] {
+            assert_eq!(compare_decimals(a, b), Equal, "{a} = {b}");
+            assert_eq!(compare_decimals(b, a), Equal, "{b} = {a}");
+        }
+        assert_eq!(compare_decimals("9", "10"), Less);
+        assert_eq!(compare_decimals("-9", "-10"), Greater);
+        assert_eq!(compare_decimals("0.10", "0.09"), Greater);
+    }
+
+    #[test]
+    fn exponents_are_written_out() {
+        for (given, plain) in [
+            ("1.5e3", Some("1500")),
+            ("25E-4", Some("0.0025")),
+            ("-1.25e1", Some("-12.5")),
+            ("1e0", Some("1")),
+            ("0e99", Some("0")),
+            ("123.456", Some("123.456")),
+            ("-0.5", Some("-0.5")),
+            ("+2.50", Some("+2.50")),
+            ("1e999", Some(&*format!("1{}", "0".repeat(999)))),
+            ("1e1000", None),
+            ("1e-1000", Some(&*format!("0.{}1", "0".repeat(999)))),
+            ("1e-1001", None),
+        ] {
+            assert_eq!(plain_decimal(given).as_deref(), plain, "{given}");
+        }
+    }
 
     #[test]
     fn decimals() {
