@@ -230,3 +230,64 @@ async fn embeds_many_refuses_a_duplicate_id_as_lb3_does() {
         Some(1)
     );
 }
+
+/// Resolved relations are shared until a definition changes: a target defined later, or a
+/// relation option set afterwards, is seen by the next resolution.
+#[tokio::test]
+async fn resolved_relations_follow_later_definitions() {
+    let app = App::new();
+    app.data_source("db", connectors::memory());
+    let def = |j: Json| ModelDefinition::from_lb3_json(&j).expect("model JSON");
+    let shelf = app
+        .define(
+            def(json!({"name": "Shelf", "properties": {"name": "string"},
+                "relations": {"items": {"type": "hasMany", "model": "Item"}}})),
+            "db",
+        )
+        .await
+        .unwrap();
+    // The target does not exist yet: an error, and nothing kept.
+    let e = shelf.relation("items").unwrap_err();
+    assert!(e.to_string().contains("Item"), "{e}");
+    app.define(
+        def(json!({"name": "Item", "properties": {"label": "string"}})),
+        "db",
+    )
+    .await
+    .unwrap();
+    let first = shelf.relation("items").unwrap();
+    assert_eq!(first.target.as_deref(), Some("Item"));
+    assert_eq!(first.key_to, "shelfId");
+    // Nothing changed: the same resolution is shared.
+    assert!(std::sync::Arc::ptr_eq(
+        &first,
+        &shelf.relation("items").unwrap()
+    ));
+    assert!(!first.options.contains_key("nestRemoting"));
+    shelf.nest_remoting("items").unwrap();
+    let again = shelf.relation("items").unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &again));
+    assert!(again.options.contains_key("nestRemoting"), "{again:?}");
+    // Another model's definition changing is a change too.
+    app.define(
+        def(json!({"name": "Other", "properties": {"x": "string"}})),
+        "db",
+    )
+    .await
+    .unwrap();
+    let third = shelf.relation("items").unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&again, &third));
+    assert_eq!(third.key_to, "shelfId");
+    let rows = shelf
+        .find(
+            Filter::from_json(
+                &json!({"include": "items"}),
+                &ParseOptions::for_model(&shelf.definition()),
+            )
+            .unwrap(),
+            &Options::new(),
+        )
+        .await
+        .unwrap();
+    assert!(rows.is_empty());
+}

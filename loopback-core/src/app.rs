@@ -85,6 +85,18 @@ struct ModelInner {
     /// Whether the base model is registered with the built-in's hooks already (they run for
     /// this model too, base first).
     inherits_builtin_hooks: bool,
+    /// Relations resolved by [`ModelHandle::relation`], valid for one generation of the
+    /// registry's definitions.
+    relations: RwLock<ResolvedRelations>,
+}
+
+/// The relations of one model resolved against the definitions of one registry generation
+/// ([`Registry::generation`]): resolving reads the target models too, so any change of any
+/// definition makes them stale.
+#[derive(Default)]
+struct ResolvedRelations {
+    generation: u64,
+    by_name: HashMap<String, Arc<crate::relation::ResolvedRelation>>,
 }
 
 /// A model attached to a data source: the dynamic (by-name, on [`Record`]s) PersistedModel API.
@@ -109,6 +121,9 @@ struct Registry {
     auth: crate::auth::AuthState,
     settings: RwLock<serde_json::Map<String, serde_json::Value>>,
     limits: RwLock<crate::filter::QueryLimits>,
+    /// Bumped after every change of the set of models or of a model's definition, so that
+    /// what was derived from the definitions (resolved relations) is derived again.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// The registry of data sources and models (LB3's `app`). Cheap to clone: clones share the
@@ -127,6 +142,19 @@ impl fmt::Debug for App {
             )
             .field("models", &read(&self.reg.models).keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+impl Registry {
+    /// The generation of the definitions: read before deriving anything from them.
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks everything derived from the definitions so far as stale; called after the change.
+    fn definitions_changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -318,8 +346,10 @@ impl App {
             changes: crate::changes::ChangeFeed::default(),
             builtin,
             inherits_builtin_hooks,
+            relations: RwLock::default(),
         }));
         write(&self.reg.models).insert(def.name.clone(), handle.clone());
+        self.reg.definitions_changed();
         if let Some(kind) = builtin {
             crate::auth::install(&handle, kind);
         }
@@ -500,6 +530,7 @@ impl ModelHandle {
         let def = Arc::new(def);
         self.0.ds.connector().define(&def).await?;
         *write(&self.0.def) = def;
+        self.definitions_changed();
         Ok(())
     }
 
@@ -531,7 +562,16 @@ impl ModelHandle {
         rel.options
             .insert("nestRemoting".into(), options.to_option());
         *guard = Arc::new(def);
+        drop(guard);
+        self.definitions_changed();
         Ok(())
+    }
+
+    /// Tells the registry that this model's definition changed (see [`Registry::generation`]).
+    fn definitions_changed(&self) {
+        if let Some(reg) = self.0.registry.upgrade() {
+            reg.definitions_changed();
+        }
     }
 
     /// The application the model is registered in.
@@ -544,7 +584,18 @@ impl ModelHandle {
     }
 
     /// A relation of this model with LB3's defaults applied (foreign key names, through model).
+    /// Resolved once per generation of the registry's definitions and shared afterwards.
     pub fn relation(&self, name: &str) -> Result<Arc<crate::relation::ResolvedRelation>> {
+        let app = self.app()?;
+        let generation = app.reg.generation();
+        {
+            let cache = read(&self.0.relations);
+            if cache.generation == generation {
+                if let Some(r) = cache.by_name.get(name) {
+                    return Ok(r.clone());
+                }
+            }
+        }
         let def = self.def();
         let rel = def.relations.get(name).ok_or_else(|| {
             Error::bad_request(format!(
@@ -552,8 +603,21 @@ impl ModelHandle {
                 self.0.name
             ))
         })?;
-        let app = self.app()?;
-        crate::relation::resolve(&def, rel, &|n| app.definition_of(n)).map(Arc::new)
+        let resolved = Arc::new(crate::relation::resolve(&def, rel, &|n| {
+            app.definition_of(n)
+        })?);
+        let mut cache = write(&self.0.relations);
+        // A resolution that read older definitions than the cache holds is not kept; one
+        // that raced with a change is kept under the generation read before it, so the next
+        // lookup after the change resolves again.
+        if cache.generation < generation {
+            cache.by_name.clear();
+            cache.generation = generation;
+        }
+        if cache.generation == generation {
+            cache.by_name.insert(name.to_owned(), resolved.clone());
+        }
+        Ok(resolved)
     }
 
     /// The data source.
@@ -958,14 +1022,13 @@ impl ModelHandle {
         if filter.include.is_empty() {
             return self.find_raw(&filter, options, state).await;
         }
-        let includes = std::mem::take(&mut filter.include);
         // Unknown relations, too deep or cyclic trees and bad scopes fail before any query.
-        crate::relation::check_includes(self, &includes)?;
-        let added = crate::relation::ensure_fields(
-            &mut filter.fields,
-            &crate::relation::needed_keys(self, &includes),
-        );
+        crate::relation::check_includes(self, &filter.include)?;
+        let needed = crate::relation::needed_keys(self, &filter.include);
+        let added = crate::relation::ensure_fields(&mut filter.fields, &needed);
+        // The connector sees the includes, as LB3's do, and leaves room for them in each row.
         let mut rows = self.find_raw(&filter, options, state).await?;
+        let includes = std::mem::take(&mut filter.include);
         crate::relation::include(self, &mut rows, &includes, options, &mut Vec::new()).await?;
         crate::relation::strip(&mut rows, &added);
         Ok(rows)

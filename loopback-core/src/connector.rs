@@ -250,8 +250,10 @@ pub trait Connector: Send + Sync + 'static {
         options: &Options,
     ) -> Result<Value>;
 
-    /// Returns the records matching `filter` (`where`, `order`, `limit`, `skip`, `fields`;
-    /// `include` is resolved above the connector).
+    /// Returns the records matching `filter` (`where`, `order`, `limit`, `skip`, `fields`).
+    /// `include` is resolved above the connector, which must not resolve it itself; as in
+    /// LB3, the filter still lists it, and a connector may use it to leave room in each
+    /// record for the relations added afterwards.
     async fn find(
         &self,
         model: &ModelDefinition,

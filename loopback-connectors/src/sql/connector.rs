@@ -118,9 +118,11 @@ impl<B: Backend> SqlConnector<B> {
         t: &TableMapping,
         row: &<B::Db as Database>::Row,
         columns: &[usize],
+        spare: usize,
     ) -> Result<Record> {
-        // The selected columns are distinct, so the row's keys are too.
-        let mut entries = Vec::with_capacity(columns.len());
+        // The selected columns are distinct, so the row's keys are too. Room is left for the
+        // relations the model layer includes afterwards.
+        let mut entries = Vec::with_capacity(columns.len() + spare);
         for (i, &pos) in columns.iter().enumerate() {
             let c = &t.columns[pos];
             entries.push((
@@ -435,6 +437,7 @@ where
         let t = self.mapping(model)?;
         self.check_where(&t, filter.where_.as_ref())?;
         let select = builder::select(self.dialect(), &t, filter)?;
+        let spare = filter.include.len();
         let mut conn = self.conn(options).await?;
         let stmt = &select.statement;
         let sql = B::prepared_sql(&stmt.sql, &stmt.params);
@@ -446,7 +449,7 @@ where
                 .map_err(|e| self.classify(e, on(&t, None)))?;
             return rows
                 .iter()
-                .map(|row| self.decode_row(&t, row, &select.columns))
+                .map(|row| self.decode_row(&t, row, &select.columns, spare))
                 .collect();
         }
         // Rows are decoded as they arrive, never all held as driver rows at once.
@@ -457,7 +460,7 @@ where
             .await
             .map_err(|e| self.classify(e, on(&t, None)))?
         {
-            out.push(self.decode_row(&t, &row, &select.columns)?);
+            out.push(self.decode_row(&t, &row, &select.columns, spare)?);
         }
         Ok(out)
     }

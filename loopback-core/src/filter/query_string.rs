@@ -398,8 +398,13 @@ fn collect(query: &str, name: &str, max_depth: usize) -> Result<Option<Node>> {
                 format!("The query string has more than {PARAMETER_LIMIT} parameters"),
             ));
         }
-        // Cheap skip of unrelated parameters: without escapes the key must start with the name.
-        if !part.starts_with(name) && !part.starts_with('[') && !part.contains(['%', '+']) {
+        // Cheap skip of unrelated parameters: without escapes the key (the text before the
+        // first `=`) must start with the name.
+        let key_text = part.split('=').next().unwrap_or(part);
+        if !key_text.starts_with(name)
+            && !key_text.starts_with('[')
+            && !key_text.contains(['%', '+'])
+        {
             continue;
         }
         let part = brackets_decoded(part);
@@ -506,6 +511,12 @@ fn brackets_decoded(part: &str) -> Cow<'_, str> {
         return Cow::Borrowed(part);
     }
     let b = part.as_bytes();
+    // Most escaped parts (JSON values) hold no escaped bracket: nothing to copy.
+    let escaped_bracket =
+        |w: &[u8]| w[0] == b'%' && w[1] == b'5' && matches!(w[2], b'b' | b'B' | b'd' | b'D');
+    if !b.windows(3).any(escaped_bracket) {
+        return Cow::Borrowed(part);
+    }
     let mut out = String::with_capacity(part.len());
     let mut last = 0;
     let mut i = 0;
@@ -568,6 +579,7 @@ fn decode(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn decode_follows_decode_uri_component() {
@@ -586,6 +598,28 @@ mod tests {
             "filter[where][a]=1"
         );
         assert_eq!(brackets_decoded("a%5"), "a%5");
+        // Escaped values without escaped brackets are not copied.
+        assert!(matches!(
+            brackets_decoded("filter=%7B%22a%22%3A1%7D"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn only_keys_decide_which_parameters_are_read() {
+        // Escapes in other parameters' values do not make them candidates; escapes in a key
+        // are decoded before it is compared.
+        let q = "filter=%7B%22where%22%3A%7B%7D%7D&x=a%26b&access%5Ftoken=t1";
+        assert_eq!(query_value(q, "access_token").unwrap(), Some(json!("t1")));
+        assert_eq!(
+            query_value(q, "filter").unwrap(),
+            Some(json!("{\"where\":{}}"))
+        );
+        assert_eq!(query_value(q, "x").unwrap(), Some(json!("a&b")));
+        assert_eq!(query_value(q, "where").unwrap(), None);
+        let q = "a=1&%61ccess_token=t2&b+c=2";
+        assert_eq!(query_value(q, "access_token").unwrap(), Some(json!("t2")));
+        assert_eq!(query_value(q, "b c").unwrap(), Some(json!("2")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::connector::Options;
 use crate::error::{Error, Result};
 use crate::filter::{Condition, Fields, Filter, Include, Where};
 use crate::model::RelationKind;
-use crate::value::{Record, Value};
+use crate::value::{Key, Record, Value};
 
 /// The deepest include accepted: `{include: {a: {b: {c: {d: {e: {f: "g"}}}}}}}` is six levels;
 /// one more is refused with a 400. LB3 had no limit.
@@ -377,6 +377,7 @@ async fn include_direct(
     for k in parent_keys.iter().flatten() {
         *uses.entry(k).or_default() += 1;
     }
+    let name = Key::interned(&rel.name);
     for (row, key) in rows.iter_mut().zip(&parent_keys) {
         let related = match key {
             None => Vec::new(),
@@ -395,23 +396,29 @@ async fn include_direct(
                 }
             }
         };
-        attach_values(row, rel, related);
+        attach_values(row, rel, &name, related);
     }
     Ok(())
 }
 
-/// Puts a parent's related records under the relation's name: an array for to-many
+/// Puts a parent's related records under `name`, the relation's name: an array for to-many
 /// relations, the first record (none: nothing) for to-one relations.
-fn attach(row: &mut Record, rel: &ResolvedRelation, related: Vec<Record>) {
-    attach_values(row, rel, related.into_iter().map(Value::Object).collect());
+fn attach(row: &mut Record, rel: &ResolvedRelation, name: &Key, related: Vec<Record>) {
+    attach_values(
+        row,
+        rel,
+        name,
+        related.into_iter().map(Value::Object).collect(),
+    );
 }
 
-/// [`attach`] for related records already wrapped as values.
-fn attach_values(row: &mut Record, rel: &ResolvedRelation, related: Vec<Value>) {
+/// [`attach`] for related records already wrapped as values. `name` is one key shared by
+/// every parent, not a string copied for each.
+fn attach_values(row: &mut Record, rel: &ResolvedRelation, name: &Key, related: Vec<Value>) {
     if rel.multiple {
-        row.insert(rel.name.clone(), Value::Array(related));
+        row.insert(name.clone(), Value::Array(related));
     } else if let Some(first) = related.into_iter().next() {
-        row.insert(rel.name.clone(), first);
+        row.insert(name.clone(), first);
     }
 }
 
@@ -502,6 +509,7 @@ async fn include_through(
     for &i in per_row.iter().flatten() {
         uses[i] += 1;
     }
+    let name = Key::interned(&rel.name);
     for (row, idx) in rows.iter_mut().zip(per_row) {
         let related: Vec<Record> = idx
             .into_iter()
@@ -514,7 +522,7 @@ async fn include_through(
                 }
             })
             .collect();
-        attach(row, rel, related);
+        attach(row, rel, &name, related);
     }
     Ok(())
 }
@@ -592,6 +600,7 @@ async fn include_embedded(
     let matcher = filter.where_.as_ref().map(Where::compile).transpose()?;
     include(target, &mut items, &filter.include, options, path).await?;
     let mut it = items.into_iter();
+    let name = Key::interned(&rel.name);
     for (row, n) in rows.iter_mut().zip(counts) {
         let mine: Vec<Record> = it
             .by_ref()
@@ -603,7 +612,7 @@ async fn include_embedded(
         } else {
             mine
         };
-        attach(row, rel, mine);
+        attach(row, rel, &name, mine);
     }
     Ok(())
 }

@@ -172,13 +172,12 @@ impl TokenLookup {
         &'a self,
         custom: &'a [String],
         defaults: &'static [&'static str],
-    ) -> Vec<&'a str> {
+    ) -> impl Iterator<Item = &'a str> {
         let defaults: &[&str] = if self.default_keys { defaults } else { &[] };
         custom
             .iter()
             .map(String::as_str)
             .chain(defaults.iter().copied())
-            .collect()
     }
 
     /// The token id `parts` carries, `None` when there is none.
@@ -208,7 +207,6 @@ impl TokenLookup {
         // As LB3: the first name with a signed string value gives the token, even an empty
         // one (which is no token).
         self.names(&self.cookies, &["access_token", "authorization"])
-            .into_iter()
             .find_map(|name| {
                 super::cookies::signed_cookie(&parts.headers, name, &self.cookie_secrets)
             })

@@ -46,10 +46,10 @@ pub(crate) fn no_content_response() -> Response<RestBody> {
 /// Where the related data under a key of a record comes from.
 #[derive(Clone)]
 enum Related {
-    /// A model named by the property type or the relation.
-    Model(String),
+    /// A model named by the property type or the relation (`None`: no such model).
+    Model(Option<Arc<ModelDefinition>>),
     /// A polymorphic belongsTo: the model is named by this property of the record.
-    Discriminator(String),
+    Discriminator(Rc<str>),
     /// Nothing known: the value is shown as it is.
     Unknown,
 }
@@ -244,7 +244,7 @@ impl<'a> Publisher<'a> {
         key: &str,
     ) -> Option<Arc<ModelDefinition>> {
         match self.related_model(def, key) {
-            Related::Model(name) => self.model(&name),
+            Related::Model(target) => target,
             Related::Discriminator(prop) => match record.get(&prop).and_then(Value::as_str) {
                 Some(name) => self.model(name),
                 None => None,
@@ -277,7 +277,7 @@ impl<'a> Publisher<'a> {
                 ty => ty,
             };
             if let PropertyType::Model(name) = ty {
-                return Related::Model(name.clone());
+                return Related::Model(self.model(name));
             }
         }
         let Some(rel) = def.relations.get(key) else {
@@ -287,13 +287,16 @@ impl<'a> Publisher<'a> {
         let resolved = self.app.model(&def.name).and_then(|m| m.relation(key).ok());
         match resolved {
             Some(r) => match (&r.target, &r.polymorphic) {
-                (Some(t), _) => Related::Model(t.clone()),
+                (Some(t), _) => Related::Model(self.model(t)),
                 (None, Some(p)) if r.kind == RelationKind::BelongsTo => {
-                    Related::Discriminator(p.discriminator.clone())
+                    Related::Discriminator(p.discriminator.as_str().into())
                 }
                 _ => Related::Unknown,
             },
-            None => rel.model.clone().map_or(Related::Unknown, Related::Model),
+            None => rel
+                .model
+                .as_deref()
+                .map_or(Related::Unknown, |m| Related::Model(self.model(m))),
         }
     }
 
