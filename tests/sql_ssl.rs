@@ -12,6 +12,16 @@ use serde_json::{json, Value as Json};
 /// A PEM block that is never parsed before connecting.
 const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
+/// libpq's `sslmode` names, which both connectors take.
+const LIBPQ_MODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
 /// The settings errors both connectors share: `(settings, key named)`.
 fn shared_errors() -> Vec<(Json, &'static str)> {
     vec![
@@ -117,14 +127,7 @@ mod postgres {
             json!({"url": "postgres://localhost/db?ssl=true&application_name=x"}),
             json!({"url": "postgres://localhost/db?sslmode=verify-ca"}),
         ]);
-        for mode in [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ] {
+        for mode in LIBPQ_MODES {
             ok.push(json!({ "sslmode": mode }));
         }
         for settings in ok {
@@ -256,13 +259,7 @@ mod mysql {
             json!({"url": "mysql://localhost/db?sslmode=VERIFY_IDENTITY"}),
             json!({"url": "mysql://localhost/db?ssl-mode=Preferred", "sslmode": "disable"}),
         ]);
-        for mode in [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
+        for mode in LIBPQ_MODES.into_iter().chain([
             "DISABLED",
             "PREFERRED",
             "REQUIRED",
@@ -271,7 +268,7 @@ mod mysql {
             "Required",
             "verify_identity",
             "DISABLE",
-        ] {
+        ]) {
             ok.push(json!({ "sslmode": mode }));
         }
         for settings in ok {
