@@ -78,6 +78,23 @@ async fn select_one(connector: impl Connector) -> loopback::Result<()> {
     Ok(())
 }
 
+/// The server URL in `var`, if set.
+fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => None,
+    }
+}
+
+/// `settings` on the server at `url` (unless they name a URL of their own), with a short
+/// connect timeout.
+fn on_server(url: &str, mut settings: Json) -> Json {
+    let map = settings.as_object_mut().expect("settings are an object");
+    map.entry("url").or_insert_with(|| url.into());
+    map.insert("connectTimeout".into(), 5000.into());
+    settings
+}
+
 #[track_caller]
 fn assert_ssl_refused(result: loopback::Result<()>, settings: &Json) {
     let e = result.expect_err("a server without TLS cannot be reached with SSL");
@@ -91,16 +108,11 @@ mod postgres {
     use loopback::connectors::PostgresConnector;
 
     fn server() -> Option<String> {
-        match std::env::var("LOOPBACK_TEST_POSTGRES_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(url),
-            _ => None,
-        }
+        server_url("LOOPBACK_TEST_POSTGRES_URL")
     }
 
-    fn with(url: &str, mut settings: Json) -> PostgresConnector {
-        let map = settings.as_object_mut().unwrap();
-        map.entry("url").or_insert_with(|| url.into());
-        map.insert("connectTimeout".into(), 5000.into());
+    fn with(url: &str, settings: Json) -> PostgresConnector {
+        let settings = on_server(url, settings);
         PostgresConnector::from_settings(&settings).unwrap_or_else(|e| panic!("{settings}: {e}"))
     }
 
@@ -215,16 +227,11 @@ mod mysql {
     use loopback::connectors::MySqlConnector;
 
     fn server() -> Option<String> {
-        match std::env::var("LOOPBACK_TEST_MYSQL_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(url),
-            _ => None,
-        }
+        server_url("LOOPBACK_TEST_MYSQL_URL")
     }
 
-    fn with(url: &str, mut settings: Json) -> MySqlConnector {
-        let map = settings.as_object_mut().unwrap();
-        map.entry("url").or_insert_with(|| url.into());
-        map.insert("connectTimeout".into(), 5000.into());
+    fn with(url: &str, settings: Json) -> MySqlConnector {
+        let settings = on_server(url, settings);
         MySqlConnector::from_settings(&settings).unwrap_or_else(|e| panic!("{settings}: {e}"))
     }
 

@@ -232,8 +232,8 @@ async fn discover(args: &DiscoverArgs) -> Result<(), String> {
     }
 }
 
-fn write_files(
-    dir: &Path,
+/// Refuses two models whose files would have the same name.
+fn distinct_files(
     models: &[(String, ModelDefinition)],
     rendered: &[(String, String)],
 ) -> Result<(), String> {
@@ -246,6 +246,15 @@ fn write_files(
             ));
         }
     }
+    Ok(())
+}
+
+fn write_files(
+    dir: &Path,
+    models: &[(String, ModelDefinition)],
+    rendered: &[(String, String)],
+) -> Result<(), String> {
+    distinct_files(models, rendered)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for ((file, text), (key, def)) in rendered.iter().zip(models) {
         let path = dir.join(file);
@@ -321,15 +330,7 @@ fn add_to_app(
                 .filter_map(Json::as_str)
                 .any(|s| s.trim_end_matches('/') == "../common/models")
         });
-    for (i, (file, _)) in rendered.iter().enumerate() {
-        if let Some(j) = rendered[..i].iter().position(|(f, _)| f == file) {
-            return Err(format!(
-                "models {} and {} would both be written to {file}; discover them separately \
-                 (--tables)",
-                models[j].0, models[i].0
-            ));
-        }
-    }
+    distinct_files(models, rendered)?;
     std::fs::create_dir_all(&folder.models)
         .map_err(|e| format!("{}: {e}", folder.models.display()))?;
     let mut skipped = Vec::new();

@@ -271,15 +271,13 @@ fn push_where(
 /// `ORDER BY` the filter's keys, then the id columns. A key on a dotted path into a
 /// JSON-stored object property ([`json_order_keys`]) orders by the value at the path.
 fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Filter) -> Result<()> {
-    // A column's position, or the expressions of a JSON path, with the direction.
-    let mut keys: Vec<(std::result::Result<usize, Vec<String>>, Direction)> =
-        Vec::with_capacity(filter.order.len() + 1);
+    let mut keys: Vec<(OrderKey, Direction)> = Vec::with_capacity(filter.order.len() + 1);
     for o in &filter.order {
         let key = match t.position(&o.property) {
-            Some(pos) => Ok(pos),
+            Some(pos) => OrderKey::Column(pos),
             None => match json_order_keys(d, t, &o.property)? {
-                Some(exprs) => Err(exprs),
-                None => Ok(resolve(d, t, &o.property, "order")?),
+                Some(exprs) => OrderKey::Json(exprs),
+                None => OrderKey::Column(resolve(d, t, &o.property, "order")?),
             },
         };
         if !keys.iter().any(|(k, _)| *k == key) {
@@ -287,8 +285,9 @@ fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Fil
         }
     }
     for pos in t.id_columns().filter_map(|c| t.position(&c.property)) {
-        if !keys.iter().any(|(k, _)| *k == Ok(pos)) {
-            keys.push((Ok(pos), Direction::Asc));
+        let key = OrderKey::Column(pos);
+        if !keys.iter().any(|(k, _)| *k == key) {
+            keys.push((key, Direction::Asc));
         }
     }
     let mut n = 0;
@@ -297,16 +296,18 @@ fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Fil
             Direction::Asc => " ASC",
             Direction::Desc => " DESC",
         };
-        let column = key.as_ref().ok().map(|pos| &t.columns[*pos]);
-        let exprs = match key {
-            Ok(pos) => std::slice::from_ref(&t.columns[*pos].reference),
-            Err(exprs) => exprs.as_slice(),
+        let (exprs, collation) = match key {
+            OrderKey::Column(pos) => {
+                let c = &t.columns[*pos];
+                (std::slice::from_ref(&c.reference), d.collation(c))
+            }
+            OrderKey::Json(exprs) => (exprs.as_slice(), None),
         };
         for e in exprs {
             w.push(if n == 0 { " ORDER BY " } else { ", " });
             n += 1;
             w.push(e);
-            if let Some(collation) = column.and_then(|c| d.collation(c)) {
+            if let Some(collation) = collation {
                 w.push(" COLLATE ");
                 w.push(collation);
             }
@@ -314,6 +315,15 @@ fn push_order(w: &mut SqlWriter, d: &dyn Dialect, t: &TableMapping, filter: &Fil
         }
     }
     Ok(())
+}
+
+/// What one `order` entry sorts by.
+#[derive(PartialEq)]
+enum OrderKey {
+    /// A column, by its position.
+    Column(usize),
+    /// The expressions of a dotted path into a JSON-stored object ([`json_order_keys`]).
+    Json(Vec<String>),
 }
 
 /// The expressions ordering by a dotted path into a JSON-stored object property

@@ -179,11 +179,12 @@ pub fn is_decimal(s: &str) -> bool {
 }
 
 /// The sign, significant digits and scale of a decimal number, for comparing decimals as
-/// text: the value is `0.d₁d₂…` × 10^`point`, negative when `negative`; `digits` has no
+/// text: the value is `0.d₁d₂…` × 10^`point`, negative when `negative`; `digits` (the
+/// integer and fraction digits, read in place, without copying) has no
 /// leading or trailing zero (none at all for zero).
 struct DecimalParts<'a> {
     negative: bool,
-    digits: Vec<&'a [u8]>,
+    digits: [&'a [u8]; 2],
     point: i64,
 }
 
@@ -240,23 +241,21 @@ fn decimal_parts(s: &str) -> Option<DecimalParts<'_>> {
     let int_zeros = int.iter().take_while(|&&c| c == b'0').count();
     let int = &int[int_zeros..];
     point -= i64::try_from(int_zeros).unwrap_or(LIMIT);
-    let mut digits: Vec<&[u8]> = Vec::with_capacity(2);
-    if int.is_empty() {
+    let digits: [&[u8]; 2] = if int.is_empty() {
         let frac_zeros = frac.iter().take_while(|&&c| c == b'0').count();
         point -= i64::try_from(frac_zeros).unwrap_or(LIMIT);
         let frac = &frac[frac_zeros..];
         let end = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
-        digits.push(&frac[..end]);
+        [&frac[..end], &[]]
     } else {
         let end = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
         if end == 0 {
             let int_end = int.len() - int.iter().rev().take_while(|&&c| c == b'0').count();
-            digits.push(&int[..int_end]);
+            [&int[..int_end], &[]]
         } else {
-            digits.push(int);
-            digits.push(&frac[..end]);
+            [int, &frac[..end]]
         }
-    }
+    };
     Some(DecimalParts {
         negative,
         digits,

@@ -507,21 +507,19 @@ fn split_segments(rest: &str, max_depth: usize) -> Option<Vec<Segment<'_>>> {
 
 /// `%5B`/`%5D` (any case) as brackets, as `qs` does before splitting keys from values.
 fn brackets_decoded(part: &str) -> Cow<'_, str> {
-    if !part.contains('%') {
-        return Cow::Borrowed(part);
-    }
     let b = part.as_bytes();
-    // Most escaped parts (JSON values) hold no escaped bracket: nothing to copy.
-    let escaped_bracket =
-        |w: &[u8]| w[0] == b'%' && w[1] == b'5' && matches!(w[2], b'b' | b'B' | b'd' | b'D');
-    if !b.windows(3).any(escaped_bracket) {
+    let escaped_bracket = |i: usize| {
+        b[i] == b'%' && b[i + 1] == b'5' && matches!(b[i + 2], b'b' | b'B' | b'd' | b'D')
+    };
+    // Most parts, escaped JSON values among them, hold no escaped bracket: nothing to copy.
+    let Some(first) = (0..b.len().saturating_sub(2)).find(|&i| escaped_bracket(i)) else {
         return Cow::Borrowed(part);
-    }
+    };
     let mut out = String::with_capacity(part.len());
     let mut last = 0;
-    let mut i = 0;
+    let mut i = first;
     while i + 2 < b.len() {
-        if b[i] == b'%' && b[i + 1] == b'5' && matches!(b[i + 2], b'b' | b'B' | b'd' | b'D') {
+        if escaped_bracket(i) {
             out.push_str(&part[last..i]);
             out.push(if matches!(b[i + 2], b'b' | b'B') {
                 '['
@@ -533,9 +531,6 @@ fn brackets_decoded(part: &str) -> Cow<'_, str> {
         } else {
             i += 1;
         }
-    }
-    if last == 0 {
-        return Cow::Borrowed(part);
     }
     out.push_str(&part[last..]);
     Cow::Owned(out)
