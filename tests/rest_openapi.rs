@@ -143,6 +143,10 @@ async fn model_schemas_leave_hidden_properties_out() {
     assert_eq!(book["properties"]["price"]["type"], "number");
     assert_eq!(book["properties"]["published"]["type"], "boolean");
     assert_eq!(book["properties"]["when"]["format"], "date-time");
+    // Answers write dates as JavaScript does, with six-digit years beyond 0–9999.
+    let when = &schemas["BookWithRelations"]["properties"]["when"];
+    assert_eq!(when["anyOf"][0]["format"], "date-time", "{when}");
+    assert!(when["anyOf"][1]["pattern"].is_string(), "{when}");
     for name in ["Book", "BookPartial", "BookWithRelations"] {
         let props = schemas[name]["properties"]
             .as_object()
@@ -247,4 +251,23 @@ async fn the_document_follows_the_rest_root() {
     let doc = api.openapi();
     assert_eq!(doc["servers"], json!([{"url": "/"}]));
     assert_eq!(doc["paths"]["/Books"]["get"]["operationId"], "Book.find");
+}
+
+/// Dates beyond the years 0 to 9999 (LB3 accepts any date JavaScript holds) are answered as
+/// JavaScript writes them, which the answer schema describes.
+#[tokio::test]
+async fn dates_beyond_four_digit_years_are_answered_as_javascript_writes_them() {
+    let api = rest_support::api().await;
+    for (ms, iso) in [
+        (253_402_300_800_000_i64, "+010000-01-01T00:00:00.000Z"),
+        (-62_198_755_200_000, "-000001-01-01T00:00:00.000Z"),
+    ] {
+        let body = json!({"title": "far", "when": ms}).to_string();
+        let r = rest_support::post(&api, "/api/Books", &body).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["when"], iso);
+        let id = r.json()["id"].clone();
+        let r = get(&api, &format!("/api/Books/{id}")).await;
+        assert_eq!(r.json()["when"], iso);
+    }
 }

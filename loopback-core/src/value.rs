@@ -808,9 +808,21 @@ fn float_to_json(f: f64) -> serde_json::Value {
     }
 }
 
-/// Formats a date as JavaScript's `Date.prototype.toJSON` does: `2014-04-01T18:30:00.000Z`.
+/// Formats a date as JavaScript's `Date.prototype.toJSON` does: `2014-04-01T18:30:00.000Z`,
+/// and beyond the years 0 to 9999 with a signed six-digit year (`+010000-01-01T00:00:00.000Z`,
+/// `-000001-01-01T00:00:00.000Z`).
 pub fn format_date(d: &DateTime<Utc>) -> String {
-    d.to_rfc3339_opts(SecondsFormat::Millis, true)
+    use chrono::Datelike;
+    let year = d.year();
+    if (0..=9999).contains(&year) {
+        return d.to_rfc3339_opts(SecondsFormat::Millis, true);
+    }
+    format!(
+        "{}{:06}-{}",
+        if year < 0 { '-' } else { '+' },
+        year.unsigned_abs(),
+        d.format("%m-%dT%H:%M:%S%.3fZ")
+    )
 }
 
 /// Parses the date strings LoopBack accepts: RFC 3339 / ISO-8601 date-times (with or without a
@@ -1032,6 +1044,22 @@ macro_rules! record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_javascript_writes_them() {
+        // Expected strings from Node's `new Date(ms).toISOString()`.
+        for (ms, iso) in [
+            (1_396_377_000_000, "2014-04-01T18:30:00.000Z"),
+            (253_402_300_800_000, "+010000-01-01T00:00:00.000Z"),
+            (-62_198_755_200_000, "-000001-01-01T00:00:00.000Z"),
+            (-62_167_219_200_000, "0000-01-01T00:00:00.000Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+            (-7_262_569_968_610_521, "-228172-04-27T05:09:49.479Z"),
+        ] {
+            let d = DateTime::from_timestamp_millis(ms).unwrap();
+            assert_eq!(format_date(&d), iso, "{ms}");
+        }
+    }
 
     #[test]
     fn records_keep_order_and_find_keys_small_and_large() {

@@ -150,9 +150,7 @@ impl AccessToken {
         }
         o.insert(
             "created".into(),
-            json!(self
-                .created
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            json!(crate::value::format_date(&self.created)),
         );
         if let Some(u) = &self.user_id {
             o.insert("userId".into(), u.to_json());

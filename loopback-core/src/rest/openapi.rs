@@ -409,6 +409,7 @@ impl Gen<'_> {
             PropertyType::String => json!({"type": "string"}),
             PropertyType::Number => json!({"type": "number"}),
             PropertyType::Boolean => json!({"type": "boolean"}),
+            PropertyType::Date if use_ == Use::Output => output_date_schema(),
             PropertyType::Date => json!({"type": "string", "format": "date-time"}),
             PropertyType::Buffer if use_ == Use::Output => json!({
                 "type": "object",
@@ -811,6 +812,17 @@ fn with_key(schema: Json, key: &str, value: Json) -> Json {
 }
 
 /// The schema that also allows `null` (OpenAPI 3.0's `nullable`; a `$ref` is wrapped).
+/// A date as answers write it: JavaScript's `toISOString`, as LB3 writes dates. Years 0 to
+/// 9999 are RFC 3339 `date-time`; dates beyond them (LB3 accepts any date JavaScript can
+/// hold, a number of milliseconds say) have a signed six-digit year (`-228172-04-27T…Z`),
+/// which `date-time` does not allow.
+fn output_date_schema() -> Json {
+    json!({"anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": "^[+-][0-9]{6}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"}
+    ]})
+}
+
 fn make_nullable(schema: Json) -> Json {
     match &schema {
         // `{}` allows null already.
@@ -875,6 +887,26 @@ mod tests {
     use super::super::builtins::test_app;
     use super::super::routes::RouteTable;
     use super::*;
+
+    #[test]
+    fn output_dates_beyond_rfc_3339_years_match_their_schema() {
+        let schema = output_date_schema();
+        let pattern = schema["anyOf"][1]["pattern"].as_str().unwrap();
+        let re = regex::Regex::new(pattern).unwrap();
+        for ms in [
+            253_402_300_800_000,
+            -62_198_755_200_000,
+            -7_262_569_968_610_521,
+        ] {
+            let d = chrono::DateTime::from_timestamp_millis(ms).unwrap();
+            let text = crate::value::format_date(&d);
+            assert!(re.is_match(&text), "{text}");
+        }
+        // RFC 3339 years are the `date-time` branch's.
+        let d = chrono::DateTime::from_timestamp_millis(1_396_377_000_000).unwrap();
+        assert!(!re.is_match(&crate::value::format_date(&d)));
+        assert_eq!(schema["anyOf"][0]["format"], "date-time");
+    }
 
     async fn app() -> App {
         test_app(vec![

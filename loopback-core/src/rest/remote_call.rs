@@ -387,13 +387,13 @@ fn date_from_millis(ms: f64) -> Result<Json> {
     let secs = (ms / 1000.0).floor() as i64;
     let nanos = ((ms - secs as f64 * 1000.0) * 1_000_000.0) as u32;
     chrono::DateTime::from_timestamp(secs, nanos)
-        .map(|d| Json::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .map(|d| Json::String(crate::value::format_date(&d)))
         .ok_or_else(|| bad("Value is not a valid date."))
 }
 
 fn date_from_text(s: &str) -> Result<Json> {
     crate::value::parse_date(s)
-        .map(|d| Json::String(d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+        .map(|d| Json::String(crate::value::format_date(&d)))
         .ok_or_else(|| bad("Value is not a valid date."))
 }
 
